@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringkernel/error.h - error reporting.
+ *
+ * Every fallible call returns 0 or a negative errno and never touches errno.
+ * A failing call may leave detail in a thread-local string.
+ */
+#ifndef RINGKERNEL_ERROR_H
+#define RINGKERNEL_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Name of a (negative or positive) errno value, "-ETIMEDOUT (timed out)". */
+const char *rk_strerror(int err);
+
+/* Detail for the last failing call on this thread ("" when none). */
+const char *rk_last_error(void);
+
+/* Set the detail; returns `err` so callers can `return rk_error(-EINVAL, ...)`. */
+int rk_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void rk_clear_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGKERNEL_ERROR_H */

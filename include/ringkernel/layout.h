@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringkernel/layout.h - the bytes that cross a process or a PCIe bus.
+ *
+ * Everything here lives in a shared-memory region that the host, another
+ * process and a device may map at different addresses, so it holds offsets,
+ * never pointers. The header compiles as C11, C++ (nvcc, hipcc) and
+ * OpenCL C 1.2; it declares layout only, no code.
+ *
+ * Changing any struct here is a layout change: bump RK_LAYOUT_VERSION.
+ */
+#ifndef RINGKERNEL_LAYOUT_H
+#define RINGKERNEL_LAYOUT_H
+
+#if defined(__OPENCL_C_VERSION__)
+typedef uchar rk_u8;
+typedef ushort rk_u16;
+typedef uint rk_u32;
+typedef ulong rk_u64;
+#else
+#include <stdint.h>
+typedef uint8_t rk_u8;
+typedef uint16_t rk_u16;
+typedef uint32_t rk_u32;
+typedef uint64_t rk_u64;
+#endif
+
+#define RK_LAYOUT_VERSION 1u
+
+/* Producer and consumer lines are 128 bytes apart: x86 adjacent-line
+ * prefetch pulls 64-byte lines in pairs. */
+#define RK_LINE 128u
+
+/* ---- region ----------------------------------------------------------- */
+
+#define RK_REGION_MAGIC 0x314e4f4947524b52ull /* "RKGRION1" little-endian */
+#define RK_REGION_MAX_SECTIONS 28u
+#define RK_REGION_HDR_SIZE 1024u
+
+/* What a section holds. */
+enum {
+	RK_SECT_FREE = 0,
+	RK_SECT_CTRL = 1,   /* struct rk_ctrl */
+	RK_SECT_RING = 2,   /* struct rk_ring_hdr + slots */
+	RK_SECT_STATE = 3,  /* per-kernel scratch, opaque */
+	RK_SECT_ROUTES = 4, /* K2K route table */
+	RK_SECT_USER = 5,   /* anything an application puts there */
+};
+
+struct rk_region_section {
+	rk_u32 kind; /* RK_SECT_* */
+	rk_u32 id;   /* caller's tag, unique per kind */
+	rk_u64 offset; /* from the region base, aligned to RK_LINE */
+	rk_u64 size;
+	rk_u64 reserved;
+};
+
+struct rk_region_hdr {
+	rk_u64 magic;      /* written last by the creator (release) */
+	rk_u32 version;    /* RK_LAYOUT_VERSION */
+	rk_u32 hdr_size;   /* RK_REGION_HDR_SIZE */
+	rk_u64 total_size; /* bytes in the shared object */
+	rk_u32 creator_uid;
+	rk_u32 creator_pid;
+	rk_u32 nsections;
+	rk_u32 flags;
+	rk_u64 used; /* bump-allocator mark: first free byte */
+	rk_u8 reserved[RK_LINE - 48];
+	struct rk_region_section sect[RK_REGION_MAX_SECTIONS];
+};
+
+/* ---- ring ------------------------------------------------------------- */
+
+#define RK_RING_MAGIC 0x474e4952u /* "RING" */
+#define RK_RING_MAX_CAPACITY (1u << 24)
+#define RK_SLOT_ALIGN 64u
+#define RK_SLOT_MAX 4096u
+
+/* Ring flags, fixed at init. */
+#define RK_RING_MP 0x1u /* several producers claim slots with a CAS */
+
+/*
+ * A ring: power-of-two slots, free-running 64-bit indexes.
+ *   prod_tail  published by the producer(s) with release; the consumer
+ *              acquires it. prod_head is the MP reservation mark.
+ *   cons_head  published by the consumer with release; producers acquire it.
+ * Each lives on its own line; the waiter line is written only when a side
+ * parks, so the hot path never touches it but to read it.
+ */
+struct rk_ring_hdr {
+	/* line 0: immutable after init */
+	rk_u32 magic;
+	rk_u32 version;
+	rk_u32 capacity;  /* power of two */
+	rk_u32 slot_size; /* multiple of RK_SLOT_ALIGN */
+	rk_u32 flags;
+	rk_u32 pad0;
+	rk_u64 start; /* first index, for wrap-around tests */
+	rk_u8 line0[RK_LINE - 32];
+	/* line 1: producer */
+	rk_u64 prod_head;
+	rk_u64 prod_tail;
+	rk_u8 line1[RK_LINE - 16];
+	/* line 2: consumer */
+	rk_u64 cons_head;
+	rk_u8 line2[RK_LINE - 8];
+	/* line 3: parking. *_waiting counts parked sides; *_bell is the 32-bit
+	 * futex word the other side bumps before it wakes them. */
+	rk_u32 cons_waiting;
+	rk_u32 cons_bell;
+	rk_u32 prod_waiting;
+	rk_u32 prod_bell;
+	rk_u8 line3[RK_LINE - 16];
+};
+
+/* ---- message slot header ------------------------------------------------ */
+
+#define RK_MSG_MAGIC 0x4b52u /* "RK" */
+#define RK_MSG_VERSION 1u
+#define RK_MSG_HDR_SIZE 64u
+#define RK_MAX_PAYLOAD 4032u /* RK_SLOT_MAX - RK_MSG_HDR_SIZE */
+
+/* Message flags. */
+#define RK_MSG_F_REPLY 0x1u       /* correlation_id names a request */
+#define RK_MSG_F_UNDELIVERED 0x2u /* returned by terminate, never processed */
+
+struct rk_msg_hdr {
+	rk_u16 magic;
+	rk_u8 version;
+	rk_u8 priority;
+	rk_u32 type;
+	rk_u32 flags;
+	rk_u32 len; /* payload bytes; untrusted: check against the slot */
+	rk_u64 id;
+	rk_u64 correlation_id;
+	rk_u64 source; /* kernel id, 0 = host */
+	rk_u64 dest;
+	rk_u64 hlc; /* 48-bit physical us << 16 | 16-bit logical */
+	rk_u64 seq; /* sender's sequence number, for tests and tracing */
+};
+
+/* ---- control block -------------------------------------------------------- */
+
+/* Desired and observed states. */
+enum {
+	RK_CTRL_LAUNCHED = 0, /* resident, not consuming */
+	RK_CTRL_ACTIVE = 1,
+	RK_CTRL_DEACTIVATED = 2,
+	RK_CTRL_TERMINATE = 3, /* desired only */
+	RK_CTRL_TERMINATED = 4, /* observed only */
+};
+
+/*
+ * One per kernel, 128 bytes: the first half is written by the host only,
+ * the second by the kernel only. The same protocol serves every backend.
+ */
+struct rk_ctrl {
+	/* host-written */
+	rk_u32 desired; /* RK_CTRL_* */
+	rk_u32 kind;    /* built-in selector for device dispatch */
+	rk_u64 kernel_id;
+	rk_u64 launch_gen; /* bumped per launch, a device sanity check */
+	rk_u32 in_ring;    /* section ids of the kernel's rings */
+	rk_u32 out_ring;
+	rk_u32 state_size;
+	rk_u32 max_payload;
+	rk_u8 host_pad[64 - 40];
+	/* kernel-written */
+	rk_u32 observed;
+	rk_u32 terminated; /* 1 once the loop has exited */
+	rk_u64 heartbeat;  /* bumped every loop turn */
+	rk_u64 messages_processed;
+	rk_u64 messages_sent;
+	rk_u64 errors;
+	rk_u64 hlc;
+	rk_u64 stalls; /* turns the output ring was full */
+	rk_u64 dev_reserved;
+};
+
+#if !defined(__OPENCL_C_VERSION__)
+#if defined(__cplusplus)
+#define RK_LAYOUT_ASSERT(c, m) static_assert(c, m)
+#else
+#define RK_LAYOUT_ASSERT(c, m) _Static_assert(c, m)
+#endif
+#include <stddef.h>
+RK_LAYOUT_ASSERT(sizeof(struct rk_region_section) == 32, "section size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_region_hdr, sect) == RK_LINE, "section table on line 1");
+RK_LAYOUT_ASSERT(sizeof(struct rk_region_hdr) == RK_REGION_HDR_SIZE, "region header size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, prod_head) == 1 * RK_LINE, "producer line");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, cons_head) == 2 * RK_LINE, "consumer line");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, cons_waiting) == 3 * RK_LINE, "waiter line");
+RK_LAYOUT_ASSERT(sizeof(struct rk_ring_hdr) == 4 * RK_LINE, "ring header size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, magic) == 0, "msg magic");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, version) == 2, "msg version");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, priority) == 3, "msg priority");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, type) == 4, "msg type");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, flags) == 8, "msg flags");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, len) == 12, "msg len");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, id) == 16, "msg id");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, correlation_id) == 24, "msg correlation");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, source) == 32, "msg source");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, dest) == 40, "msg dest");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, hlc) == 48, "msg hlc");
+RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, seq) == 56, "msg seq");
+RK_LAYOUT_ASSERT(sizeof(struct rk_msg_hdr) == RK_MSG_HDR_SIZE, "msg header is 64 bytes");
+RK_LAYOUT_ASSERT(RK_MSG_HDR_SIZE + RK_MAX_PAYLOAD == RK_SLOT_MAX, "largest slot");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ctrl, observed) == 64, "ctrl kernel half");
+RK_LAYOUT_ASSERT(sizeof(struct rk_ctrl) == 128, "ctrl block size");
+#endif
+
+#endif /* RINGKERNEL_LAYOUT_H */

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringkernel/ring.h - lock-free rings of fixed-size slots on caller memory.
+ *
+ * A ring lives in memory the caller supplies (normally a region section);
+ * struct rk_ring is a process-local handle onto it that caches the other
+ * side's index. Single-producer rings are wait-free; RK_RING_MP rings let
+ * several producers (threads or processes) claim slots with a CAS, DPDK-style,
+ * and publish in claim order. There is always one consumer.
+ *
+ *   bulk  = all or nothing;  burst = as many as fit.
+ *   reserve/commit and peek/release give zero-copy access to slots.
+ *
+ * Hot paths are inline and make no syscall; a futex wake is issued only when
+ * the other side has parked (rk_ring_wait_*).
+ */
+#ifndef RINGKERNEL_RING_H
+#define RINGKERNEL_RING_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <ringkernel/layout.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#define RK_CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define RK_CPU_RELAX() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define RK_CPU_RELAX() __asm__ __volatile__("" ::: "memory")
+#endif
+
+struct rk_ring {
+	struct rk_ring_hdr *hdr;
+	uint8_t *slots;
+	uint32_t mask;
+	uint32_t slot_size;
+	uint32_t capacity;
+	uint32_t flags;
+	/* producer-local: next index to claim, cached consumer index */
+	struct {
+		uint64_t next;
+		uint64_t cons_cache;
+	} prod __attribute__((aligned(RK_LINE)));
+	/* consumer-local: next index to read, cached producer index */
+	struct {
+		uint64_t next;
+		uint64_t prod_cache;
+	} cons __attribute__((aligned(RK_LINE)));
+};
+
+/* Bytes a ring of `capacity` (rounded up to a power of two) slots of
+ * `slot_size` bytes needs. -EINVAL for 0, oversized or misaligned. */
+int rk_ring_mem_size(uint32_t capacity, uint32_t slot_size, size_t *size_p);
+
+/* Initialize a ring in `mem` (RK_LINE aligned, `size` bytes) and attach `r`
+ * to it. `capacity` is rounded up to a power of two. */
+int rk_ring_init(struct rk_ring *r, void *mem, size_t size, uint32_t capacity,
+		 uint32_t slot_size, uint32_t flags);
+/* The same, with both indexes starting at `start` (wrap-around testing). */
+int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity,
+		    uint32_t slot_size, uint32_t flags, uint64_t start);
+
+/* Attach to a ring another party initialized. Validates everything read
+ * from `mem`: magic, version, capacity, slot size, that it fits in `size`,
+ * and that the indexes are coherent. */
+int rk_ring_attach(struct rk_ring *r, void *mem, size_t size);
+
+static inline uint32_t rk_ring_capacity(const struct rk_ring *r) { return r->capacity; }
+static inline uint32_t rk_ring_slot_size(const struct rk_ring *r) { return r->slot_size; }
+
+static inline void *rk_ring_slot(const struct rk_ring *r, uint64_t idx)
+{
+	return r->slots + (size_t)(idx & r->mask) * r->slot_size;
+}
+
+/* Messages in the ring as seen now (either side may call it). */
+static inline uint32_t rk_ring_count(const struct rk_ring *r)
+{
+	uint64_t c = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
+	uint64_t p = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
+	uint64_t n = p - c;
+	return n > r->capacity ? r->capacity : (uint32_t)n;
+}
+
+/* Wake the parked side; out of line because it makes a syscall. */
+void rk_ring_wake_consumer_(struct rk_ring *r);
+void rk_ring_wake_producer_(struct rk_ring *r);
+
+/*
+ * Parking handshake (Dekker): the publisher stores its index seq_cst, then
+ * reads the other side's waiting count seq_cst; a parker increments its
+ * waiting count seq_cst, then re-reads the index. One of the two always
+ * sees the other, so no wake-up is lost. On x86 the seq_cst store is one
+ * xchg, the price of the fence it replaces.
+ */
+static inline void rk_ring_notify_consumer_(struct rk_ring *r)
+{
+	if (__builtin_expect(__atomic_load_n(&r->hdr->cons_waiting, __ATOMIC_SEQ_CST) != 0, 0))
+		rk_ring_wake_consumer_(r);
+}
+
+static inline void rk_ring_notify_producer_(struct rk_ring *r)
+{
+	if (__builtin_expect(__atomic_load_n(&r->hdr->prod_waiting, __ATOMIC_SEQ_CST) != 0, 0))
+		rk_ring_wake_producer_(r);
+}
+
+/* ---- producer: reserve / commit ---------------------------------------- */
+
+/*
+ * Claim up to `n` slots starting at *idx_p; returns how many (0 when full).
+ * Write them through rk_ring_slot(r, idx + i), then rk_ring_commit().
+ * Single-producer rings only; MP rings use rk_ring_mp_reserve().
+ */
+static inline unsigned rk_ring_reserve(struct rk_ring *r, unsigned n, uint64_t *idx_p)
+{
+	uint64_t next = r->prod.next;
+	uint64_t free = r->capacity - (next - r->prod.cons_cache);
+	if (free < n) {
+		r->prod.cons_cache = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
+		free = r->capacity - (next - r->prod.cons_cache);
+		if (free > r->capacity) /* corrupt consumer index: treat as full */
+			free = 0;
+	}
+	*idx_p = next;
+	return n < free ? n : (unsigned)free;
+}
+
+/* Publish `n` reserved slots. */
+static inline void rk_ring_commit(struct rk_ring *r, unsigned n)
+{
+	r->prod.next += n;
+	__atomic_store_n(&r->hdr->prod_tail, r->prod.next, __ATOMIC_SEQ_CST);
+	rk_ring_notify_consumer_(r);
+}
+
+/* MP rings: claim with a CAS; every claimant must rk_ring_mp_commit() its
+ * claim (commits publish in claim order). */
+static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_t *idx_p)
+{
+	struct rk_ring_hdr *h = r->hdr;
+	uint64_t head = __atomic_load_n(&h->prod_head, __ATOMIC_RELAXED);
+	unsigned k;
+	do {
+		uint64_t cons = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
+		uint64_t free = r->capacity - (head - cons);
+		if (free > r->capacity)
+			free = 0;
+		k = n < free ? n : (unsigned)free;
+		if (k == 0)
+			return 0;
+	} while (!__atomic_compare_exchange_n(&h->prod_head, &head, head + k, true,
+					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	*idx_p = head;
+	return k;
+}
+
+static inline void rk_ring_mp_commit(struct rk_ring *r, uint64_t idx, unsigned n)
+{
+	/* Earlier claimants publish first: wait for the tail to reach us. */
+	while (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_RELAXED) != idx)
+		RK_CPU_RELAX();
+	__atomic_store_n(&r->hdr->prod_tail, idx + n, __ATOMIC_SEQ_CST);
+	rk_ring_notify_consumer_(r);
+}
+
+/* ---- consumer: peek / release -------------------------------------------- */
+
+/* Up to `n` readable slots starting at *idx_p; 0 when empty. */
+static inline unsigned rk_ring_peek(struct rk_ring *r, unsigned n, uint64_t *idx_p)
+{
+	uint64_t next = r->cons.next;
+	uint64_t avail = r->cons.prod_cache - next;
+	if (avail < n) {
+		r->cons.prod_cache = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
+		avail = r->cons.prod_cache - next;
+		if (avail > r->capacity) /* corrupt producer index */
+			avail = 0;
+	}
+	*idx_p = next;
+	return n < avail ? n : (unsigned)avail;
+}
+
+/* Hand `n` peeked slots back to the producer. */
+static inline void rk_ring_release(struct rk_ring *r, unsigned n)
+{
+	r->cons.next += n;
+	__atomic_store_n(&r->hdr->cons_head, r->cons.next, __ATOMIC_SEQ_CST);
+	rk_ring_notify_producer_(r);
+}
+
+/* ---- copying enqueue / dequeue ------------------------------------------- */
+
+/* Copy `len` bytes (<= slot size; the caller checks) of `n` elements laid
+ * out `stride` bytes apart. burst: as many as fit; returns the count. */
+static inline unsigned rk_ring_enqueue_burst(struct rk_ring *r, const void *src, size_t stride,
+					     uint32_t len, unsigned n)
+{
+	uint64_t idx;
+	unsigned k = (r->flags & RK_RING_MP) ? rk_ring_mp_reserve(r, n, &idx)
+					     : rk_ring_reserve(r, n, &idx);
+	for (unsigned i = 0; i < k; i++)
+		memcpy(rk_ring_slot(r, idx + i), (const uint8_t *)src + (size_t)i * stride, len);
+	if (k) {
+		if (r->flags & RK_RING_MP)
+			rk_ring_mp_commit(r, idx, k);
+		else
+			rk_ring_commit(r, k);
+	}
+	return k;
+}
+
+/* Single element: 0 or -EAGAIN (full). */
+static inline int rk_ring_enqueue(struct rk_ring *r, const void *src, uint32_t len)
+{
+	return rk_ring_enqueue_burst(r, src, 0, len, 1) ? 0 : -EAGAIN;
+}
+
+/* Copy out `len` bytes of up to `n` slots; returns the count. */
+static inline unsigned rk_ring_dequeue_burst(struct rk_ring *r, void *dst, size_t stride,
+					     uint32_t len, unsigned n)
+{
+	uint64_t idx;
+	unsigned k = rk_ring_peek(r, n, &idx);
+	for (unsigned i = 0; i < k; i++)
+		memcpy((uint8_t *)dst + (size_t)i * stride, rk_ring_slot(r, idx + i), len);
+	if (k)
+		rk_ring_release(r, k);
+	return k;
+}
+
+static inline int rk_ring_dequeue(struct rk_ring *r, void *dst, uint32_t len)
+{
+	return rk_ring_dequeue_burst(r, dst, 0, len, 1) ? 0 : -EAGAIN;
+}
+
+/* bulk: all `n` or none; 0 or -EAGAIN. Single-producer rings. */
+int rk_ring_enqueue_bulk(struct rk_ring *r, const void *src, size_t stride, uint32_t len,
+			 unsigned n);
+int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t len, unsigned n);
+
+/* ---- parking ------------------------------------------------------------- */
+
+/*
+ * Sleep until the ring is readable (consumer) or writable (producer), up to
+ * `timeout_ns` (UINT64_MAX = forever). Spins for `spin_ns` first. Returns 0,
+ * or -ETIMEDOUT. Uses a shared futex on the ring's bell word, so the other
+ * side may be another process.
+ */
+int rk_ring_wait_readable(struct rk_ring *r, uint64_t spin_ns, uint64_t timeout_ns);
+int rk_ring_wait_writable(struct rk_ring *r, uint64_t spin_ns, uint64_t timeout_ns);
+
+/*
+ * The parking protocol, for callers that sleep elsewhere (io_uring):
+ * prepare registers a waiter and returns the bell value to wait on; the
+ * caller re-checks its condition, sleeps on `bell` while it still equals
+ * the value, then calls done.
+ */
+uint32_t rk_ring_park_consumer(struct rk_ring *r, uint32_t **bell_p);
+void rk_ring_unpark_consumer(struct rk_ring *r);
+uint32_t rk_ring_park_producer(struct rk_ring *r, uint32_t **bell_p);
+void rk_ring_unpark_producer(struct rk_ring *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGKERNEL_RING_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* Message slots: pack and validated unpack of the 64-byte header. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <ringkernel/error.h>
+#include <ringkernel/msg.h>
+
+int rk_msg_check(const struct rk_msg_hdr *h, uint32_t slot_size)
+{
+	if (h->magic != RK_MSG_MAGIC || h->version != RK_MSG_VERSION)
+		return rk_error(-EBADMSG, "slot header: bad magic 0x%04x or version %u", h->magic,
+				h->version);
+	if (h->len > rk_msg_capacity(slot_size))
+		return rk_error(-EMSGSIZE, "slot header: payload length %u exceeds the slot's %u bytes",
+				h->len, rk_msg_capacity(slot_size));
+	return 0;
+}
+
+int rk_msg_write_parts(void *slot, uint32_t slot_size, const struct rk_msg_hdr *h,
+		       const void *payload, uint32_t len)
+{
+	if (len > rk_msg_capacity(slot_size))
+		return rk_error(-EMSGSIZE, "payload of %u bytes exceeds the slot's %u", len,
+				rk_msg_capacity(slot_size));
+	struct rk_msg_hdr *d = slot;
+	*d = *h;
+	d->magic = RK_MSG_MAGIC;
+	d->version = RK_MSG_VERSION;
+	d->len = len;
+	if (len)
+		memcpy(d + 1, payload, len);
+	return 0;
+}
+
+int rk_msg_write(void *slot, uint32_t slot_size, const rk_message *m)
+{
+	struct rk_msg_hdr h = {
+		.priority = (uint8_t)m->priority,
+		.type = m->type,
+		.flags = m->flags,
+		.id = m->id,
+		.correlation_id = m->correlation_id,
+		.source = m->source,
+		.dest = m->dest,
+		.hlc = m->hlc,
+		.seq = m->seq,
+	};
+	if (m->len > RK_MAX_PAYLOAD)
+		return rk_error(-EMSGSIZE, "payload of %u bytes exceeds RK_MAX_PAYLOAD", m->len);
+	return rk_msg_write_parts(slot, slot_size, &h, m->payload, m->len);
+}
+
+int rk_msg_read(const void *slot, uint32_t slot_size, rk_message *out)
+{
+	/* One copy of the header: the writer may be changing the slot. */
+	struct rk_msg_hdr h;
+	memcpy(&h, slot, sizeof(h));
+	int ret = rk_msg_check(&h, slot_size);
+	if (ret < 0)
+		return ret;
+	out->type = h.type;
+	out->len = h.len;
+	out->id = h.id;
+	out->correlation_id = h.correlation_id;
+	out->source = h.source;
+	out->dest = h.dest;
+	out->hlc = h.hlc;
+	out->flags = h.flags;
+	out->priority = h.priority;
+	out->seq = h.seq;
+	if (h.len)
+		memcpy(out->payload, (const uint8_t *)slot + RK_MSG_HDR_SIZE, h.len);
+	return 0;
+}

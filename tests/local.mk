@@ -1,0 +1,21 @@
+# tests/: Criterion suites. Each program is one automake test.
+AM_TESTS_ENVIRONMENT = \
+	RK_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs-all'; export RK_PLUGIN_PATH; \
+	CRITERION_JOBS=1; export CRITERION_JOBS; \
+	CRITERION_VERBOSITY_LEVEL=1; export CRITERION_VERBOSITY_LEVEL; \
+	RK_TEST_SANITIZED='$(RK_SAN_CFLAGS)'; export RK_TEST_SANITIZED;
+
+if RK_TSAN
+TEST_CFLAGS = $(AM_CFLAGS) -DRK_TEST_MINICRIT -Wno-format-zero-length -Wno-missing-field-initializers
+TEST_LIBS =
+else
+TEST_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+TEST_LIBS = $(CRITERION_LIBS)
+endif
+EXTRA_DIST += tests/minicrit.h
+
+# One fragment per area, so each can grow on its own.
+include tests/shm.mk
+include tests/runtime.mk
+include tests/plugins.mk
+include tests/reactor.mk

@@ -1,0 +1,1 @@
+# Plugin loader suites and test-only plugins.

@@ -1,0 +1,1 @@
+# Completion (io_uring / fallback) suites.

@@ -1,0 +1,1 @@
+# Runtime core and CPU backend suites.
