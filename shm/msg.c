@@ -8,8 +8,25 @@
 #include <ringkernel/error.h>
 #include <ringkernel/msg.h>
 
+/*
+ * A slot holds at least its header and at most RK_SLOT_MAX bytes. Both
+ * bounds protect memory: a smaller slot would be over-read or over-written
+ * by the 64-byte header copy, a larger one would let an untrusted `len`
+ * overflow rk_message.payload (RK_MAX_PAYLOAD bytes).
+ */
+static int check_slot_size(uint32_t slot_size)
+{
+	if (slot_size < RK_MSG_HDR_SIZE || slot_size > RK_SLOT_MAX)
+		return rk_error(-EINVAL, "slot size %u outside %u..%u", slot_size, RK_MSG_HDR_SIZE,
+				RK_SLOT_MAX);
+	return 0;
+}
+
 int rk_msg_check(const struct rk_msg_hdr *h, uint32_t slot_size)
 {
+	int ret = check_slot_size(slot_size);
+	if (ret < 0)
+		return ret;
 	if (h->magic != RK_MSG_MAGIC || h->version != RK_MSG_VERSION)
 		return rk_error(-EBADMSG, "slot header: bad magic 0x%04x or version %u", h->magic,
 				h->version);
@@ -22,6 +39,9 @@ int rk_msg_check(const struct rk_msg_hdr *h, uint32_t slot_size)
 int rk_msg_write_parts(void *slot, uint32_t slot_size, const struct rk_msg_hdr *h,
 		       const void *payload, uint32_t len)
 {
+	int ret = check_slot_size(slot_size);
+	if (ret < 0)
+		return ret;
 	if (len > rk_msg_capacity(slot_size))
 		return rk_error(-EMSGSIZE, "payload of %u bytes exceeds the slot's %u", len,
 				rk_msg_capacity(slot_size));
@@ -57,8 +77,11 @@ int rk_msg_read(const void *slot, uint32_t slot_size, rk_message *out)
 {
 	/* One copy of the header: the writer may be changing the slot. */
 	struct rk_msg_hdr h;
+	int ret = check_slot_size(slot_size);
+	if (ret < 0)
+		return ret;
 	memcpy(&h, slot, sizeof(h));
-	int ret = rk_msg_check(&h, slot_size);
+	ret = rk_msg_check(&h, slot_size);
 	if (ret < 0)
 		return ret;
 	out->type = h.type;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -149,6 +150,9 @@ int rk_ring_enqueue_bulk(struct rk_ring *r, const void *src, size_t stride, uint
 	uint64_t idx;
 	if (r->flags & RK_RING_MP)
 		return rk_error(-EINVAL, "bulk enqueue is for single-producer rings");
+	if (n > r->capacity)
+		return rk_error(-EINVAL, "bulk enqueue of %u into a ring of %u slots", n,
+				r->capacity);
 	if (rk_ring_reserve(r, n, &idx) < n)
 		return -EAGAIN;
 	for (unsigned i = 0; i < n; i++)
@@ -161,6 +165,9 @@ int rk_ring_enqueue_bulk(struct rk_ring *r, const void *src, size_t stride, uint
 int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t len, unsigned n)
 {
 	uint64_t idx;
+	if (n > r->capacity)
+		return rk_error(-EINVAL, "bulk dequeue of %u from a ring of %u slots", n,
+				r->capacity);
 	if (rk_ring_peek(r, n, &idx) < n)
 		return -EAGAIN;
 	for (unsigned i = 0; i < n; i++)
@@ -168,6 +175,19 @@ int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t l
 	if (n)
 		rk_ring_release(r, n);
 	return 0;
+}
+
+void rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx)
+{
+	/* A claimant that got preempted holds everyone after it; on a host with
+	 * fewer cores than producers spinning would only delay its return. */
+	for (unsigned spins = 0; __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != idx;
+	     spins++) {
+		if (spins < 128)
+			RK_CPU_RELAX();
+		else
+			sched_yield();
+	}
 }
 
 /* ---- parking ---------------------------------------------------------------- */
@@ -200,9 +220,26 @@ void rk_ring_wake_producer_(struct rk_ring *r)
 	ring_bell(&r->hdr->prod_bell);
 }
 
+/*
+ * The fence after the waiting count is what makes the caller's re-check of
+ * the index (an acquire load in rk_ring_peek/reserve) take part in the
+ * Dekker handshake: without it C11 lets that load see an index older than
+ * the publisher's seq_cst store even though the publisher saw no waiter.
+ * (On x86 and arm64 the locked add already orders it; the fence is free
+ * there and keeps the C11 argument honest elsewhere. GCC refuses fences
+ * under TSan, which does not model store buffering anyway.)
+ */
+static inline void park_fence(void)
+{
+#if !defined(__SANITIZE_THREAD__)
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 uint32_t rk_ring_park_consumer(struct rk_ring *r, uint32_t **bell_p)
 {
 	__atomic_fetch_add(&r->hdr->cons_waiting, 1, __ATOMIC_SEQ_CST);
+	park_fence();
 	*bell_p = &r->hdr->cons_bell;
 	return __atomic_load_n(&r->hdr->cons_bell, __ATOMIC_SEQ_CST);
 }
@@ -215,6 +252,7 @@ void rk_ring_unpark_consumer(struct rk_ring *r)
 uint32_t rk_ring_park_producer(struct rk_ring *r, uint32_t **bell_p)
 {
 	__atomic_fetch_add(&r->hdr->prod_waiting, 1, __ATOMIC_SEQ_CST);
+	park_fence();
 	*bell_p = &r->hdr->prod_bell;
 	return __atomic_load_n(&r->hdr->prod_bell, __ATOMIC_SEQ_CST);
 }
@@ -237,8 +275,13 @@ static int ring_ready(struct rk_ring *r, int readable)
 	if (readable)
 		return rk_ring_peek(r, 1, &idx) > 0;
 	if (r->flags & RK_RING_MP) {
-		uint64_t head = __atomic_load_n(&r->hdr->prod_head, __ATOMIC_RELAXED);
+		/* As in rk_ring_mp_reserve: a head older than the consumer index
+		 * means both moved on since, so report ready and let the caller
+		 * retry rather than park on a stale view. */
+		uint64_t head = __atomic_load_n(&r->hdr->prod_head, __ATOMIC_ACQUIRE);
 		uint64_t cons = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
+		if (head - cons > r->capacity)
+			return __atomic_load_n(&r->hdr->prod_head, __ATOMIC_ACQUIRE) != head;
 		return head - cons < r->capacity;
 	}
 	return rk_ring_reserve(r, 1, &idx) > 0;
@@ -252,7 +295,10 @@ static int ring_wait(struct rk_ring *r, int readable, uint64_t spin_ns, uint64_t
 	uint64_t deadline = timeout_ns == UINT64_MAX || start + timeout_ns < start
 				    ? UINT64_MAX
 				    : start + timeout_ns;
-	uint64_t spin_end = spin_ns < timeout_ns ? start + spin_ns : deadline;
+	/* Saturating: a huge spin must not wrap into "park at once". */
+	uint64_t spin_end = deadline;
+	if (spin_ns < timeout_ns)
+		spin_end = start + spin_ns < start ? UINT64_MAX : start + spin_ns;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
 			if (ring_ready(r, readable))

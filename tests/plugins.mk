@@ -1,1 +1,54 @@
 # Plugin loader suites and test-only plugins.
+#
+# Each test-only plugin breaks one rule of the plugin ABI (or, for fast and
+# slow, keeps every rule at a chosen priority). They are built as the real
+# plugins are - libtool modules exporting only rk_plugin_entry - but under
+# their own names: a test copies one into a fresh directory as
+# rk-plugin-NAME.so, so no test depends on what else is on the path.
+# Every plugin #includes tests/plugins/stub_ops.c for its stub ops.
+EXTRA_DIST += tests/plugins/stub_ops.c
+RKT_PLUGIN_LDFLAGS = -module -avoid-version -shared -rpath /nowhere \
+	-export-symbols-regex '^rk_plugin_entry$$'
+if HAVE_CRITERION
+check_LTLIBRARIES += tests/plugins/abi_major.la tests/plugins/misnamed.la \
+	tests/plugins/no_entry.la tests/plugins/null_entry.la tests/plugins/short_struct.la \
+	tests/plugins/short_ops.la tests/plugins/missing_op.la tests/plugins/probe_fails.la \
+	tests/plugins/fast.la tests/plugins/slow.la
+check_PROGRAMS += tests/test_plugins
+TESTS += tests/test_plugins
+endif
+
+tests_plugins_abi_major_la_SOURCES = tests/plugins/abi_major.c
+tests_plugins_abi_major_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_misnamed_la_SOURCES = tests/plugins/misnamed.c
+tests_plugins_misnamed_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_no_entry_la_SOURCES = tests/plugins/no_entry.c
+# It exports its misspelt entry instead (an empty export list is not a
+# valid version script).
+tests_plugins_no_entry_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-rpath /nowhere -export-symbols-regex '^rk_plugin_entry_v1$$'
+tests_plugins_null_entry_la_SOURCES = tests/plugins/null_entry.c
+tests_plugins_null_entry_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_short_struct_la_SOURCES = tests/plugins/short_struct.c
+tests_plugins_short_struct_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_short_ops_la_SOURCES = tests/plugins/short_ops.c
+tests_plugins_short_ops_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_missing_op_la_SOURCES = tests/plugins/missing_op.c
+tests_plugins_missing_op_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_probe_fails_la_SOURCES = tests/plugins/probe_fails.c
+tests_plugins_probe_fails_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_fast_la_SOURCES = tests/plugins/fast.c
+tests_plugins_fast_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_slow_la_SOURCES = tests/plugins/slow.c
+tests_plugins_slow_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+
+# The loader's rki_* functions are hidden in libringkernel.so, so the suite
+# links the loader itself. The plugins and rk-info are found through the
+# build tree's absolute paths.
+tests_test_plugins_SOURCES = tests/test_plugins.c tests/testutil.h \
+	runtime/plugin_loader.c runtime/plugin_loader.h runtime/log.c runtime/log.h
+tests_test_plugins_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/runtime \
+	-DRKT_PLUGIN_BUILD_DIR='"$(abs_top_builddir)/tests/plugins/.libs"' \
+	-DRKT_RK_INFO='"$(abs_top_builddir)/runtime/rk-info"'
+tests_test_plugins_CFLAGS = $(TEST_CFLAGS)
+tests_test_plugins_LDADD = shm/librkshm.la $(TEST_LIBS)

@@ -1,1 +1,36 @@
-# Runtime core and CPU backend suites.
+# Runtime core and CPU backend suites. They link the public library and
+# find plugins through RK_PLUGIN_PATH (set in tests/local.mk).
+RT_TESTS = tests/test_lifecycle tests/test_messaging tests/test_errors
+
+if HAVE_CRITERION
+check_PROGRAMS += $(RT_TESTS)
+TESTS += $(RT_TESTS)
+endif
+EXTRA_DIST += tests/rt_common.h
+
+tests_test_lifecycle_SOURCES = tests/test_lifecycle.c tests/rt_common.h
+tests_test_lifecycle_CFLAGS = $(TEST_CFLAGS)
+tests_test_lifecycle_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+
+tests_test_messaging_SOURCES = tests/test_messaging.c tests/rt_common.h
+tests_test_messaging_CFLAGS = $(TEST_CFLAGS)
+tests_test_messaging_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+
+tests_test_errors_SOURCES = tests/test_errors.c tests/rt_common.h
+tests_test_errors_CFLAGS = $(TEST_CFLAGS)
+tests_test_errors_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+
+# The README's example: compiled from the same file the README shows.
+check_PROGRAMS += tests/readme_example
+TESTS += tests/readme_example tests/readme_sync.sh
+dist_check_SCRIPTS += tests/readme_sync.sh
+tests_readme_example_SOURCES = tests/readme_example.c
+tests_readme_example_LDADD = runtime/libringkernel.la
+
+TESTS += tests/test_k2k
+if HAVE_CRITERION
+check_PROGRAMS += tests/test_k2k
+endif
+tests_test_k2k_SOURCES = tests/test_k2k.c tests/rt_common.h
+tests_test_k2k_CFLAGS = $(TEST_CFLAGS)
+tests_test_k2k_LDADD = runtime/libringkernel.la $(TEST_LIBS)

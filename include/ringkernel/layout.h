@@ -139,6 +139,57 @@ struct rk_msg_hdr {
 	rk_u64 seq; /* sender's sequence number, for tests and tracing */
 };
 
+/* ---- kernel-to-kernel routes ----------------------------------------------- */
+
+#define RK_MAX_ROUTES 16u
+
+/* Route states, written by the host. */
+enum {
+	RK_ROUTE_OPEN = 1,
+	RK_ROUTE_CLOSED = 2, /* the receiver terminated: sends fail, never stall */
+};
+
+/*
+ * One outbound route, in the sender's RK_SECT_ROUTES section. The ring is
+ * one of the receiver's inbound rings (in the receiver's region); the
+ * addresses are in the sender's device address space (host virtual
+ * addresses on the CPU backend), written by the host before it publishes
+ * the route by bumping nroutes.
+ */
+struct rk_route {
+	rk_u64 dest_id;
+	rk_u64 ring_addr; /* receiver's inbound struct rk_ring_hdr */
+	rk_u64 bell_addr; /* receiver's input ring header: its parking bell */
+	rk_u32 state;     /* RK_ROUTE_* (host) */
+	rk_u32 pad;
+	rk_u64 sent;   /* kernel-written */
+	rk_u64 stalls; /* kernel-written: full-ring episodes */
+	rk_u64 reserved[2];
+};
+
+/* The RK_SECT_ROUTES section: outbound routes, then the addresses of the
+ * kernel's own inbound rings (what other kernels send it). */
+struct rk_routes {
+	rk_u32 max_routes; /* fixed at launch, <= RK_MAX_ROUTES */
+	rk_u32 nroutes;    /* published with release after the entry is written */
+	rk_u32 max_inbound;
+	rk_u32 ninbound; /* inbound rings in use (host, release) */
+	rk_u8 pad[RK_LINE - 16];
+	rk_u64 inbound_addr[RK_MAX_ROUTES];
+	rk_u64 inbound_src[RK_MAX_ROUTES]; /* sender kernel id per inbound ring */
+	struct rk_route route[RK_MAX_ROUTES];
+};
+
+/* Built-in kernels every backend ships (rk_ctrl.kind). */
+enum {
+	RK_KIND_USER = 0,
+	RK_KIND_ECHO = 1,
+	RK_KIND_ADD_F32 = 2,
+	RK_KIND_COUNTER = 3,
+	RK_KIND_SINK = 4,
+	RK_KIND_FORWARD = 5,
+};
+
 /* ---- control block -------------------------------------------------------- */
 
 /* Desired and observed states. */
@@ -164,7 +215,8 @@ struct rk_ctrl {
 	rk_u32 out_ring;
 	rk_u32 state_size;
 	rk_u32 max_payload;
-	rk_u8 host_pad[64 - 40];
+	rk_u64 routes_addr; /* struct rk_routes in the kernel's address space; 0 = no K2K */
+	rk_u8 host_pad[64 - 48];
 	/* kernel-written */
 	rk_u32 observed;
 	rk_u32 terminated; /* 1 once the loop has exited */
@@ -174,7 +226,7 @@ struct rk_ctrl {
 	rk_u64 errors;
 	rk_u64 hlc;
 	rk_u64 stalls; /* turns the output ring was full */
-	rk_u64 dev_reserved;
+	rk_u64 hlc_clamped; /* timestamps clamped by the skew rule */
 };
 
 #if !defined(__OPENCL_C_VERSION__)
@@ -206,6 +258,9 @@ RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, seq) == 56, "msg seq");
 RK_LAYOUT_ASSERT(sizeof(struct rk_msg_hdr) == RK_MSG_HDR_SIZE, "msg header is 64 bytes");
 RK_LAYOUT_ASSERT(RK_MSG_HDR_SIZE + RK_MAX_PAYLOAD == RK_SLOT_MAX, "largest slot");
 RK_LAYOUT_ASSERT(offsetof(struct rk_ctrl, observed) == 64, "ctrl kernel half");
+RK_LAYOUT_ASSERT(sizeof(struct rk_route) == 64, "route entry size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_routes, inbound_addr) == RK_LINE, "inbound table line");
+RK_LAYOUT_ASSERT(offsetof(struct rk_routes, route) % 64 == 0, "route table alignment");
 RK_LAYOUT_ASSERT(sizeof(struct rk_ctrl) == 128, "ctrl block size");
 #endif
 

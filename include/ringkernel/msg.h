@@ -38,7 +38,8 @@ static inline uint32_t rk_msg_capacity(uint32_t slot_size)
 }
 
 /* Write `m`'s header and its first m->len payload bytes into `slot`.
- * -EMSGSIZE if they do not fit in `slot_size`. */
+ * -EMSGSIZE if they do not fit in `slot_size`. Every call here takes
+ * -EINVAL for a slot_size outside RK_MSG_HDR_SIZE..RK_SLOT_MAX. */
 int rk_msg_write(void *slot, uint32_t slot_size, const rk_message *m);
 
 /* Write a header and `len` bytes from `payload` (may be NULL when len = 0). */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <ringkernel/layout.h>
+#include <ringkernel/error.h>
 #include <ringkernel/msg.h>
 #include <ringkernel/region.h>
 
@@ -40,15 +41,6 @@ extern "C" {
 typedef struct rk_ctx rk_ctx;
 typedef int (*rk_cpu_handler)(rk_ctx *ctx, const rk_message *in);
 
-/* Built-in kernels every backend ships (rk_ctrl.kind). */
-enum {
-	RK_KIND_USER = 0,
-	RK_KIND_ECHO = 1,
-	RK_KIND_ADD_F32 = 2,
-	RK_KIND_COUNTER = 3,
-	RK_KIND_SINK = 4,
-	RK_KIND_FORWARD = 5,
-};
 
 /* Everything the core hands a plugin to launch one kernel. The rings,
  * control block and state all live in `region`; the host pointers below

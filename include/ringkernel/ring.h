@@ -90,6 +90,11 @@ static inline uint32_t rk_ring_count(const struct rk_ring *r)
 	return n > r->capacity ? r->capacity : (uint32_t)n;
 }
 
+/* An MP claimant waits for earlier claimants to publish: spins, then yields
+ * (one of them may have been preempted between its reserve and commit).
+ * Returns with prod_tail == idx, acquired. */
+void rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx);
+
 /* Wake the parked side; out of line because it makes a syscall. */
 void rk_ring_wake_consumer_(struct rk_ring *r);
 void rk_ring_wake_producer_(struct rk_ring *r);
@@ -142,32 +147,53 @@ static inline void rk_ring_commit(struct rk_ring *r, unsigned n)
 	rk_ring_notify_consumer_(r);
 }
 
-/* MP rings: claim with a CAS; every claimant must rk_ring_mp_commit() its
- * claim (commits publish in claim order). */
+/*
+ * MP rings: claim with a CAS; every claimant must rk_ring_mp_commit() its
+ * claim (commits publish in claim order).
+ *
+ * The head is read before the consumer index (acquire keeps that order), so
+ * by the time cons_head is read other producers may have moved the head on
+ * and the consumer may have passed the value we hold: head - cons then
+ * "underflows". That is a stale head, not a full ring: re-read and retry.
+ * Only an unchanged head with an impossible distance is a corrupt index.
+ */
 static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_t *idx_p)
 {
 	struct rk_ring_hdr *h = r->hdr;
-	uint64_t head = __atomic_load_n(&h->prod_head, __ATOMIC_RELAXED);
+	uint64_t head = __atomic_load_n(&h->prod_head, __ATOMIC_ACQUIRE);
 	unsigned k;
-	do {
+	for (;;) {
 		uint64_t cons = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
-		uint64_t free = r->capacity - (head - cons);
-		if (free > r->capacity)
-			free = 0;
+		uint64_t used = head - cons;
+		if (__builtin_expect(used > r->capacity, 0)) {
+			uint64_t again = __atomic_load_n(&h->prod_head, __ATOMIC_ACQUIRE);
+			if (again == head) /* corrupt consumer index: treat as full */
+				return 0;
+			head = again;
+			continue;
+		}
+		uint64_t free = r->capacity - used;
 		k = n < free ? n : (unsigned)free;
 		if (k == 0)
 			return 0;
-	} while (!__atomic_compare_exchange_n(&h->prod_head, &head, head + k, true,
-					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+		if (__atomic_compare_exchange_n(&h->prod_head, &head, head + k, true,
+						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+			break;
+	}
 	*idx_p = head;
 	return k;
 }
 
 static inline void rk_ring_mp_commit(struct rk_ring *r, uint64_t idx, unsigned n)
 {
-	/* Earlier claimants publish first: wait for the tail to reach us. */
-	while (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_RELAXED) != idx)
-		RK_CPU_RELAX();
+	/*
+	 * Earlier claimants publish first: wait for the tail to reach us. The
+	 * load is acquire so that their slot writes happen-before our release
+	 * below; the consumer synchronizes with our store only, and must see
+	 * every slot up to idx + n.
+	 */
+	if (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != idx)
+		rk_ring_mp_wait_turn_(r, idx);
 	__atomic_store_n(&r->hdr->prod_tail, idx + n, __ATOMIC_SEQ_CST);
 	rk_ring_notify_consumer_(r);
 }
@@ -242,7 +268,8 @@ static inline int rk_ring_dequeue(struct rk_ring *r, void *dst, uint32_t len)
 	return rk_ring_dequeue_burst(r, dst, 0, len, 1) ? 0 : -EAGAIN;
 }
 
-/* bulk: all `n` or none; 0 or -EAGAIN. Single-producer rings. */
+/* bulk: all `n` or none; 0 or -EAGAIN. Single-producer rings (-EINVAL on
+ * an MP ring). -EINVAL for `n` above the capacity: it could never succeed. */
 int rk_ring_enqueue_bulk(struct rk_ring *r, const void *src, size_t stride, uint32_t len,
 			 unsigned n);
 int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t len, unsigned n);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ringkernel/discovery.h>
 #include <ringkernel/error.h>
 #include <ringkernel/layout.h>
 #include <ringkernel/msg.h>
@@ -53,8 +54,9 @@ typedef struct rk_launch_options {
 	uint32_t max_payload;                     /* bytes; slot = 64 + payload, 64-aligned */
 	bool k2k;
 	bool auto_activate;
-	uint32_t max_routes; /* K2K routes per kernel */
+	uint32_t max_routes; /* K2K routes per kernel, each way (<= 16) */
 	uint32_t state_size; /* per-kernel scratch bytes */
+	uint32_t k2k_capacity; /* slots of each inbound K2K route */
 } rk_launch_options;
 
 #define RK_DEFAULT_QUEUE_CAPACITY 1024u
@@ -88,6 +90,8 @@ typedef struct rk_kernel_status {
 	/* added fields */
 	uint64_t undelivered; /* inputs returned unprocessed by terminate */
 	uint64_t heartbeat;
+	uint64_t stalls;      /* times the kernel found its output or a route full */
+	uint64_t hlc_clamped; /* received timestamps clamped by the skew rule */
 } rk_kernel_status;
 
 typedef struct rk_runtime_metrics {
@@ -126,8 +130,45 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsigned *sent);
 int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned *got,
 			    uint64_t timeout_ns);
-int rk_kernel_status(const rk_kernel *k, rk_kernel_status *out);
+/* As with rk_runtime_metrics: the record type and DESIGN's call share a
+ * name; the call is rk_kernel_status_get(), spelled rk_kernel_status(). */
+int rk_kernel_status_get(const rk_kernel *k, rk_kernel_status *out);
+#define rk_kernel_status(k, out) rk_kernel_status_get((k), (out))
 int rk_kernel_connect(rk_kernel *from, rk_kernel *to);
+
+/* ---- kernel-to-kernel routes -------------------------------------------------- */
+
+typedef struct rk_route_status {
+	uint64_t dest;      /* receiving kernel's id */
+	uint64_t sent;      /* messages the sender put on the route */
+	uint64_t delivered; /* messages the receiver took off it */
+	uint64_t stalls;    /* times the sender found it full and waited */
+	uint32_t depth;     /* in flight now */
+	bool open;          /* false once the receiver terminated */
+} rk_route_status;
+
+/* Number of outbound routes of `k` (>= 0), or a negative errno. */
+int rk_kernel_route_count(const rk_kernel *k);
+int rk_kernel_route_status(const rk_kernel *k, unsigned idx, rk_route_status *out);
+void rk_launch_options_with_max_routes(rk_launch_options *o, uint32_t routes);
+void rk_launch_options_with_k2k_capacity(rk_launch_options *o, uint32_t slots);
+
+/* ---- hybrid logical clock -------------------------------------------------------- */
+
+/* 48-bit physical microseconds << 16 | 16-bit logical counter. */
+static inline uint64_t rk_hlc_pack(uint64_t physical_us, uint16_t logical)
+{
+	return (physical_us & 0xffffffffffffull) << 16 | logical;
+}
+static inline uint64_t rk_hlc_physical_us(uint64_t ts) { return ts >> 16; }
+static inline uint16_t rk_hlc_logical(uint64_t ts) { return (uint16_t)(ts & 0xffff); }
+
+/* The process's clock: stamp a send (strictly increasing), observe a
+ * received stamp (skew rule: more than 1 s ahead is clamped and counted). */
+uint64_t rk_hlc_now(void);
+uint64_t rk_hlc_observe(uint64_t seen);
+uint64_t rk_hlc_clamped(void);
+uint64_t rk_hlc_physical_now(void);
 
 /* ---- user kernels ----------------------------------------------------------- */
 

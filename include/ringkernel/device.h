@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringkernel/device.h - the portable persistent kernel loop.
+ *
+ * One source, compiled as C for the CPU plugin, as CUDA under nvcc, as HIP
+ * under hipcc, and (planned) as OpenCL C 1.2: the loop body stays in the C
+ * subset all of them accept. Atomics, fences and back-off go only through
+ * the RK_* macros below, which each toolchain defines at *system* scope
+ * because the other side of every ring is the host (or another process).
+ *
+ * The loop: read the control block, mirror the desired state into the
+ * observed one, drain the input ring while Active, run the handler, publish
+ * replies, bump the heartbeat, exit on Terminate. A full output ring is
+ * back-pressure: the kernel stalls (and counts it), it never drops.
+ *
+ * The includer chooses the handler: built-in kinds dispatch through
+ * rk_dev_builtin(); a backend with user handlers defines RK_DEV_USER_HANDLER
+ * before including this file.
+ */
+#ifndef RINGKERNEL_DEVICE_H
+#define RINGKERNEL_DEVICE_H
+
+#include <ringkernel/layout.h>
+
+#if defined(__OPENCL_C_VERSION__)
+typedef ulong rk_uptr; /* addresses in a ring's route table */
+#else
+#include <stdint.h>
+typedef uintptr_t rk_uptr;
+#endif
+
+/* ---- per-toolchain primitives ------------------------------------------- */
+
+#if defined(__OPENCL_C_VERSION__)
+#define RK_DEVFN static inline
+#define RK_GLOBAL __global
+/* OpenCL 1.2 has no acquire/release loads: volatile access plus a global
+ * fence; the plugin only uses devices where this is coherent with the host
+ * (fine-grain SVM or zero-copy CPU memory, checked at probe time). */
+#define RK_LOAD_ACQ32(p) (*(volatile RK_GLOBAL rk_u32 *)(p))
+#define RK_LOAD_ACQ64(p) (*(volatile RK_GLOBAL rk_u64 *)(p))
+#define RK_STORE_REL32(p, v) (mem_fence(CLK_GLOBAL_MEM_FENCE), *(volatile RK_GLOBAL rk_u32 *)(p) = (v))
+#define RK_STORE_REL64(p, v) (mem_fence(CLK_GLOBAL_MEM_FENCE), *(volatile RK_GLOBAL rk_u64 *)(p) = (v))
+#define RK_LOAD_SC32(p) (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ32(p))
+#define RK_LOAD_SC64(p) (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ64(p))
+#define RK_STORE_SC64(p, v) (RK_STORE_REL64(p, v), mem_fence(CLK_GLOBAL_MEM_FENCE))
+#define RK_ATOMIC_INC32(p) atomic_inc((volatile RK_GLOBAL uint *)(p))
+#define RK_RELAX() ((void)0)
+#elif defined(__CUDACC__) || defined(__HIPCC__)
+#define RK_DEVFN static __device__ __forceinline__
+#define RK_GLOBAL
+/* Volatile access ordered by __threadfence_system(): the host, not another
+ * SM, is the other side, so device-scope fences would not be enough. */
+#define RK_LOAD_ACQ32(p) (__threadfence_system(), *(volatile const rk_u32 *)(p))
+#define RK_LOAD_ACQ64(p) (__threadfence_system(), *(volatile const rk_u64 *)(p))
+#define RK_STORE_REL32(p, v) (__threadfence_system(), *(volatile rk_u32 *)(p) = (v))
+#define RK_STORE_REL64(p, v) (__threadfence_system(), *(volatile rk_u64 *)(p) = (v))
+#define RK_LOAD_SC32(p) (__threadfence_system(), RK_LOAD_ACQ32(p))
+#define RK_LOAD_SC64(p) (__threadfence_system(), RK_LOAD_ACQ64(p))
+#define RK_STORE_SC64(p, v) (RK_STORE_REL64(p, v), __threadfence_system())
+#define RK_ATOMIC_INC32(p) atomicAdd_system((unsigned int *)(p), 1u)
+#define RK_RELAX() __nanosleep(100)
+#else /* host C: the CPU plugin */
+#include <limits.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define RK_DEVFN static inline
+#define RK_GLOBAL
+#define RK_LOAD_ACQ32(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define RK_LOAD_ACQ64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define RK_STORE_REL32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define RK_STORE_REL64(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define RK_LOAD_SC32(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define RK_LOAD_SC64(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define RK_STORE_SC64(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define RK_ATOMIC_INC32(p) __atomic_fetch_add((p), 1u, __ATOMIC_SEQ_CST)
+#if defined(__x86_64__) || defined(__i386__)
+#define RK_RELAX() __builtin_ia32_pause()
+#else
+#define RK_RELAX() __asm__ __volatile__("" ::: "memory")
+#endif
+#endif
+
+/* Wake a parked consumer. On the CPU the plugin supplies a futex wake;
+ * GPUs cannot make a syscall, so they only bump the bell and the plugin's
+ * poller issues the wake on their behalf. */
+#if !defined(__OPENCL_C_VERSION__) && !defined(__CUDACC__) && !defined(__HIPCC__)
+/* Shared futex: the waiter may be another process. */
+#define RK_DEV_WAKE(bell) ((void)syscall(SYS_futex, (bell), FUTEX_WAKE, INT_MAX, NULL, NULL, 0))
+#define RK_DEV_HOST 1
+#else
+#define RK_DEV_WAKE(bell) ((void)0)
+#endif
+
+/* Physical time for the hybrid logical clock, as a packed HLC (us << 16);
+ * 0 where the device has no wall clock (the clock is then purely logical,
+ * driven by what the kernel receives). */
+#if defined(RK_DEV_HOST)
+#include <time.h>
+static inline rk_u64 rk_dev_phys_hlc(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rk_u64 us = (rk_u64)ts.tv_sec * 1000000u + (rk_u64)ts.tv_nsec / 1000u;
+	return (us & 0xffffffffffffull) << 16;
+}
+#define RK_DEV_PHYS_HLC() rk_dev_phys_hlc()
+#else
+#define RK_DEV_PHYS_HLC() ((rk_u64)0)
+#endif
+
+/* Counters that only the kernel writes: relaxed increments are enough, the
+ * host reads them for status only. */
+#define RK_DEV_ADD64(p, n) RK_STORE_REL64((p), RK_LOAD_ACQ64(p) + (n))
+
+/* ---- kernel-side ring views ---------------------------------------------- */
+
+struct rk_dev_ring {
+	RK_GLOBAL struct rk_ring_hdr *h;
+	RK_GLOBAL rk_u8 *slots;
+	rk_u32 mask;
+	rk_u32 slot_size;
+	rk_u64 next;  /* next index to read (input) or write (output) */
+	rk_u64 cache; /* other side's index, last seen */
+};
+
+struct rk_dev_kernel {
+	RK_GLOBAL struct rk_ctrl *ctrl;
+	struct rk_dev_ring in, out;
+	RK_GLOBAL struct rk_routes *routes; /* NULL without K2K */
+	rk_u32 ninbound;                    /* inbound rings bound so far */
+	struct rk_dev_ring inbound[RK_MAX_ROUTES];
+	RK_GLOBAL rk_u8 *state;
+	rk_u32 state_size;
+	rk_u32 kind;
+	rk_u64 id;
+	rk_u64 hlc;      /* kernel's clock: max of everything seen, ticks per send */
+	rk_u64 next_seq; /* ids of messages this kernel sends */
+	rk_u32 observed;
+};
+
+RK_DEVFN void rk_dev_ring_bind(struct rk_dev_ring *r, RK_GLOBAL struct rk_ring_hdr *h, int input)
+{
+	r->h = h;
+	r->slots = (RK_GLOBAL rk_u8 *)(h + 1);
+	r->mask = h->capacity - 1;
+	r->slot_size = h->slot_size;
+	r->next = input ? RK_LOAD_ACQ64(&h->cons_head) : RK_LOAD_ACQ64(&h->prod_tail);
+	r->cache = input ? RK_LOAD_ACQ64(&h->prod_tail) : RK_LOAD_ACQ64(&h->cons_head);
+}
+
+/* The host validated capacity and slot size when it built the region; the
+ * kernel trusts only its bound copies (mask, slot_size), never re-reads. */
+RK_DEVFN RK_GLOBAL rk_u8 *rk_dev_slot(const struct rk_dev_ring *r, rk_u64 idx)
+{
+	return r->slots + (idx & r->mask) * r->slot_size;
+}
+
+/* Readable input slots, at most `max`. */
+RK_DEVFN rk_u32 rk_dev_in_avail(struct rk_dev_ring *r, rk_u32 max)
+{
+	rk_u64 avail = r->cache - r->next;
+	if (avail == 0) {
+		r->cache = RK_LOAD_ACQ64(&r->h->prod_tail);
+		avail = r->cache - r->next;
+		if (avail > (rk_u64)r->mask + 1) /* corrupt producer index */
+			avail = 0;
+	}
+	return avail < max ? (rk_u32)avail : max;
+}
+
+RK_DEVFN void rk_dev_in_release(struct rk_dev_ring *r, rk_u32 n)
+{
+	r->next += n;
+	/* A producer parked on a full ring waits for this: the same Dekker
+	 * handshake as publishing (seq_cst store, seq_cst read of waiters). */
+	RK_STORE_SC64(&r->h->cons_head, r->next);
+	if (RK_LOAD_SC32(&r->h->prod_waiting) != 0) {
+		RK_ATOMIC_INC32(&r->h->prod_bell);
+		RK_DEV_WAKE(&r->h->prod_bell);
+	}
+}
+
+/* 1 when an output slot is free. */
+RK_DEVFN int rk_dev_out_has_room(struct rk_dev_ring *r)
+{
+	rk_u64 cap = (rk_u64)r->mask + 1;
+	if (r->next - r->cache < cap)
+		return 1;
+	r->cache = RK_LOAD_ACQ64(&r->h->cons_head);
+	return r->next - r->cache < cap;
+}
+
+RK_DEVFN void rk_dev_out_publish(struct rk_dev_ring *r)
+{
+	r->next += 1;
+	/* seq_cst store then seq_cst read of the waiting count: the Dekker
+	 * half of the parking handshake (see ringkernel/ring.h). */
+	RK_STORE_SC64(&r->h->prod_tail, r->next);
+	if (RK_LOAD_SC32(&r->h->cons_waiting) != 0) {
+		RK_ATOMIC_INC32(&r->h->cons_bell);
+		RK_DEV_WAKE(&r->h->cons_bell);
+	}
+}
+
+RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u32 n)
+{
+#if !defined(__OPENCL_C_VERSION__) && !defined(__CUDACC__) && !defined(__HIPCC__)
+	memcpy(dst, src, n);
+#else
+	for (rk_u32 i = 0; i < n; i++)
+		dst[i] = src[i];
+#endif
+}
+
+/* ---- hybrid logical clock ------------------------------------------------- */
+
+#define RK_HLC_LOGICAL_BITS 16
+#define RK_HLC_LOGICAL_MASK 0xffffull
+/* A timestamp more than this far ahead of the local physical clock is
+ * clamped to it (and counted): one bad clock must not drag every other
+ * one into the future. 1 s, in packed units. */
+#define RK_HLC_MAX_SKEW (1000000ull << RK_HLC_LOGICAL_BITS)
+
+/*
+ * Packed HLC rules (48-bit physical us << 16 | 16-bit logical): a send is
+ * max(clock + 1, now); a receive of `seen` is max(clock + 1, seen + 1, now),
+ * so whatever a kernel sends in answer is later than what it answered.
+ */
+RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
+{
+	rk_u64 pt = RK_DEV_PHYS_HLC();
+	if (pt && seen > pt + RK_HLC_MAX_SKEW) {
+		seen = pt + RK_HLC_MAX_SKEW;
+		RK_DEV_ADD64(&k->ctrl->hlc_clamped, 1);
+	}
+	rk_u64 t = k->hlc + 1;
+	if (seen + 1 > t)
+		t = seen + 1;
+	if (pt > t)
+		t = pt;
+	k->hlc = t;
+	return t;
+}
+
+/* ---- sending from a kernel ---------------------------------------------- */
+
+/* Why a send returned without sending. */
+#define RK_DEV_OK 0
+#define RK_DEV_TERMINATING 1
+
+/*
+ * Publish one message on the output ring. A full ring stalls here until
+ * the host makes room or asks the kernel to terminate; a stall is counted
+ * once per full episode. Returns RK_DEV_OK or RK_DEV_TERMINATING.
+ */
+RK_DEVFN int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
+			 rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+{
+	struct rk_dev_ring *o = &k->out;
+	if (!rk_dev_out_has_room(o)) {
+		RK_DEV_ADD64(&k->ctrl->stalls, 1);
+		while (!rk_dev_out_has_room(o)) {
+			if (RK_LOAD_ACQ32(&k->ctrl->desired) == RK_CTRL_TERMINATE)
+				return RK_DEV_TERMINATING;
+			RK_RELAX();
+		}
+	}
+	RK_GLOBAL struct rk_msg_hdr *h = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
+	h->magic = RK_MSG_MAGIC;
+	h->version = RK_MSG_VERSION;
+	h->priority = 0;
+	h->type = type;
+	h->flags = flags;
+	h->len = len;
+	h->id = (k->id << 40) | (++k->next_seq & 0xffffffffffull);
+	h->correlation_id = corr;
+	h->source = k->id;
+	h->dest = dest;
+	h->hlc = hlc;
+	h->seq = k->next_seq;
+	if (len)
+		rk_dev_copy((RK_GLOBAL rk_u8 *)(h + 1), payload, len);
+	rk_dev_out_publish(o);
+	RK_DEV_ADD64(&k->ctrl->messages_sent, 1);
+	return RK_DEV_OK;
+}
+
+/* Reply to `in` (same correlation rules for every backend). */
+RK_DEVFN int rk_dev_reply(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
+			  rk_u32 type, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+{
+	return rk_dev_emit(k, type, RK_MSG_F_REPLY, in->id, in->source, rk_dev_hlc_tick(k, in->hlc),
+			   payload, len);
+}
+
+/* Why a K2K send failed (besides RK_DEV_TERMINATING). */
+#define RK_DEV_NOROUTE 2 /* no route to that kernel */
+#define RK_DEV_CLOSED 3  /* the receiver terminated */
+#define RK_DEV_TOOBIG 4  /* payload larger than the receiver's slots */
+
+/*
+ * Send over the route to `dest`: a full route is back-pressure, the kernel
+ * stalls (counted once per episode) until the receiver makes room, the
+ * receiver terminates (RK_DEV_CLOSED) or this kernel is told to terminate.
+ * Never drops. The message keeps the given id, correlation and source, so
+ * a forwarded message arrives unchanged.
+ */
+RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, rk_u32 flags,
+			     rk_u64 id, rk_u64 corr, rk_u64 source, rk_u64 hlc,
+			     const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+{
+	RK_GLOBAL struct rk_routes *rt = k->routes;
+	if (!rt)
+		return RK_DEV_NOROUTE;
+	rk_u32 n = RK_LOAD_ACQ32(&rt->nroutes);
+	if (n > RK_MAX_ROUTES)
+		n = RK_MAX_ROUTES;
+	rk_u32 i = 0;
+	while (i < n && rt->route[i].dest_id != dest)
+		i++;
+	if (i == n)
+		return RK_DEV_NOROUTE;
+	RK_GLOBAL struct rk_route *r = &rt->route[i];
+	/* A closed route's ring may be gone: check before touching it. */
+	if (RK_LOAD_ACQ32(&r->state) != RK_ROUTE_OPEN)
+		return RK_DEV_CLOSED;
+	RK_GLOBAL struct rk_ring_hdr *h = (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)r->ring_addr;
+	rk_u64 cap = h->capacity;
+	if (len > h->slot_size - RK_MSG_HDR_SIZE)
+		return RK_DEV_TOOBIG;
+	rk_u64 head = RK_LOAD_ACQ64(&h->prod_tail); /* we are its only producer */
+	if (head - RK_LOAD_ACQ64(&h->cons_head) >= cap) {
+		RK_DEV_ADD64(&r->stalls, 1);
+		RK_DEV_ADD64(&k->ctrl->stalls, 1);
+		while (head - RK_LOAD_ACQ64(&h->cons_head) >= cap) {
+			if (RK_LOAD_ACQ32(&k->ctrl->desired) == RK_CTRL_TERMINATE)
+				return RK_DEV_TERMINATING;
+			if (RK_LOAD_ACQ32(&r->state) != RK_ROUTE_OPEN)
+				return RK_DEV_CLOSED;
+			RK_RELAX();
+		}
+	}
+	if (RK_LOAD_ACQ32(&r->state) != RK_ROUTE_OPEN)
+		return RK_DEV_CLOSED;
+	RK_GLOBAL struct rk_msg_hdr *m = (RK_GLOBAL struct rk_msg_hdr *)((RK_GLOBAL rk_u8 *)(h + 1) +
+									 (head & (cap - 1)) *
+										 h->slot_size);
+	m->magic = RK_MSG_MAGIC;
+	m->version = RK_MSG_VERSION;
+	m->priority = 0;
+	m->type = type;
+	m->flags = flags;
+	m->len = len;
+	m->id = id;
+	m->correlation_id = corr;
+	m->source = source;
+	m->dest = dest;
+	m->hlc = hlc;
+	m->seq = ++k->next_seq;
+	if (len)
+		rk_dev_copy((RK_GLOBAL rk_u8 *)(m + 1), payload, len);
+	RK_STORE_SC64(&h->prod_tail, head + 1);
+	RK_DEV_ADD64(&r->sent, 1);
+	/* The receiver parks on its input ring's bell: ring it if parked. */
+	RK_GLOBAL struct rk_ring_hdr *bell = (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)r->bell_addr;
+	if (RK_LOAD_SC32(&bell->cons_waiting) != 0) {
+		RK_ATOMIC_INC32(&bell->cons_bell);
+		RK_DEV_WAKE(&bell->cons_bell);
+	}
+	return RK_DEV_OK;
+}
+
+/* ---- built-in kernels ------------------------------------------------------- */
+
+/*
+ * echo: same type and payload back.   add_f32: one float, the sum.
+ * counter: a u64, messages handled so far including this one (in state).
+ * sink: nothing.   forward: with no K2K route, like echo.
+ * `in` and `payload` point at the input slot, still owned by the kernel.
+ */
+RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
+			    const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+{
+	switch (k->kind) {
+	case RK_KIND_FORWARD: {
+		/* On over the first route, unchanged; with no route (or a closed
+		 * one: the receiver terminated) back to the host like echo, so
+		 * nothing is lost. */
+		rk_u32 n = k->routes ? RK_LOAD_ACQ32(&k->routes->nroutes) : 0;
+		if (n) {
+			int r = rk_dev_send_k2k(k, k->routes->route[0].dest_id, in->type, in->flags,
+						in->id, in->correlation_id, in->source,
+						rk_dev_hlc_tick(k, in->hlc), payload, len);
+			if (r != RK_DEV_CLOSED)
+				return r;
+		}
+		return rk_dev_reply(k, in, in->type, payload, len);
+	}
+	case RK_KIND_ECHO:
+		return rk_dev_reply(k, in, in->type, payload, len);
+	case RK_KIND_ADD_F32: {
+		float sum = 0.0f;
+		float v;
+		for (rk_u32 i = 0; i + 4 <= len; i += 4) {
+			rk_dev_copy((RK_GLOBAL rk_u8 *)&v, payload + i, 4);
+			sum += v;
+		}
+		return rk_dev_reply(k, in, in->type, (const RK_GLOBAL rk_u8 *)&sum, 4);
+	}
+	case RK_KIND_COUNTER: {
+		RK_GLOBAL rk_u64 *count = (RK_GLOBAL rk_u64 *)k->state;
+		rk_u64 c = *count + 1;
+		*count = c;
+		return rk_dev_reply(k, in, in->type, (const RK_GLOBAL rk_u8 *)&c, 8);
+	}
+	case RK_KIND_SINK:
+	default:
+		return RK_DEV_OK;
+	}
+}
+
+/* ---- the loop ---------------------------------------------------------------- */
+
+#define RK_DEV_BATCH 32u
+
+/* What one turn of the loop did. */
+#define RK_TURN_IDLE 0       /* nothing to do: the caller may back off */
+#define RK_TURN_BUSY 1       /* processed messages */
+#define RK_TURN_TERMINATE 2  /* Terminate observed: leave the loop */
+
+RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctrl,
+			  RK_GLOBAL struct rk_ring_hdr *in, RK_GLOBAL struct rk_ring_hdr *out,
+			  RK_GLOBAL rk_u8 *state, rk_u32 state_size)
+{
+	k->ctrl = ctrl;
+	rk_dev_ring_bind(&k->in, in, 1);
+	rk_dev_ring_bind(&k->out, out, 0);
+	k->state = state;
+	k->state_size = state_size;
+	k->kind = ctrl->kind;
+	k->id = ctrl->kernel_id;
+	k->hlc = 0;
+	k->next_seq = 0;
+	k->observed = 0xffffffffu;
+	k->routes = (RK_GLOBAL struct rk_routes *)(rk_uptr)ctrl->routes_addr;
+	k->ninbound = 0;
+}
+
+/* Bind inbound rings the host has added since the last look. */
+RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
+{
+	rk_u32 n = RK_LOAD_ACQ32(&k->routes->ninbound);
+	if (n > RK_MAX_ROUTES)
+		n = RK_MAX_ROUTES;
+	for (; k->ninbound < n; k->ninbound++)
+		rk_dev_ring_bind(&k->inbound[k->ninbound],
+				 (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)k->routes->inbound_addr[k->ninbound],
+				 1);
+}
+
+#ifdef RK_DEV_USER_HANDLER
+/* int RK_DEV_USER_HANDLER(struct rk_dev_kernel *, const RK_GLOBAL struct
+ * rk_msg_hdr *, const RK_GLOBAL rk_u8 *payload, rk_u32 len) */
+#define RK_DEV_DISPATCH(k, h, p, n)                                                                \
+	((k)->kind == RK_KIND_USER ? RK_DEV_USER_HANDLER((k), (h), (p), (n))                       \
+				   : rk_dev_builtin((k), (h), (p), (n)))
+#else
+#define RK_DEV_DISPATCH(k, h, p, n) rk_dev_builtin((k), (h), (p), (n))
+#endif
+
+/* Process up to one batch from `r`. Returns how many were consumed, and
+ * sets *stop when the kernel must terminate mid-batch (the message that saw
+ * it stays in the ring: undelivered, returned to the host). */
+RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int *stop)
+{
+	rk_u32 n = rk_dev_in_avail(r, RK_DEV_BATCH);
+	rk_u32 cap = r->slot_size - RK_MSG_HDR_SIZE;
+	rk_u32 done = 0;
+	for (; done < n; done++) {
+		const RK_GLOBAL struct rk_msg_hdr *h =
+			(const RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(r, r->next + done);
+		/* The slot is untrusted: one read of len, checked against the slot. */
+		rk_u32 len = h->len;
+		if (h->magic != RK_MSG_MAGIC || h->version != RK_MSG_VERSION || len > cap) {
+			RK_DEV_ADD64(&k->ctrl->errors, 1);
+			continue;
+		}
+		int ret = RK_DEV_DISPATCH(k, h, (const RK_GLOBAL rk_u8 *)(h + 1), len);
+		if (ret == RK_DEV_TERMINATING) {
+			*stop = 1;
+			break;
+		}
+		if (ret != RK_DEV_OK) /* a send the handler could not make */
+			RK_DEV_ADD64(&k->ctrl->errors, 1);
+	}
+	if (done) {
+		rk_dev_in_release(r, done);
+		RK_DEV_ADD64(&k->ctrl->messages_processed, done);
+	}
+	return done;
+}
+
+/* 1 when a message waits on the input ring or an inbound route (seq_cst:
+ * this is the parker's re-check in the Dekker handshake). */
+RK_DEVFN int rk_dev_has_input(struct rk_dev_kernel *k)
+{
+	if (RK_LOAD_SC64(&k->in.h->prod_tail) != k->in.next)
+		return 1;
+	if (k->routes) {
+		rk_dev_bind_inbound(k);
+		for (rk_u32 i = 0; i < k->ninbound; i++)
+			if (RK_LOAD_SC64(&k->inbound[i].h->prod_tail) != k->inbound[i].next)
+				return 1;
+	}
+	return 0;
+}
+
+/* One turn: mirror the state, process up to one batch per ring. */
+RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
+{
+	RK_GLOBAL struct rk_ctrl *c = k->ctrl;
+	rk_u32 desired = RK_LOAD_ACQ32(&c->desired);
+	RK_STORE_REL64(&c->heartbeat, c->heartbeat + 1);
+	if (desired == RK_CTRL_TERMINATE)
+		return RK_TURN_TERMINATE;
+	if (desired != k->observed) {
+		k->observed = desired;
+		RK_STORE_REL32(&c->observed, desired);
+	}
+	if (desired != RK_CTRL_ACTIVE)
+		return RK_TURN_IDLE;
+	int stop = 0;
+	rk_u32 done = rk_dev_drain(k, &k->in, &stop);
+	if (k->routes) {
+		rk_dev_bind_inbound(k);
+		for (rk_u32 i = 0; i < k->ninbound && !stop; i++)
+			done += rk_dev_drain(k, &k->inbound[i], &stop);
+	}
+	if (stop)
+		return RK_TURN_TERMINATE;
+	return done ? RK_TURN_BUSY : RK_TURN_IDLE;
+}
+
+#ifdef RK_DEV_HOST
+/* The handler context of a CPU kernel (rk_ctx in ringkernel.h): the core's
+ * rk_ctx_* calls and the CPU plugin's loop both compile this definition. */
+struct rk_ctx {
+	struct rk_dev_kernel *k;
+	const struct rk_msg_hdr *in; /* the request being handled */
+	int terminating;             /* a send saw Terminate */
+};
+#endif
+
+/* Mark the kernel stopped: the host's terminate waits for this flag. */
+RK_DEVFN void rk_dev_exit(struct rk_dev_kernel *k)
+{
+	RK_STORE_REL32(&k->ctrl->observed, RK_CTRL_TERMINATED);
+	RK_STORE_REL32(&k->ctrl->terminated, 1u);
+}
+
+#endif /* RINGKERNEL_DEVICE_H */

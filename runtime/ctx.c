@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* The handler context of CPU kernels: the calls a handler makes. */
+#include "config.h"
+
+#include <errno.h>
+
+#include <ringkernel/device.h>
+#include <ringkernel/ringkernel.h>
+
+int rk_ctx_reply(rk_ctx *ctx, uint32_t type, const void *payload, uint32_t len)
+{
+	if (!ctx || (len && !payload))
+		return rk_error(-EINVAL, "rk_ctx_reply: NULL context or payload");
+	if (len > ctx->k->out.slot_size - RK_MSG_HDR_SIZE)
+		return rk_error(-EMSGSIZE, "reply of %u bytes exceeds the output slot's %u", len,
+				ctx->k->out.slot_size - RK_MSG_HDR_SIZE);
+	if (rk_dev_reply(ctx->k, ctx->in, type, payload, len) == RK_DEV_TERMINATING) {
+		ctx->terminating = 1;
+		return rk_error(-ESHUTDOWN, "kernel is terminating: reply not sent");
+	}
+	return 0;
+}
+
+int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *payload,
+		    uint32_t len)
+{
+	if (!ctx || (len && !payload))
+		return rk_error(-EINVAL, "rk_ctx_send_k2k: NULL context or payload");
+	struct rk_dev_kernel *k = ctx->k;
+	uint64_t id = (k->id << 40) | ((k->next_seq + 1) & 0xffffffffffull);
+	int r = rk_dev_send_k2k(k, dst_id, type, 0, id, 0, k->id, rk_dev_hlc_tick(k, 0), payload,
+				len);
+	switch (r) {
+	case RK_DEV_OK:
+		return 0;
+	case RK_DEV_TERMINATING:
+		ctx->terminating = 1;
+		return rk_error(-ESHUTDOWN, "kernel is terminating: K2K message not sent");
+	case RK_DEV_CLOSED:
+		return rk_error(-ESHUTDOWN, "kernel %llu terminated: route closed",
+				(unsigned long long)dst_id);
+	case RK_DEV_TOOBIG:
+		return rk_error(-EMSGSIZE, "K2K payload of %u bytes exceeds the receiver's slots", len);
+	default:
+		return rk_error(-ENOENT, "no route from kernel %llu to kernel %llu",
+				(unsigned long long)k->id, (unsigned long long)dst_id);
+	}
+}
+
+uint64_t rk_ctx_kernel_id(const rk_ctx *ctx)
+{
+	return ctx ? ctx->k->id : 0;
+}
+
+void *rk_ctx_state(rk_ctx *ctx)
+{
+	return ctx ? (void *)ctx->k->state : NULL;
+}
+
+uint32_t rk_ctx_state_size(const rk_ctx *ctx)
+{
+	return ctx ? ctx->k->state_size : 0;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* libringkernel internals: runtime, kernel handles, registry. */
+#ifndef RK_RUNTIME_INTERNAL_H
+#define RK_RUNTIME_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ringkernel/ringkernel.h>
+
+#include "plugin_loader.h"
+#include "reactor.h"
+
+struct rk_runtime_builder {
+	rk_backend backend;
+	char backend_name[64]; /* rk_runtime_builder_backend_name() */
+	int device;
+	bool profiling;
+	char *plugin_path;
+};
+
+struct rk_runtime {
+	struct rki_plugin plugin; /* the chosen backend, dlopen'ed */
+	const struct rk_plugin_ops *ops;
+	void *pctx; /* the plugin's per-runtime context */
+	int device;
+	bool profiling;
+	struct rki_reactor *reactor;
+	bool fd_used; /* rk_runtime_fd() was called: watch every output ring */
+
+	pthread_mutex_t lock; /* kernel list, counters below */
+	struct rk_kernel *kernels;
+	uint32_t resident; /* launched, not yet terminated */
+	uint64_t total_launched;
+	uint64_t next_kernel_id;
+	uint64_t next_msg_id; /* atomic */
+	/* totals of released kernels, so metrics survive release */
+	uint64_t sent_done, received_done, host_bytes_done;
+};
+
+/* A caller of rk_kernel_call() waiting for its reply. */
+struct rki_call {
+	uint64_t id;
+	rk_message *reply;
+	bool done;
+	struct rki_call *next;
+};
+
+struct rk_kernel {
+	rk_runtime *rt;
+	struct rk_kernel *next; /* in rt->kernels */
+	uint64_t id;
+	char name[64];
+	rk_launch_options opts;
+	uint32_t kind;
+	uint64_t launch_ns;
+
+	pthread_mutex_t state_lock; /* serializes lifecycle transitions */
+	rk_state state;             /* atomic reads, written under state_lock */
+
+	rk_region *region;
+	struct rk_ctrl *ctrl;
+	struct rk_ring in;  /* host produces (MP: several host threads) */
+	struct rk_ring out; /* host consumes, under recv_lock */
+	void *state_area;
+	uint32_t state_size;
+	void *pkernel; /* the plugin's handle */
+
+	/* Receive side: one reader at a time takes messages off the ring;
+	 * messages that belong to someone else wait in the stash. */
+	pthread_mutex_t recv_lock;
+	pthread_cond_t recv_cond;
+	bool reader_active;
+	struct rki_call *calls; /* callers waiting for a correlation id */
+	rk_message *stash;      /* FIFO of messages for plain receivers */
+	unsigned stash_len, stash_cap;
+	bool input_drained; /* after terminate: leftovers returned */
+
+	/* K2K (NULL routes without it). Under rt->lock. */
+	struct rk_routes *routes;
+	struct rk_kernel *route_to[RK_MAX_ROUTES];     /* outbound, by route index */
+	struct rk_kernel *inbound_from[RK_MAX_ROUTES]; /* by inbound ring index */
+	struct rk_ring inbound[RK_MAX_ROUTES];         /* host views of inbound rings */
+	unsigned inbound_drained;                      /* after terminate */
+	/* The region outlives the handle while live senders route into it:
+	 * 1 for the handle + 1 per sender with a route here. Under rt->lock. */
+	unsigned refs;
+
+	uint64_t sent;        /* atomic: host -> kernel */
+	uint64_t received;    /* atomic: kernel -> host */
+	uint64_t undelivered; /* inputs returned unprocessed */
+};
+
+/* registry.c */
+struct rki_kernel_impl {
+	uint32_t kind;
+	const rk_kernel_def *def; /* NULL for built-ins */
+};
+int rki_registry_lookup(const char *name, struct rki_kernel_impl *out);
+
+/* kernel.c */
+int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns);
+
+/* time */
+uint64_t rki_now_ns(void);
+
+#endif

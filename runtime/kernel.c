@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel handles (spec: KernelHandle): lifecycle, messaging, status. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ringkernel/device.h>
+
+#include "internal.h"
+#include "log.h"
+
+/* Spin this long before a blocking call sleeps (RK_SPIN_NS overrides). */
+static uint64_t spin_ns(void)
+{
+	static uint64_t cached = UINT64_MAX;
+	uint64_t v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	if (v == UINT64_MAX) {
+		const char *e = getenv("RK_SPIN_NS");
+		char *end;
+		v = 20000;
+		if (e && *e) {
+			unsigned long long x = strtoull(e, &end, 10);
+			if (*end == '\0' && x <= 1000000000ull)
+				v = x;
+			else
+				rki_log_warn("RK_SPIN_NS=%s is not 0..1000000000; using 20000", e);
+		}
+		__atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
+static uint64_t deadline_of(uint64_t timeout_ns)
+{
+	uint64_t now = rki_now_ns();
+	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
+static uint64_t left_until(uint64_t deadline)
+{
+	if (deadline == UINT64_MAX)
+		return UINT64_MAX;
+	uint64_t now = rki_now_ns();
+	return deadline > now ? deadline - now : 0;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------- */
+
+const char *rk_state_name(rk_state s)
+{
+	switch (s) {
+	case RK_STATE_CREATED: return "Created";
+	case RK_STATE_LAUNCHED: return "Launched";
+	case RK_STATE_ACTIVE: return "Active";
+	case RK_STATE_DEACTIVATED: return "Deactivated";
+	case RK_STATE_TERMINATED: return "Terminated";
+	}
+	return "invalid";
+}
+
+uint64_t rk_kernel_id(const rk_kernel *k)
+{
+	return k ? k->id : 0;
+}
+
+const char *rk_kernel_name(const rk_kernel *k)
+{
+	return k ? k->name : NULL;
+}
+
+rk_state rk_kernel_state(const rk_kernel *k)
+{
+	return k ? __atomic_load_n(&k->state, __ATOMIC_ACQUIRE) : RK_STATE_TERMINATED;
+}
+
+bool rk_kernel_is_active(const rk_kernel *k)
+{
+	return rk_kernel_state(k) == RK_STATE_ACTIVE;
+}
+
+enum { ACT_ACTIVATE, ACT_DEACTIVATE, ACT_TERMINATE };
+
+/* DESIGN §2, exactly:  Created -> Launched -> Active <-> Deactivated -> Terminated,
+ * Launched -> Deactivated, Active -> Terminated, Launched -> Terminated.
+ * -1 = illegal (-EPERM, nothing changes). Launch is the only way out of
+ * Created, and it is not a handle action. */
+static const int transition[5][3] = {
+	[RK_STATE_CREATED] = {-1, -1, -1},
+	[RK_STATE_LAUNCHED] = {RK_STATE_ACTIVE, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED},
+	[RK_STATE_ACTIVE] = {-1, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED},
+	[RK_STATE_DEACTIVATED] = {RK_STATE_ACTIVE, -1, RK_STATE_TERMINATED},
+	[RK_STATE_TERMINATED] = {-1, -1, -1},
+};
+
+static const char *const action_name[] = {"activate", "deactivate", "terminate"};
+
+int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns)
+{
+	uint64_t deadline = deadline_of(timeout_ns);
+	unsigned spins = 0;
+	while (__atomic_load_n(&k->ctrl->observed, __ATOMIC_ACQUIRE) != want) {
+		if (__atomic_load_n(&k->ctrl->terminated, __ATOMIC_ACQUIRE))
+			return rk_error(-ESHUTDOWN, "kernel %llu stopped", (unsigned long long)k->id);
+		if (rki_now_ns() >= deadline)
+			return rk_error(-ETIMEDOUT, "kernel %llu did not reach state %u (heartbeat %llu)",
+					(unsigned long long)k->id, want,
+					(unsigned long long)k->ctrl->heartbeat);
+		if (k->rt->ops->poll && RKI_PLUGIN_HAS_OP(k->rt->ops, poll))
+			k->rt->ops->poll(k->rt->pctx, k->pkernel);
+		if (++spins > 100) {
+			struct timespec ts = {0, 20000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+}
+
+static void set_desired(rk_kernel *k, uint32_t desired)
+{
+	__atomic_store_n(&k->ctrl->desired, desired, __ATOMIC_SEQ_CST);
+	k->rt->ops->signal(k->rt->pctx, k->pkernel);
+}
+
+/* Wake every host thread blocked on this kernel's rings. */
+static void wake_host_waiters(rk_kernel *k)
+{
+	rk_ring_wake_consumer_(&k->out);
+	rk_ring_wake_producer_(&k->in);
+	pthread_mutex_lock(&k->recv_lock);
+	pthread_cond_broadcast(&k->recv_cond);
+	pthread_mutex_unlock(&k->recv_lock);
+}
+
+static int lifecycle(rk_kernel *k, int action)
+{
+	if (!k)
+		return rk_error(-EINVAL, "rk_kernel_%s: NULL kernel", action_name[action]);
+	pthread_mutex_lock(&k->state_lock);
+	rk_state from = k->state;
+	int to = transition[from][action];
+	int ret = 0;
+	if (to < 0) {
+		pthread_mutex_unlock(&k->state_lock);
+		return rk_error(-EPERM, "kernel %llu: cannot %s while %s", (unsigned long long)k->id,
+				action_name[action], rk_state_name(from));
+	}
+	rk_runtime *rt = k->rt;
+	switch (action) {
+	case ACT_ACTIVATE:
+		set_desired(k, RK_CTRL_ACTIVE);
+		break;
+	case ACT_DEACTIVATE:
+		/* Returns once the kernel has stopped consuming: from here on
+		 * nothing sent is processed until the next activate. */
+		set_desired(k, RK_CTRL_DEACTIVATED);
+		ret = rki_kernel_await_observed(k, RK_CTRL_DEACTIVATED, 10000000000ull);
+		if (ret < 0) {
+			set_desired(k, from == RK_STATE_ACTIVE ? RK_CTRL_ACTIVE : RK_CTRL_LAUNCHED);
+			pthread_mutex_unlock(&k->state_lock);
+			return ret;
+		}
+		break;
+	case ACT_TERMINATE:
+		set_desired(k, RK_CTRL_TERMINATE);
+		ret = rt->ops->terminate(rt->pctx, k->pkernel, 10000000000ull);
+		if (ret < 0) {
+			/* A kernel that does not stop keeps its memory: it may
+			 * still be writing to it. */
+			rki_log_error("kernel %llu (%s) did not terminate: %s", (unsigned long long)k->id,
+				      k->name, rk_strerror(ret));
+			pthread_mutex_unlock(&k->state_lock);
+			return rk_error(ret, "kernel %llu did not stop within 10 s (heartbeat %llu)",
+					(unsigned long long)k->id,
+					(unsigned long long)k->ctrl->heartbeat);
+		}
+		/* Routes into this kernel close before it reads as Terminated:
+		 * senders stop stalling on it and get an error (forward falls back
+		 * to the host); what they already sent is returned by receive. */
+		pthread_mutex_lock(&rt->lock);
+		for (unsigned i = 0; k->routes && i < k->routes->ninbound; i++) {
+			rk_kernel *src = k->inbound_from[i];
+			for (unsigned j = 0; src && j < src->routes->nroutes; j++)
+				if (src->route_to[j] == k)
+					__atomic_store_n(&src->routes->route[j].state, RK_ROUTE_CLOSED,
+							 __ATOMIC_SEQ_CST);
+		}
+		pthread_mutex_unlock(&rt->lock);
+		break;
+	}
+	__atomic_store_n(&k->state, (rk_state)to, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&k->state_lock);
+	if (action == ACT_TERMINATE) {
+		pthread_mutex_lock(&rt->lock);
+		rt->resident--;
+		bool watched = rt->fd_used;
+		pthread_mutex_unlock(&rt->lock);
+		if (watched)
+			rki_reactor_unwatch(rt->reactor, &k->out);
+		wake_host_waiters(k);
+	}
+	return 0;
+}
+
+int rk_kernel_activate(rk_kernel *k)
+{
+	return lifecycle(k, ACT_ACTIVATE);
+}
+
+int rk_kernel_deactivate(rk_kernel *k)
+{
+	return lifecycle(k, ACT_DEACTIVATE);
+}
+
+int rk_kernel_terminate(rk_kernel *k)
+{
+	return lifecycle(k, ACT_TERMINATE);
+}
+
+/* Drop one reference to k's memory (rt->lock held); the last one frees it. */
+static bool unref_locked(rk_kernel *k)
+{
+	return --k->refs == 0;
+}
+
+static void free_kernel(rk_kernel *k)
+{
+	rk_region_close(k->region);
+	free(k->stash);
+	pthread_cond_destroy(&k->recv_cond);
+	pthread_mutex_destroy(&k->recv_lock);
+	pthread_mutex_destroy(&k->state_lock);
+	free(k);
+}
+
+void rk_kernel_release(rk_kernel *k)
+{
+	if (!k)
+		return;
+	rk_runtime *rt = k->rt;
+	if (rk_kernel_state(k) != RK_STATE_TERMINATED) {
+		rki_log_warn("rk_kernel_release: kernel %llu is %s; terminating it first",
+			     (unsigned long long)k->id, rk_state_name(rk_kernel_state(k)));
+		if (rk_kernel_terminate(k) < 0) {
+			rki_log_error("kernel %llu still running: its handle is leaked",
+				      (unsigned long long)k->id);
+			pthread_mutex_lock(&rt->lock);
+			for (rk_kernel **p = &rt->kernels; *p; p = &(*p)->next)
+				if (*p == k) {
+					*p = k->next;
+					break;
+				}
+			pthread_mutex_unlock(&rt->lock);
+			return;
+		}
+	}
+	rt->ops->release(rt->pctx, k->pkernel);
+	k->pkernel = NULL;
+	rk_kernel *dead[RK_MAX_ROUTES + 1];
+	unsigned ndead = 0;
+	pthread_mutex_lock(&rt->lock);
+	for (rk_kernel **p = &rt->kernels; *p; p = &(*p)->next) {
+		if (*p == k) {
+			*p = k->next;
+			break;
+		}
+	}
+	rt->sent_done += k->sent;
+	rt->received_done += k->received;
+	/* This kernel will never send again: the kernels it routed to no
+	 * longer need to keep their memory for it. */
+	for (unsigned j = 0; k->routes && j < k->routes->nroutes; j++) {
+		rk_kernel *t = k->route_to[j];
+		if (!t)
+			continue;
+		for (unsigned i = 0; i < t->routes->ninbound; i++)
+			if (t->inbound_from[i] == k)
+				t->inbound_from[i] = NULL; /* k's memory goes below */
+		if (unref_locked(t))
+			dead[ndead++] = t;
+	}
+	if (unref_locked(k))
+		dead[ndead++] = k;
+	pthread_mutex_unlock(&rt->lock);
+	for (unsigned i = 0; i < ndead; i++)
+		free_kernel(dead[i]);
+}
+
+/* ---- kernel-to-kernel routes ----------------------------------------------------- */
+
+int rk_kernel_connect(rk_kernel *from, rk_kernel *to)
+{
+	if (!from || !to)
+		return rk_error(-EINVAL, "rk_kernel_connect: NULL kernel");
+	if (from == to)
+		return rk_error(-EINVAL, "rk_kernel_connect: a kernel cannot route to itself");
+	if (from->rt != to->rt)
+		return rk_error(-EINVAL, "rk_kernel_connect: kernels of different runtimes");
+	if (!from->opts.k2k || !to->opts.k2k)
+		return rk_error(-EINVAL, "kernel-to-kernel routes need both kernels launched with "
+					 "rk_launch_options_with_k2k(&o, true) (kernel %llu: %s, kernel "
+					 "%llu: %s)",
+				(unsigned long long)from->id, from->opts.k2k ? "on" : "off",
+				(unsigned long long)to->id, to->opts.k2k ? "on" : "off");
+	rk_runtime *rt = from->rt;
+	int ret = 0;
+	pthread_mutex_lock(&rt->lock);
+	struct rk_routes *fr = from->routes, *tr = to->routes;
+	if (rk_kernel_state(from) == RK_STATE_TERMINATED ||
+	    rk_kernel_state(to) == RK_STATE_TERMINATED) {
+		ret = rk_error(-ESHUTDOWN, "rk_kernel_connect: kernel %llu is terminated",
+			       (unsigned long long)(rk_kernel_state(to) == RK_STATE_TERMINATED
+							    ? to->id
+							    : from->id));
+		goto out;
+	}
+	for (unsigned j = 0; j < fr->nroutes; j++) {
+		if (from->route_to[j] == to) {
+			ret = rk_error(-EEXIST, "kernel %llu already routes to kernel %llu",
+				       (unsigned long long)from->id, (unsigned long long)to->id);
+			goto out;
+		}
+	}
+	if (fr->nroutes == fr->max_routes || tr->ninbound == tr->max_inbound) {
+		ret = rk_error(-ENOSPC, "route table full (kernel %llu: %u of %u outbound, kernel "
+					"%llu: %u of %u inbound); raise max_routes",
+			       (unsigned long long)from->id, fr->nroutes, fr->max_routes,
+			       (unsigned long long)to->id, tr->ninbound, tr->max_inbound);
+		goto out;
+	}
+	/* The receiver's inbound ring first, then the sender's route: each is
+	 * complete before its count is published (release), which is what the
+	 * kernels read with acquire. */
+	unsigned i = tr->ninbound;
+	tr->inbound_src[i] = from->id;
+	to->inbound_from[i] = from;
+	__atomic_store_n(&tr->ninbound, i + 1, __ATOMIC_RELEASE);
+	unsigned j = fr->nroutes;
+	struct rk_route *r = &fr->route[j];
+	r->dest_id = to->id;
+	r->ring_addr = tr->inbound_addr[i];
+	r->bell_addr = (uint64_t)(uintptr_t)to->in.hdr;
+	r->state = RK_ROUTE_OPEN;
+	from->route_to[j] = to;
+	to->refs++;
+	__atomic_store_n(&fr->nroutes, j + 1, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&rt->lock);
+	return ret;
+}
+
+int rk_kernel_route_count(const rk_kernel *k)
+{
+	if (!k)
+		return rk_error(-EINVAL, "rk_kernel_route_count: NULL kernel");
+	return k->routes ? (int)__atomic_load_n(&k->routes->nroutes, __ATOMIC_ACQUIRE) : 0;
+}
+
+int rk_kernel_route_status(const rk_kernel *k, unsigned idx, rk_route_status *out)
+{
+	if (!k || !out)
+		return rk_error(-EINVAL, "rk_kernel_route_status: NULL kernel or out");
+	int n = rk_kernel_route_count(k);
+	if ((int)idx >= n)
+		return rk_error(-ENOENT, "kernel %llu has %d routes, no route %u",
+				(unsigned long long)k->id, n, idx);
+	const struct rk_route *r = &k->routes->route[idx];
+	const struct rk_ring_hdr *h = (const struct rk_ring_hdr *)(uintptr_t)r->ring_addr;
+	memset(out, 0, sizeof(*out));
+	out->dest = r->dest_id;
+	out->sent = __atomic_load_n(&r->sent, __ATOMIC_ACQUIRE);
+	out->stalls = __atomic_load_n(&r->stalls, __ATOMIC_ACQUIRE);
+	/* The receiver's memory lives while this route holds a reference. */
+	uint64_t cons = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
+	uint64_t prod = __atomic_load_n(&h->prod_tail, __ATOMIC_ACQUIRE);
+	out->delivered = cons - h->start;
+	out->depth = (uint32_t)(prod - cons);
+	out->open = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == RK_ROUTE_OPEN;
+	return 0;
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+
+static int check_send(rk_kernel *k, const void *payload, uint32_t len)
+{
+	if (!k || (len && !payload))
+		return rk_error(-EINVAL, "send: NULL kernel or payload");
+	if (len > k->opts.max_payload)
+		return rk_error(-EMSGSIZE, "payload of %u bytes exceeds the kernel's max payload %u",
+				len, k->opts.max_payload);
+	rk_state s = rk_kernel_state(k);
+	if (s == RK_STATE_TERMINATED)
+		return rk_error(-ESHUTDOWN, "kernel %llu is terminated", (unsigned long long)k->id);
+	if (s == RK_STATE_CREATED)
+		return rk_error(-EPERM, "kernel %llu is not launched", (unsigned long long)k->id);
+	return 0;
+}
+
+static uint64_t next_msg_id(rk_kernel *k)
+{
+	return __atomic_add_fetch(&k->rt->next_msg_id, 1, __ATOMIC_RELAXED);
+}
+
+static void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t type, const void *payload,
+		      uint32_t len)
+{
+	struct rk_msg_hdr h = {
+		.type = type,
+		.id = id,
+		.source = 0,
+		.dest = k->id,
+		.hlc = rk_hlc_now(),
+		.seq = id,
+	};
+	rk_msg_write_parts(rk_ring_slot(&k->in, idx), k->in.slot_size, &h, payload, len);
+}
+
+/* One message with a chosen id; blocks up to timeout_ns while the ring is full. */
+static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payload, uint32_t len,
+		    uint64_t timeout_ns)
+{
+	uint64_t deadline = 0, idx;
+	bool waited = false;
+	while (rk_ring_mp_reserve(&k->in, 1, &idx) == 0) {
+		if (timeout_ns == 0)
+			return rk_error(-EAGAIN, "kernel %llu input queue full (%u slots)",
+					(unsigned long long)k->id, k->in.capacity);
+		if (!waited) {
+			deadline = deadline_of(timeout_ns);
+			waited = true;
+		}
+		uint64_t left = left_until(deadline);
+		if (left == 0)
+			return rk_error(-ETIMEDOUT, "kernel %llu input queue stayed full",
+					(unsigned long long)k->id);
+		rki_reactor_wait_writable(k->rt->reactor, &k->in, spin_ns(), left);
+		if (rk_kernel_state(k) == RK_STATE_TERMINATED)
+			return rk_error(-ESHUTDOWN, "kernel %llu terminated while sending",
+					(unsigned long long)k->id);
+	}
+	fill_slot(k, idx, id, type, payload, len);
+	rk_ring_mp_commit(&k->in, idx, 1);
+	__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t len,
+		   uint64_t timeout_ns)
+{
+	int ret = check_send(k, payload, len);
+	if (ret < 0)
+		return ret;
+	return send_one(k, next_msg_id(k), type, payload, len, timeout_ns);
+}
+
+int rk_kernel_try_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t len)
+{
+	return rk_kernel_send(k, type, payload, len, RK_NO_WAIT);
+}
+
+int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsigned *sent)
+{
+	if (!k || !msgs || !sent)
+		return rk_error(-EINVAL, "rk_kernel_send_burst: NULL argument");
+	*sent = 0;
+	int ret = check_send(k, msgs, 0);
+	if (ret < 0)
+		return ret;
+	/* Everything up to the first oversized message goes; it stops there. */
+	unsigned ok = 0;
+	while (ok < n && msgs[ok].len <= k->opts.max_payload)
+		ok++;
+	uint64_t idx;
+	unsigned got = ok ? rk_ring_mp_reserve(&k->in, ok, &idx) : 0;
+	for (unsigned i = 0; i < got; i++)
+		fill_slot(k, idx + i, next_msg_id(k), msgs[i].type, msgs[i].payload, msgs[i].len);
+	if (got) {
+		rk_ring_mp_commit(&k->in, idx, got);
+		__atomic_fetch_add(&k->sent, got, __ATOMIC_RELAXED);
+	}
+	*sent = got;
+	if (got == ok && ok < n)
+		return rk_error(-EMSGSIZE, "message %u: payload of %u bytes exceeds max payload %u",
+				ok, msgs[ok].len, k->opts.max_payload);
+	if (got == 0 && n > 0)
+		return rk_error(-EAGAIN, "kernel %llu input queue full", (unsigned long long)k->id);
+	return 0;
+}
+
+/* ---- receiving ------------------------------------------------------------------------ */
+
+/*
+ * Take one message off the output ring (recv_lock held). After terminate,
+ * once the output ring is empty, the inputs the kernel never processed come
+ * back flagged RK_MSG_F_UNDELIVERED: every message is accounted for.
+ * 1 = got one, 0 = empty, <0 = a malformed slot (skipped, counted).
+ */
+static int take_one(rk_kernel *k, rk_message *out)
+{
+	uint64_t idx;
+	struct rk_ring *r = &k->out;
+	bool undelivered = false;
+	if (rk_ring_peek(r, 1, &idx) == 0) {
+		if (rk_kernel_state(k) != RK_STATE_TERMINATED)
+			return 0;
+		/* The kernel has stopped: the host now owns the input's consumer side. */
+		if (!k->input_drained) {
+			k->input_drained = true;
+			rk_ring_attach(&k->in, k->in.hdr, sizeof(struct rk_ring_hdr) +
+						      (size_t)k->in.capacity * k->in.slot_size);
+		}
+		/* Sources in order: the input ring (0), then inbound route i (i + 1):
+		 * what other kernels routed here and it never took. */
+		for (;;) {
+			unsigned src = k->inbound_drained;
+			r = src == 0 ? &k->in : &k->inbound[src - 1];
+			if (rk_ring_peek(r, 1, &idx) > 0)
+				break;
+			if (!k->routes || src >= k->routes->ninbound)
+				return 0;
+			k->inbound_drained = src + 1;
+			r = &k->inbound[src];
+			rk_ring_attach(r, r->hdr, sizeof(struct rk_ring_hdr) +
+						  (size_t)r->capacity * r->slot_size);
+		}
+		undelivered = true;
+	}
+	int ret = rk_msg_read(rk_ring_slot(r, idx), r->slot_size, out);
+	rk_ring_release(r, 1);
+	if (ret < 0) {
+		rki_log_warn("kernel %llu: dropped a malformed slot: %s", (unsigned long long)k->id,
+			     rk_last_error());
+		return ret;
+	}
+	if (undelivered) {
+		out->flags |= RK_MSG_F_UNDELIVERED;
+		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
+	} else {
+		rk_hlc_observe(out->hlc);
+		__atomic_fetch_add(&k->received, 1, __ATOMIC_RELAXED);
+	}
+	return 1;
+}
+
+static struct rki_call *find_call(rk_kernel *k, uint64_t corr)
+{
+	for (struct rki_call *c = k->calls; c; c = c->next)
+		if (!c->done && c->id == corr)
+			return c;
+	return NULL;
+}
+
+static int stash_push(rk_kernel *k, const rk_message *m)
+{
+	if (k->stash_len == k->stash_cap) {
+		unsigned cap = k->stash_cap ? k->stash_cap * 2 : 8;
+		rk_message *s = realloc(k->stash, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		k->stash = s;
+		k->stash_cap = cap;
+	}
+	k->stash[k->stash_len++] = *m;
+	return 0;
+}
+
+static void stash_pop(rk_kernel *k, rk_message *out)
+{
+	*out = k->stash[0];
+	memmove(k->stash, k->stash + 1, (k->stash_len - 1) * sizeof(*k->stash));
+	k->stash_len--;
+}
+
+/* Route a message the reader took: to the call waiting for it, else to
+ * whoever asked (`mine`), else into the stash. Returns 1 when it is ours. */
+static int route(rk_kernel *k, rk_message *m, struct rki_call *self)
+{
+	if (m->correlation_id && !(m->flags & RK_MSG_F_UNDELIVERED)) {
+		struct rki_call *c = find_call(k, m->correlation_id);
+		if (c) {
+			if (c == self)
+				return 1;
+			*c->reply = *m;
+			c->done = true;
+			pthread_cond_broadcast(&k->recv_cond);
+			return 0;
+		}
+	}
+	if (!self)
+		return 1; /* a plain receiver takes anything no call waits for */
+	if (stash_push(k, m) < 0)
+		rki_log_error("kernel %llu: out of memory stashing a reply: message %llu lost",
+			      (unsigned long long)k->id, (unsigned long long)m->id);
+	pthread_cond_broadcast(&k->recv_cond);
+	return 0;
+}
+
+static void add_ns(struct timespec *ts, uint64_t ns)
+{
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec += (long)(ns % 1000000000u);
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+/*
+ * Receive for a plain receiver (self NULL) or a caller (self = its call).
+ * Leader/follower: one thread at a time reads the ring (and may sleep on
+ * it in the reactor); the others wait on recv_cond for what it routes.
+ * recv_lock held on entry and exit.
+ */
+static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self,
+			  uint64_t timeout_ns)
+{
+	uint64_t deadline = 0;
+	bool have_deadline = false;
+	for (;;) {
+		if (self && self->done)
+			return 0;
+		if (!self && k->stash_len) {
+			stash_pop(k, out);
+			return 0;
+		}
+		if (!k->reader_active) {
+			rk_message *m = self ? self->reply : out;
+			int got = take_one(k, m);
+			if (got < 0)
+				continue;
+			if (got == 1) {
+				if (route(k, m, self))
+					return 0;
+				continue;
+			}
+			if (rk_kernel_state(k) == RK_STATE_TERMINATED)
+				return rk_error(-ESHUTDOWN, "kernel %llu is terminated and drained",
+						(unsigned long long)k->id);
+			if (timeout_ns == 0)
+				return -EAGAIN;
+			if (!have_deadline) {
+				deadline = deadline_of(timeout_ns);
+				have_deadline = true;
+			}
+			uint64_t left = left_until(deadline);
+			if (left == 0)
+				return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
+						(unsigned long long)k->id);
+			k->reader_active = true;
+			pthread_mutex_unlock(&k->recv_lock);
+			rki_reactor_wait_readable(k->rt->reactor, &k->out, spin_ns(), left);
+			pthread_mutex_lock(&k->recv_lock);
+			k->reader_active = false;
+			pthread_cond_broadcast(&k->recv_cond);
+			continue;
+		}
+		if (timeout_ns == 0)
+			return -EAGAIN;
+		if (!have_deadline) {
+			deadline = deadline_of(timeout_ns);
+			have_deadline = true;
+		}
+		uint64_t left = left_until(deadline);
+		if (left == 0)
+			return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
+					(unsigned long long)k->id);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		add_ns(&ts, left > 1000000000ull ? 1000000000ull : left);
+		pthread_cond_timedwait(&k->recv_cond, &k->recv_lock, &ts);
+	}
+}
+
+int rk_kernel_receive(rk_kernel *k, rk_message *out, uint64_t timeout_ns)
+{
+	if (!k || !out)
+		return rk_error(-EINVAL, "receive: NULL kernel or out");
+	pthread_mutex_lock(&k->recv_lock);
+	int ret = receive_locked(k, out, NULL, timeout_ns);
+	pthread_mutex_unlock(&k->recv_lock);
+	if (ret == -EAGAIN && k->rt->fd_used)
+		rki_reactor_rearm(k->rt->reactor);
+	return ret;
+}
+
+int rk_kernel_try_receive(rk_kernel *k, rk_message *out)
+{
+	return rk_kernel_receive(k, out, RK_NO_WAIT);
+}
+
+int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned *got,
+			    uint64_t timeout_ns)
+{
+	if (!k || !out || !got || n == 0)
+		return rk_error(-EINVAL, "receive_burst: NULL argument or n = 0");
+	*got = 0;
+	pthread_mutex_lock(&k->recv_lock);
+	int ret = receive_locked(k, &out[0], NULL, timeout_ns);
+	if (ret == 0) {
+		*got = 1;
+		while (*got < n && receive_locked(k, &out[*got], NULL, 0) == 0)
+			(*got)++;
+	}
+	pthread_mutex_unlock(&k->recv_lock);
+	if (ret == -EAGAIN && k->rt->fd_used)
+		rki_reactor_rearm(k->rt->reactor);
+	return ret;
+}
+
+int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t len,
+		   rk_message *reply, uint64_t timeout_ns)
+{
+	if (!reply)
+		return rk_error(-EINVAL, "rk_kernel_call: NULL reply");
+	int ret = check_send(k, payload, len);
+	if (ret < 0)
+		return ret;
+	uint64_t deadline = deadline_of(timeout_ns);
+	struct rki_call call = {.id = next_msg_id(k), .reply = reply};
+	/* Registered before the request goes out: its reply may be read by
+	 * another thread the moment the kernel answers. */
+	pthread_mutex_lock(&k->recv_lock);
+	call.next = k->calls;
+	k->calls = &call;
+	pthread_mutex_unlock(&k->recv_lock);
+
+	ret = send_one(k, call.id, type, payload, len, timeout_ns);
+	pthread_mutex_lock(&k->recv_lock);
+	if (ret == 0)
+		ret = receive_locked(k, reply, &call, left_until(deadline));
+	for (struct rki_call **p = &k->calls; *p; p = &(*p)->next) {
+		if (*p == &call) {
+			*p = call.next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&k->recv_lock);
+	if (ret == -EAGAIN)
+		ret = rk_error(-ETIMEDOUT, "no reply to call %llu in time",
+			       (unsigned long long)call.id);
+	return ret;
+}
+
+/* ---- status ------------------------------------------------------------------------ */
+
+int rk_kernel_status_get(const rk_kernel *k, rk_kernel_status *out)
+{
+	if (!k || !out)
+		return rk_error(-EINVAL, "rk_kernel_status: NULL kernel or out");
+	memset(out, 0, sizeof(*out));
+	out->id = k->id;
+	out->state = rk_kernel_state(k);
+	out->input_depth = rk_ring_count(&k->in);
+	out->output_depth = rk_ring_count(&k->out);
+	out->messages_processed = __atomic_load_n(&k->ctrl->messages_processed, __ATOMIC_ACQUIRE);
+	out->messages_sent = __atomic_load_n(&k->sent, __ATOMIC_RELAXED);
+	out->messages_received = __atomic_load_n(&k->received, __ATOMIC_RELAXED);
+	out->errors = __atomic_load_n(&k->ctrl->errors, __ATOMIC_ACQUIRE);
+	out->uptime_ns = rki_now_ns() - k->launch_ns;
+	out->undelivered = __atomic_load_n(&k->undelivered, __ATOMIC_RELAXED);
+	out->heartbeat = __atomic_load_n(&k->ctrl->heartbeat, __ATOMIC_ACQUIRE);
+	out->stalls = __atomic_load_n(&k->ctrl->stalls, __ATOMIC_ACQUIRE);
+	out->hlc_clamped = __atomic_load_n(&k->ctrl->hlc_clamped, __ATOMIC_ACQUIRE);
+	return 0;
+}

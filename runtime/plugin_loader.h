@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/plugin_loader.h - find, validate and probe backend plugins.
+ *
+ * Internal to libringkernel (rki_*). The public view of the same data is
+ * include/ringkernel/discovery.h.
+ */
+#ifndef RK_RUNTIME_PLUGIN_LOADER_H
+#define RK_RUNTIME_PLUGIN_LOADER_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ringkernel/plugin.h>
+
+/* One candidate file. A candidate that was refused keeps dl and plugin NULL
+ * and says why; one that loaded but cannot run here keeps probe_ret/why. */
+struct rki_plugin {
+	char path[4096];
+	char name[64]; /* from the file name rk-plugin-NAME.so */
+	char version[64];
+	uint32_t abi_major, abi_minor;
+	void *dl;                       /* dlopen handle; NULL when loading failed */
+	const struct rk_plugin *plugin; /* NULL when loading failed */
+	int load_err;                   /* 0, or negative errno: why it was refused */
+	int probe_ret;                  /* 0 usable, else negative errno */
+	int priority;
+	char why[256]; /* reason for a load or probe failure */
+};
+
+/* load_err of a candidate whose name an earlier directory already claimed:
+ * listed, never loaded, why = "shadowed by <path>". */
+#define RKI_PLUGIN_SHADOWED (-EEXIST)
+
+struct rki_plugin_set {
+	struct rki_plugin *v;
+	unsigned n;
+	char *dirs; /* the directories searched, colon-joined, for messages */
+};
+
+/* An op is callable only when the plugin's ops table is long enough to hold
+ * it (libfabric's FI_CHECK_OP) and the plugin filled it in. The loader has
+ * already checked the mandatory ones; use this for residency and poll. */
+#define RKI_PLUGIN_HAS_OP(ops, op)                                                                 \
+	((ops)->struct_size >= offsetof(struct rk_plugin_ops, op) + sizeof((ops)->op) &&           \
+	 (ops)->op != NULL)
+
+static inline int rki_plugin_usable(const struct rki_plugin *p)
+{
+	return p->plugin && p->load_err == 0 && p->probe_ret == 0;
+}
+
+/*
+ * Discover in order: $RK_PLUGIN_PATH entries (colon list), then builder_path
+ * entries (colon list, may be NULL), then RK_PLUGIN_DIR. Load each
+ * rk-plugin-*.so, validate, and probe(device). Every candidate is listed,
+ * usable or not; a plugin name found again in a later directory is shadowed
+ * (listed with why="shadowed by <path>", not loaded). One log line (warn)
+ * per refused plugin saying why. Returns 0 (even if nothing usable) or
+ * -ENOMEM.
+ */
+int rki_plugins_discover(const char *builder_path, int device, struct rki_plugin_set *out);
+
+/*
+ * want NULL or "auto": the usable plugin with the highest priority (the
+ * first found wins a tie). Otherwise by name: -ENOENT if absent, -ENODEV
+ * with the probe's reason in rk_last_error() if its probe failed, or the
+ * load failure (load_err, why) if it was refused. *out is NULL on failure.
+ */
+int rki_plugins_select(struct rki_plugin_set *set, const char *want, struct rki_plugin **out);
+
+/* dlclose every candidate but `keep` (may be NULL) and free the set; `keep`
+ * is copied to *kept (caller-owned struct) before the set is freed. */
+void rki_plugins_release(struct rki_plugin_set *set, const struct rki_plugin *keep,
+			 struct rki_plugin *kept);
+
+/* dlclose a kept plugin. */
+void rki_plugin_unload(struct rki_plugin *p);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the runtime suites. */
+#ifndef RK_TEST_RT_COMMON_H
+#define RK_TEST_RT_COMMON_H
+
+#include <ringkernel/ringkernel.h>
+
+#include "testutil.h"
+
+#define SEC 1000000000ull
+
+/* A runtime on the backend named by RK_TEST_BACKEND (default cpu); the
+ * suite skips when that backend is not available here. */
+static inline rk_runtime *rt_open(void)
+{
+	const char *be = getenv("RK_TEST_BACKEND");
+	rk_runtime_builder *b = rk_runtime_builder_new();
+	cr_assert_not_null(b);
+	rk_runtime_builder_backend_name(b, be && *be ? be : "cpu");
+	rk_runtime *rt = NULL;
+	int ret = rk_runtime_builder_build(b, &rt);
+	if (ret == -ENODEV || ret == -ENOENT)
+		cr_skip_test("backend %s unavailable: %s", be ? be : "cpu", rk_last_error());
+	cr_assert_eq(ret, 0, "runtime: %s", rk_last_error());
+	return rt;
+}
+
+static inline rk_kernel *launch(rk_runtime *rt, const char *name, rk_launch_options *o)
+{
+	rk_kernel *k = NULL;
+	int ret = rk_runtime_launch(rt, name, o, &k);
+	cr_assert_eq(ret, 0, "launch %s: %s (%s)", name, rk_strerror(ret), rk_last_error());
+	return k;
+}
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/* Bad input: a clear negative errno, a message, and nothing changed. */
+#include <errno.h>
+#include <string.h>
+
+#include "rt_common.h"
+
+Test(errors, unknown_kernel_is_enoent)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = (rk_kernel *)0x1;
+	cr_assert_eq(rk_runtime_launch(rt, "no_such_kernel", NULL, &k), -ENOENT);
+	cr_assert_eq(k, (rk_kernel *)0x1, "out pointer written on failure");
+	cr_assert(strstr(rk_last_error(), "no_such_kernel"));
+	rk_runtime_metrics m;
+	rk_runtime_metrics(rt, &m);
+	cr_assert_eq(m.total_launched, 0);
+	rk_runtime_shutdown(rt);
+}
+
+Test(errors, null_and_out_of_range_arguments)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k;
+	rk_message m;
+	cr_assert_eq(rk_runtime_launch(NULL, "echo", NULL, &k), -EINVAL);
+	cr_assert_eq(rk_runtime_launch(rt, NULL, NULL, &k), -EINVAL);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", NULL, NULL), -EINVAL);
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 0);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), -EINVAL);
+	o = rk_launch_options_default();
+	rk_launch_options_with_input_capacity(&o, 1u << 30);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), -EINVAL);
+	o = rk_launch_options_default();
+	rk_launch_options_with_max_payload(&o, RK_MAX_PAYLOAD + 1);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), -EINVAL);
+	o = rk_launch_options_single_block(0);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), -EINVAL);
+	o = rk_launch_options_multi_block(0, 64);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), -EINVAL);
+	cr_assert_neq(strlen(rk_last_error()), 0);
+
+	k = launch(rt, "echo", NULL);
+	cr_assert_eq(rk_kernel_send(NULL, 1, "x", 1, 0), -EINVAL);
+	cr_assert_eq(rk_kernel_send(k, 1, NULL, 4, 0), -EINVAL);
+	cr_assert_eq(rk_kernel_receive(k, NULL, 0), -EINVAL);
+	cr_assert_eq(rk_kernel_receive(NULL, &m, 0), -EINVAL);
+	cr_assert_eq(rk_kernel_call(k, 1, "x", 1, NULL, SEC), -EINVAL);
+	cr_assert_eq(rk_kernel_status(NULL, NULL), -EINVAL);
+	cr_assert_eq(rk_runtime_metrics(NULL, NULL), -EINVAL);
+	cr_assert_eq(rk_kernel_activate(NULL), -EINVAL);
+	unsigned n;
+	cr_assert_eq(rk_kernel_receive_burst(k, &m, 0, &n, 0), -EINVAL);
+	cr_assert_eq(rk_kernel_send_burst(k, NULL, 1, &n), -EINVAL);
+	/* Nothing was queued by the failed calls. */
+	rk_kernel_status st;
+	rk_kernel_status(k, &st);
+	cr_assert_eq(st.input_depth, 0);
+	cr_assert_eq(st.messages_sent, 0);
+	rk_runtime_shutdown(rt);
+}
+
+Test(errors, oversize_payload_is_emsgsize)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_max_payload(&o, 100);
+	rk_kernel *k = launch(rt, "echo", &o);
+	static uint8_t big[RK_MAX_PAYLOAD + 1];
+	rk_message m;
+	cr_assert_eq(rk_kernel_send(k, 1, big, 101, SEC), -EMSGSIZE);
+	cr_assert_eq(rk_kernel_try_send(k, 1, big, RK_MAX_PAYLOAD + 1), -EMSGSIZE);
+	cr_assert_eq(rk_kernel_call(k, 1, big, 4000, &m, SEC), -EMSGSIZE);
+	cr_assert_eq(rk_kernel_send(k, 1, big, 100, SEC), 0, "the largest payload must fit");
+	cr_assert_eq(rk_kernel_receive(k, &m, 5 * SEC), 0);
+	cr_assert_eq(m.len, 100);
+	rk_kernel_status st;
+	rk_kernel_status(k, &st);
+	cr_assert_eq(st.messages_sent, 1);
+	rk_runtime_shutdown(rt);
+}
+
+Test(errors, timeouts_are_etimedout)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "sink", NULL);
+	rk_message m;
+	cr_assert_eq(rk_kernel_receive(k, &m, 30000000), -ETIMEDOUT);
+	cr_assert_eq(rk_kernel_call(k, 1, "x", 1, &m, 30000000), -ETIMEDOUT);
+	cr_assert_eq(rk_kernel_try_receive(k, &m), -EAGAIN);
+	/* A full input queue: deactivated, 2 slots. */
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 2);
+	rk_launch_options_without_auto_activate(&o);
+	rk_kernel *q = launch(rt, "echo", &o);
+	cr_assert_eq(rk_kernel_send(q, 1, "a", 1, 0), 0);
+	cr_assert_eq(rk_kernel_send(q, 1, "b", 1, 0), 0);
+	cr_assert_eq(rk_kernel_try_send(q, 1, "c", 1), -EAGAIN);
+	cr_assert_eq(rk_kernel_send(q, 1, "c", 1, 30000000), -ETIMEDOUT);
+	rk_kernel_status st;
+	rk_kernel_status(q, &st);
+	cr_assert_eq(st.input_depth, 2);
+	rk_runtime_shutdown(rt);
+}
+
+Test(errors, capacities_round_up_to_power_of_two)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 3);
+	rk_launch_options_without_auto_activate(&o);
+	rk_kernel *k = launch(rt, "echo", &o);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(rk_kernel_try_send(k, 1, &i, 4), 0, "slot %d", i);
+	cr_assert_eq(rk_kernel_try_send(k, 1, "x", 1), -EAGAIN);
+	rk_runtime_shutdown(rt);
+}
+
+Test(errors, bad_backend_choices)
+{
+	rk_runtime *rt = NULL;
+	setenv("RK_BACKEND", "Bad Name!", 1);
+	cr_assert_eq(rk_runtime_new(RK_BACKEND_AUTO, &rt), -EINVAL);
+	cr_assert(strstr(rk_last_error(), "RK_BACKEND"));
+	setenv("RK_BACKEND", "nosuchbackend", 1);
+	cr_assert_eq(rk_runtime_new(RK_BACKEND_AUTO, &rt), -ENOENT);
+	unsetenv("RK_BACKEND");
+	rk_runtime_builder *b = rk_runtime_builder_new();
+	rk_runtime_builder_device(b, -1);
+	cr_assert_eq(rk_runtime_builder_build(b, &rt), -EINVAL);
+	b = rk_runtime_builder_new();
+	rk_runtime_builder_backend(b, (rk_backend)42);
+	cr_assert_eq(rk_runtime_builder_build(b, &rt), -EINVAL);
+	cr_assert_null(rt);
+	/* The CPU backend has one device. */
+	b = rk_runtime_builder_new();
+	rk_runtime_builder_backend(b, RK_BACKEND_CPU);
+	rk_runtime_builder_device(b, 3);
+	cr_assert_eq(rk_runtime_builder_build(b, &rt), -ENODEV);
+	cr_assert(strstr(rk_last_error(), "device"), "%s", rk_last_error());
+}
+
+Test(errors, auto_picks_cpu_here_and_rk_backend_overrides)
+{
+	rk_runtime *rt = NULL;
+	cr_assert_eq(rk_runtime_new(RK_BACKEND_AUTO, &rt), 0, "%s", rk_last_error());
+	cr_assert_str_eq(rk_runtime_backend_name(rt), "cpu");
+	rk_runtime_shutdown(rt);
+	setenv("RK_BACKEND", "cpu", 1);
+	cr_assert_eq(rk_runtime_new(RK_BACKEND_CUDA, &rt), 0, "RK_BACKEND must override");
+	cr_assert_str_eq(rk_runtime_backend_name(rt), "cpu");
+	rk_runtime_shutdown(rt);
+	unsetenv("RK_BACKEND");
+}
+
+Test(errors, strerror_names_every_contract_errno)
+{
+	cr_assert(strstr(rk_strerror(-ETIMEDOUT), "ETIMEDOUT"));
+	cr_assert(strstr(rk_strerror(-EAGAIN), "EAGAIN"));
+	cr_assert(strstr(rk_strerror(-EINVAL), "EINVAL"));
+	cr_assert(strstr(rk_strerror(-EMSGSIZE), "EMSGSIZE"));
+	cr_assert(strstr(rk_strerror(-ENODEV), "ENODEV"));
+	cr_assert(strstr(rk_strerror(-ENOENT), "ENOENT"));
+	cr_assert(strstr(rk_strerror(-EPERM), "EPERM"));
+	cr_assert(strstr(rk_strerror(-ESHUTDOWN), "ESHUTDOWN"));
+	cr_assert(strstr(rk_strerror(-EBUSY), "EBUSY"));
+}

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+/* Messaging through real kernels: built-ins, user kernels, many kernels
+ * and threads, calls, bursts, terminate accounting, the runtime fd. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt_common.h"
+
+static void fill(uint8_t *p, uint32_t len, uint64_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 131 + i * 7 + (seed >> 8));
+}
+
+static void echo_round_trips(uint64_t n)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	uint8_t buf[RK_DEFAULT_MAX_PAYLOAD];
+	rk_message m;
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t len = (uint32_t)(i % (RK_DEFAULT_MAX_PAYLOAD + 1));
+		fill(buf, len, i);
+		int ret = rk_kernel_call(k, (uint32_t)i, buf, len, &m, 10 * SEC);
+		cr_assert_eq(ret, 0, "round trip %llu: %s", (unsigned long long)i, rk_last_error());
+		cr_assert_eq(m.type, (uint32_t)i);
+		cr_assert_eq(m.len, len);
+		cr_assert_arr_eq(m.payload, buf, len, "payload of round trip %llu",
+				 (unsigned long long)i);
+		cr_assert_eq(m.source, rk_kernel_id(k));
+		cr_assert_eq(m.dest, 0);
+		cr_assert(m.flags & RK_MSG_F_REPLY);
+	}
+	rk_kernel_status st;
+	rk_kernel_status(k, &st);
+	cr_assert_eq(st.messages_processed, n);
+	cr_assert_eq(st.messages_sent, n);
+	cr_assert_eq(st.messages_received, n);
+	cr_assert_eq(st.errors, 0);
+	rk_runtime_metrics rm;
+	rk_runtime_metrics(rt, &rm);
+	cr_assert_eq(rm.messages_sent, n);
+	cr_assert_eq(rm.messages_received, n);
+	rk_runtime_shutdown(rt);
+}
+
+Test(messaging, echo_million_round_trips, .timeout = 600)
+{
+	echo_round_trips(rk_test_count(1000000));
+}
+
+/* The same through the plain-futex fallback (no io_uring), with a spin
+ * budget of 0 so every wait really sleeps. */
+Test(messaging, echo_round_trips_futex_fallback, .timeout = 300)
+{
+	setenv("RK_REACTOR", "futex", 1);
+	setenv("RK_SPIN_NS", "0", 1);
+	setenv("RK_CPU_SPIN_NS", "0", 1);
+	echo_round_trips(rk_test_count(20000));
+}
+
+Test(messaging, echo_round_trips_uring_sleeping, .timeout = 300)
+{
+	setenv("RK_REACTOR", "uring", 1);
+	setenv("RK_SPIN_NS", "0", 1);
+	setenv("RK_CPU_SPIN_NS", "0", 1);
+	echo_round_trips(rk_test_count(20000));
+}
+
+Test(messaging, add_f32_sums_by_value)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "add_f32", NULL);
+	float v[5] = {1.5f, 2.25f, -0.75f, 10.0f, 0.5f};
+	rk_message m;
+	cr_assert_eq(rk_kernel_call(k, 3, v, sizeof(v), &m, 5 * SEC), 0);
+	cr_assert_eq(m.len, 4);
+	cr_assert_eq(m.type, 3);
+	float sum;
+	memcpy(&sum, m.payload, 4);
+	cr_assert_float_eq(sum, 13.5f, 1e-6f);
+	cr_assert_eq(rk_kernel_call(k, 3, NULL, 0, &m, 5 * SEC), 0);
+	memcpy(&sum, m.payload, 4);
+	cr_assert_float_eq(sum, 0.0f, 1e-9f);
+	float many[48];
+	float expect = 0;
+	for (int i = 0; i < 48; i++) {
+		many[i] = (float)i * 0.5f;
+		expect += many[i];
+	}
+	cr_assert_eq(rk_kernel_call(k, 3, many, sizeof(many), &m, 5 * SEC), 0);
+	memcpy(&sum, m.payload, 4);
+	cr_assert_float_eq(sum, expect, 1e-3f);
+	rk_runtime_shutdown(rt);
+}
+
+Test(messaging, counter_state_persists)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *a = launch(rt, "counter", NULL);
+	rk_kernel *b = launch(rt, "counter", NULL);
+	rk_message m;
+	uint64_t c;
+	for (uint64_t i = 1; i <= 1000; i++) {
+		cr_assert_eq(rk_kernel_call(a, 0, "x", 1, &m, 5 * SEC), 0);
+		cr_assert_eq(m.len, 8);
+		memcpy(&c, m.payload, 8);
+		cr_assert_eq(c, i);
+	}
+	cr_assert_eq(rk_kernel_call(b, 0, NULL, 0, &m, 5 * SEC), 0);
+	memcpy(&c, m.payload, 8);
+	cr_assert_eq(c, 1, "kernels share state");
+	rk_runtime_shutdown(rt);
+}
+
+Test(messaging, sink_never_replies)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "sink", NULL);
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(rk_kernel_send(k, 1, &i, 4, SEC), 0);
+	rk_kernel_status st;
+	for (int t = 0; t < 5000; t++) {
+		rk_kernel_status(k, &st);
+		if (st.messages_processed == 100)
+			break;
+		usleep(1000);
+	}
+	cr_assert_eq(st.messages_processed, 100);
+	rk_message m;
+	cr_assert_eq(rk_kernel_receive(k, &m, 20000000), -ETIMEDOUT);
+	cr_assert_eq(st.output_depth, 0);
+	rk_runtime_shutdown(rt);
+}
+
+/* ---- 8 kernels, 4 host threads -------------------------------------------- */
+
+struct worker_arg {
+	rk_kernel *k[2];
+	uint32_t tag;
+	uint64_t n;
+	int failures;
+};
+
+static void *drive(void *p)
+{
+	struct worker_arg *w = p;
+	for (uint64_t i = 0; i < w->n; i++) {
+		for (int j = 0; j < 2; j++) {
+			uint64_t word[2] = {w->tag * 2u + (uint64_t)j, i};
+			rk_message m;
+			if (rk_kernel_call(w->k[j], w->tag, word, sizeof(word), &m, 10 * SEC) != 0 ||
+			    m.len != sizeof(word) || memcmp(m.payload, word, sizeof(word)) ||
+			    m.source != rk_kernel_id(w->k[j]))
+				w->failures++;
+		}
+	}
+	return NULL;
+}
+
+Test(messaging, eight_kernels_four_threads_no_crosstalk, .timeout = 300)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k[8];
+	for (int i = 0; i < 8; i++)
+		k[i] = launch(rt, "echo", NULL);
+	struct worker_arg w[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker_arg){{k[2 * i], k[2 * i + 1]}, (uint32_t)i, rk_test_count(20000), 0};
+		cr_assert_eq(pthread_create(&t[i], NULL, drive, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].failures, 0, "thread %d saw %d bad replies", i, w[i].failures);
+	}
+	for (int i = 0; i < 8; i++) {
+		rk_kernel_status st;
+		rk_kernel_status(k[i], &st);
+		cr_assert_eq(st.messages_processed, w[0].n);
+	}
+	rk_runtime_shutdown(rt);
+}
+
+/* Several threads call one kernel at once: each gets its own reply, the
+ * others stay queued for their callers. */
+struct caller_arg {
+	rk_kernel *k;
+	uint32_t tag;
+	uint64_t n;
+	int failures;
+};
+
+static void *call_many(void *p)
+{
+	struct caller_arg *c = p;
+	for (uint64_t i = 0; i < c->n; i++) {
+		uint64_t word[2] = {c->tag, i};
+		rk_message m;
+		if (rk_kernel_call(c->k, c->tag, word, sizeof(word), &m, 10 * SEC) != 0 ||
+		    m.type != c->tag || memcmp(m.payload, word, sizeof(word)))
+			c->failures++;
+	}
+	return NULL;
+}
+
+Test(messaging, concurrent_calls_get_their_own_replies, .timeout = 300)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	struct caller_arg c[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		c[i] = (struct caller_arg){k, (uint32_t)i + 1, rk_test_count(20000), 0};
+		pthread_create(&t[i], NULL, call_many, &c[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(c[i].failures, 0);
+	}
+	rk_runtime_shutdown(rt);
+}
+
+Test(messaging, call_leaves_other_replies_queued)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	for (uint32_t i = 0; i < 5; i++)
+		cr_assert_eq(rk_kernel_send(k, 100 + i, &i, 4, SEC), 0);
+	rk_message m;
+	uint32_t x = 42;
+	cr_assert_eq(rk_kernel_call(k, 7, &x, 4, &m, 5 * SEC), 0);
+	cr_assert_eq(m.type, 7);
+	for (uint32_t i = 0; i < 5; i++) {
+		cr_assert_eq(rk_kernel_receive(k, &m, 5 * SEC), 0);
+		cr_assert_eq(m.type, 100 + i, "queued reply lost or reordered");
+	}
+	cr_assert_eq(rk_kernel_try_receive(k, &m), -EAGAIN);
+	rk_runtime_shutdown(rt);
+}
+
+Test(messaging, bursts_keep_order)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 64);
+	rk_kernel *k = launch(rt, "echo", &o);
+	static rk_message in[256], out[256];
+	for (uint32_t i = 0; i < 256; i++) {
+		in[i].type = i;
+		in[i].len = 8;
+		uint64_t v = i * 1000003ull;
+		memcpy(in[i].payload, &v, 8);
+	}
+	unsigned sent_total = 0, got_total = 0;
+	while (got_total < 256) {
+		unsigned sent = 0, got = 0;
+		if (sent_total < 256) {
+			int ret = rk_kernel_send_burst(k, in + sent_total, 256 - sent_total, &sent);
+			cr_assert(ret == 0 || ret == -EAGAIN);
+			cr_assert_leq(sent, 64);
+			sent_total += sent;
+		}
+		int ret = rk_kernel_receive_burst(k, out + got_total, 256 - got_total, &got, 5 * SEC);
+		cr_assert_eq(ret, 0, "%s", rk_last_error());
+		got_total += got;
+	}
+	for (uint32_t i = 0; i < 256; i++) {
+		cr_assert_eq(out[i].type, i);
+		cr_assert_arr_eq(out[i].payload, in[i].payload, 8);
+	}
+	rk_runtime_shutdown(rt);
+}
+
+/* ---- terminate with messages in flight ------------------------------------ */
+
+static int slow_echo(rk_ctx *ctx, const rk_message *in)
+{
+	struct timespec ts = {0, 200000};
+	nanosleep(&ts, NULL);
+	return rk_ctx_reply(ctx, in->type, in->payload, in->len);
+}
+RK_KERNEL(slow_echo, slow_echo)
+
+Test(messaging, terminate_accounts_for_every_message, .timeout = 120)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 4096);
+	rk_kernel *k = launch(rt, "slow_echo", &o);
+	const uint32_t n = 2000;
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert_eq(rk_kernel_send(k, 1, &i, 4, SEC), 0);
+	usleep(20000);
+	cr_assert_eq(rk_kernel_terminate(k), 0);
+	rk_kernel_status st;
+	rk_kernel_status(k, &st);
+	/* Drain: replies first, then the inputs the kernel never processed. */
+	uint32_t replies = 0, undelivered = 0, next = 0;
+	rk_message m;
+	int ret;
+	while ((ret = rk_kernel_receive(k, &m, SEC)) == 0) {
+		uint32_t v;
+		memcpy(&v, m.payload, 4);
+		cr_assert_eq(v, next++, "message %u out of order", v);
+		if (m.flags & RK_MSG_F_UNDELIVERED)
+			undelivered++;
+		else
+			replies++;
+	}
+	cr_assert_eq(ret, -ESHUTDOWN);
+	cr_assert_eq(replies, st.messages_processed);
+	cr_assert_eq(replies + undelivered, n, "%u replies + %u undelivered != %u sent", replies,
+		     undelivered, n);
+	cr_assert_gt(undelivered, 0, "the kernel was too fast for this test");
+	rk_kernel_status(k, &st);
+	cr_assert_eq(st.undelivered, undelivered);
+	cr_assert_eq(st.state, RK_STATE_TERMINATED);
+	rk_runtime_shutdown(rt);
+}
+
+/* ---- user kernels ------------------------------------------------------------ */
+
+struct acc_state {
+	uint64_t total;
+	uint64_t calls;
+};
+
+static int accumulate(rk_ctx *ctx, const rk_message *in)
+{
+	struct acc_state *s = rk_ctx_state(ctx);
+	uint64_t v = 0;
+	if (in->len != 8)
+		return -EINVAL;
+	memcpy(&v, in->payload, 8);
+	s->total += v;
+	s->calls++;
+	uint64_t out[3] = {s->total, s->calls, rk_ctx_kernel_id(ctx)};
+	return rk_ctx_reply(ctx, 9, out, sizeof(out));
+}
+
+Test(messaging, registered_user_kernel_keeps_state)
+{
+	static const rk_kernel_def def = {.name = "accumulate", .cpu = accumulate};
+	int ret = rk_register_kernel(&def);
+	cr_assert_eq(ret, 0, "%s", rk_last_error());
+	cr_assert_eq(rk_register_kernel(&def), -EEXIST);
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "accumulate", NULL);
+	rk_message m;
+	uint64_t expect = 0;
+	for (uint64_t i = 1; i <= 100; i++) {
+		cr_assert_eq(rk_kernel_call(k, 1, &i, 8, &m, 5 * SEC), 0);
+		expect += i;
+		uint64_t out[3];
+		memcpy(out, m.payload, sizeof(out));
+		cr_assert_eq(m.type, 9);
+		cr_assert_eq(out[0], expect);
+		cr_assert_eq(out[1], i);
+		cr_assert_eq(out[2], rk_kernel_id(k));
+	}
+	/* A handler error is counted, not fatal. */
+	cr_assert_eq(rk_kernel_send(k, 1, "bad", 3, SEC), 0);
+	cr_assert_eq(rk_kernel_call(k, 1, &expect, 8, &m, 5 * SEC), 0);
+	rk_kernel_status st;
+	rk_kernel_status(k, &st);
+	cr_assert_eq(st.errors, 1);
+	rk_runtime_shutdown(rt);
+}
+
+Test(messaging, static_registration_macro)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "slow_echo", NULL);
+	rk_message m;
+	cr_assert_eq(rk_kernel_call(k, 5, "hi", 2, &m, 5 * SEC), 0);
+	cr_assert_eq(m.len, 2);
+	cr_assert_arr_eq(m.payload, "hi", 2);
+	rk_runtime_shutdown(rt);
+}
+
+/* ---- the runtime fd in a real epoll loop ------------------------------------------ */
+
+Test(messaging, runtime_fd_in_epoll_loop, .timeout = 120)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k[3];
+	for (int i = 0; i < 3; i++)
+		k[i] = launch(rt, "echo", NULL);
+	int fd = rk_runtime_fd(rt);
+	cr_assert_geq(fd, 0, "%s", rk_last_error());
+	int ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN};
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	/* Quiet: nothing to read. */
+	cr_assert_eq(epoll_wait(ep, &ev, 1, 50), 0, "fd readable with no output");
+	const int rounds = 200;
+	int got = 0;
+	for (int r = 0; r < rounds; r++) {
+		int which = r % 3;
+		cr_assert_eq(rk_kernel_send(k[which], 1, &r, 4, SEC), 0);
+		int n = epoll_wait(ep, &ev, 1, 10000);
+		cr_assert_eq(n, 1, "round %d: fd never became readable", r);
+		for (int i = 0; i < 3; i++) {
+			rk_message m;
+			while (rk_kernel_try_receive(k[i], &m) == 0) {
+				int v;
+				memcpy(&v, m.payload, 4);
+				cr_assert_eq(v, r);
+				cr_assert_eq(i, which, "reply on the wrong kernel");
+				got++;
+			}
+		}
+	}
+	cr_assert_eq(got, rounds);
+	close(ep);
+	rk_runtime_shutdown(rt);
+}
