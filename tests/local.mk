@@ -3,7 +3,9 @@ AM_TESTS_ENVIRONMENT = \
 	RK_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs-all'; export RK_PLUGIN_PATH; \
 	CRITERION_JOBS=1; export CRITERION_JOBS; \
 	CRITERION_VERBOSITY_LEVEL=1; export CRITERION_VERBOSITY_LEVEL; \
-	RK_TEST_SANITIZED='$(RK_SAN_CFLAGS)'; export RK_TEST_SANITIZED;
+	RK_TEST_SANITIZED='$(RK_SAN_CFLAGS)'; export RK_TEST_SANITIZED; \
+	TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'; export TSAN_OPTIONS; \
+	ASAN_OPTIONS='abort_on_error=1 detect_leaks=1'; export ASAN_OPTIONS;
 
 if RK_TSAN
 TEST_CFLAGS = $(AM_CFLAGS) -DRK_TEST_MINICRIT -Wno-format-zero-length -Wno-missing-field-initializers

