@@ -21,11 +21,13 @@ tests_test_errors_CFLAGS = $(TEST_CFLAGS)
 tests_test_errors_LDADD = runtime/libringkernel.la $(TEST_LIBS)
 
 # The README's example: compiled from the same file the README shows.
-check_PROGRAMS += tests/readme_example
-TESTS += tests/readme_example tests/readme_sync.sh
+check_PROGRAMS += tests/readme_example tests/readme_dataplane
+TESTS += tests/readme_example tests/readme_dataplane tests/readme_sync.sh
 dist_check_SCRIPTS += tests/readme_sync.sh
 tests_readme_example_SOURCES = tests/readme_example.c
 tests_readme_example_LDADD = runtime/libringkernel.la
+tests_readme_dataplane_SOURCES = tests/readme_dataplane.c
+tests_readme_dataplane_LDADD = runtime/libringkernel.la
 
 TESTS += tests/test_k2k
 if HAVE_CRITERION
