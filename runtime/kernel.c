@@ -625,7 +625,8 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self,
 			stash_pop(k, out);
 			return 0;
 		}
-		if (!k->reader_active) {
+		bool reader = !k->reader_active;
+		if (reader) {
 			rk_message *m = self ? self->reply : out;
 			int got = take_one(k, m);
 			if (got < 0)
@@ -638,23 +639,6 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self,
 			if (rk_kernel_state(k) == RK_STATE_TERMINATED)
 				return rk_error(-ESHUTDOWN, "kernel %llu is terminated and drained",
 						(unsigned long long)k->id);
-			if (timeout_ns == 0)
-				return -EAGAIN;
-			if (!have_deadline) {
-				deadline = deadline_of(timeout_ns);
-				have_deadline = true;
-			}
-			uint64_t left = left_until(deadline);
-			if (left == 0)
-				return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
-						(unsigned long long)k->id);
-			k->reader_active = true;
-			pthread_mutex_unlock(&k->recv_lock);
-			rki_reactor_wait_readable(k->rt->reactor, &k->out, spin_ns(), left);
-			pthread_mutex_lock(&k->recv_lock);
-			k->reader_active = false;
-			pthread_cond_broadcast(&k->recv_cond);
-			continue;
 		}
 		if (timeout_ns == 0)
 			return -EAGAIN;
@@ -666,6 +650,17 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self,
 		if (left == 0)
 			return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
 					(unsigned long long)k->id);
+		if (reader) {
+			/* Sleep on the ring itself, without the lock. */
+			k->reader_active = true;
+			pthread_mutex_unlock(&k->recv_lock);
+			rki_reactor_wait_readable(k->rt->reactor, &k->out, spin_ns(), left);
+			pthread_mutex_lock(&k->recv_lock);
+			k->reader_active = false;
+			pthread_cond_broadcast(&k->recv_cond);
+			continue;
+		}
+		/* A follower waits for what the reader routes to it. */
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		add_ns(&ts, left > 1000000000ull ? 1000000000ull : left);

@@ -38,50 +38,28 @@ rk_launch_options rk_launch_options_multi_block(uint32_t grid, uint32_t block)
 
 /* Setters take what they are given; rk_runtime_launch() validates, so a
  * bad value is reported where it can be: -EINVAL from the launch. */
+#define SETTER(name, type, field)                                                                  \
+	void rk_launch_options_##name(rk_launch_options *o, type v)                                \
+	{                                                                                          \
+		if (o)                                                                             \
+			o->field = v;                                                              \
+	}
+
+SETTER(with_input_capacity, uint32_t, input_capacity)
+SETTER(with_output_capacity, uint32_t, output_capacity)
+SETTER(with_max_payload, uint32_t, max_payload)
+SETTER(with_k2k, bool, k2k)
+SETTER(with_max_routes, uint32_t, max_routes)
+SETTER(with_k2k_capacity, uint32_t, k2k_capacity)
+
 void rk_launch_options_with_queue_capacity(rk_launch_options *o, uint32_t slots)
 {
 	if (o)
 		o->input_capacity = o->output_capacity = slots;
 }
 
-void rk_launch_options_with_input_capacity(rk_launch_options *o, uint32_t slots)
-{
-	if (o)
-		o->input_capacity = slots;
-}
-
-void rk_launch_options_with_output_capacity(rk_launch_options *o, uint32_t slots)
-{
-	if (o)
-		o->output_capacity = slots;
-}
-
-void rk_launch_options_with_max_payload(rk_launch_options *o, uint32_t bytes)
-{
-	if (o)
-		o->max_payload = bytes;
-}
-
-void rk_launch_options_with_k2k(rk_launch_options *o, bool on)
-{
-	if (o)
-		o->k2k = on;
-}
-
 void rk_launch_options_without_auto_activate(rk_launch_options *o)
 {
 	if (o)
 		o->auto_activate = false;
-}
-
-void rk_launch_options_with_max_routes(rk_launch_options *o, uint32_t routes)
-{
-	if (o)
-		o->max_routes = routes;
-}
-
-void rk_launch_options_with_k2k_capacity(rk_launch_options *o, uint32_t slots)
-{
-	if (o)
-		o->k2k_capacity = slots;
 }
