@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,14 @@ static void *worker(void *arg)
 {
 	struct cpu_kernel *ck = arg;
 	uint64_t idle_since = 0;
+	unsigned idle_turns = 0;
 	for (;;) {
 		int t = rk_dev_turn(&ck->k);
 		if (t == RK_TURN_TERMINATE)
 			break;
 		if (t == RK_TURN_BUSY) {
 			idle_since = 0;
+			idle_turns = 0;
 			continue;
 		}
 		uint64_t now = now_ns();
@@ -109,9 +112,16 @@ static void *worker(void *arg)
 		} else if (now - idle_since >= ck->spin_ns) {
 			park(ck);
 			idle_since = 0;
+			idle_turns = 0;
 			continue;
 		}
-		RK_RELAX();
+		/* Spin briefly, then yield while spinning: with more runnable
+		 * threads than cores (kernels + host threads on a small machine)
+		 * a pure spinner would hold the core the producer needs. */
+		if (++idle_turns < 256)
+			RK_RELAX();
+		else
+			sched_yield();
 	}
 	rk_dev_exit(&ck->k);
 	return NULL;
