@@ -3,6 +3,8 @@
 #ifndef RK_TEST_RT_COMMON_H
 #define RK_TEST_RT_COMMON_H
 
+#include <unistd.h>
+
 #include <ringkernel/ringkernel.h>
 
 #include "testutil.h"
@@ -31,6 +33,20 @@ static inline rk_kernel *launch(rk_runtime *rt, const char *name, rk_launch_opti
 	int ret = rk_runtime_launch(rt, name, o, &k);
 	cr_assert_eq(ret, 0, "launch %s: %s (%s)", name, rk_strerror(ret), rk_last_error());
 	return k;
+}
+
+/* A kernel publishes its counters after the replies of a batch: a caller
+ * that has every reply polls (up to 5 s) until the counters catch up. */
+static inline rk_kernel_status await_processed(rk_kernel *k, uint64_t n)
+{
+	rk_kernel_status st;
+	for (int t = 0; t < 5000; t++) {
+		cr_assert_eq(rk_kernel_status(k, &st), 0);
+		if (st.messages_processed >= n)
+			break;
+		usleep(1000);
+	}
+	return st;
 }
 
 #endif

@@ -105,7 +105,7 @@ static void backlog_then_activate(rk_state start)
 		memcpy(&v, m.payload, 4);
 		cr_assert_eq(v, i, "backlog out of order");
 	}
-	cr_assert_eq(rk_kernel_status(k, &st), 0);
+	st = await_processed(k, n);
 	cr_assert_eq(st.messages_processed, n);
 	rk_runtime_shutdown(rt);
 }

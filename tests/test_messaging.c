@@ -35,8 +35,7 @@ static void echo_round_trips(uint64_t n)
 		cr_assert_eq(m.dest, 0);
 		cr_assert(m.flags & RK_MSG_F_REPLY);
 	}
-	rk_kernel_status st;
-	rk_kernel_status(k, &st);
+	rk_kernel_status st = await_processed(k, n);
 	cr_assert_eq(st.messages_processed, n);
 	cr_assert_eq(st.messages_sent, n);
 	cr_assert_eq(st.messages_received, n);
@@ -178,11 +177,8 @@ Test(messaging, eight_kernels_four_threads_no_crosstalk, .timeout = 300)
 		pthread_join(t[i], NULL);
 		cr_assert_eq(w[i].failures, 0, "thread %d saw %d bad replies", i, w[i].failures);
 	}
-	for (int i = 0; i < 8; i++) {
-		rk_kernel_status st;
-		rk_kernel_status(k[i], &st);
-		cr_assert_eq(st.messages_processed, w[0].n);
-	}
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(await_processed(k[i], w[0].n).messages_processed, w[0].n);
 	rk_runtime_shutdown(rt);
 }
 
