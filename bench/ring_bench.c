@@ -28,8 +28,8 @@
 #include <ringkernel/error.h>
 #include <ringkernel/ring.h>
 
-static const uint32_t payloads[] = {64, 1024};
-static const unsigned batches[] = {1, 8, 32, 256};
+static const uint32_t payloads[] = { 64, 1024 };
+static const unsigned batches[] = { 1, 8, 32, 256 };
 #define NPAYLOADS (sizeof(payloads) / sizeof(payloads[0]))
 #define NBATCHES  (sizeof(batches) / sizeof(batches[0]))
 #define MAX_BATCH 256
@@ -79,7 +79,7 @@ static void pin(int cpu)
 /* Pick two distinct CPUs from our affinity mask; fall back to no pinning. */
 static struct placement choose_cpus(void)
 {
-	struct placement p = {-1, -1};
+	struct placement p = { -1, -1 };
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
 		return p;
@@ -237,25 +237,21 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-	    {"quick", no_argument, NULL, 'q'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"runs", required_argument, NULL, 'r'},
-	    {"messages", required_argument, NULL, 'm'},
-	    {"capacity", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "quick", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "messages", required_argument, NULL, 'm' },
+		{ "capacity", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	char *end;
-	*o = (struct opts){.runs = 3, .capacity = 1024};
+	*o = (struct opts){ .runs = 3, .capacity = 1024 };
 	while ((c = getopt_long(argc, argv, "qjr:m:c:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'q':
-			o->quick = true;
-			break;
-		case 'j':
-			o->json = true;
-			break;
+		case 'q': o->quick = true; break;
+		case 'j': o->json = true; break;
 		case 'r':
 			o->runs = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || o->runs == 0 || o->runs > MAX_RUNS) {
@@ -278,12 +274,8 @@ static int parse(int argc, char **argv, struct opts *o)
 				return -EINVAL;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -EINVAL;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
 		}
 	}
 	if (optind < argc) {
@@ -358,8 +350,8 @@ int main(int argc, char **argv)
 			memcpy(sorted, rs->ns, sizeof(double) * o.runs);
 			qsort(sorted, o.runs, sizeof(double), cmp_double);
 			rs->median_ns = o.runs % 2
-					    ? sorted[o.runs / 2]
-					    : (sorted[o.runs / 2 - 1] + sorted[o.runs / 2]) / 2;
+						? sorted[o.runs / 2]
+						: (sorted[o.runs / 2 - 1] + sorted[o.runs / 2]) / 2;
 			if (!o.json) {
 				double mps = 1e3 / rs->median_ns;
 				printf("%6u B %6u %10llu %10.2f %9.2f %9.2f\n", rs->payload,

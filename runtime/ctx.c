@@ -21,8 +21,7 @@ int rk_ctx_reply(rk_ctx *ctx, uint32_t type, const void *payload, uint32_t len)
 	return 0;
 }
 
-int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *payload,
-		    uint32_t len)
+int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *payload, uint32_t len)
 {
 	if (!ctx || (len && !payload))
 		return rk_error(-EINVAL, "rk_ctx_send_k2k: NULL context or payload");
@@ -31,8 +30,7 @@ int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *pay
 	int r = rk_dev_send_k2k(k, dst_id, type, 0, id, 0, k->id, rk_dev_hlc_tick(k, 0), payload,
 				len);
 	switch (r) {
-	case RK_DEV_OK:
-		return 0;
+	case RK_DEV_OK: return 0;
 	case RK_DEV_TERMINATING:
 		ctx->terminating = 1;
 		return rk_error(-ESHUTDOWN, "kernel is terminating: K2K message not sent");
@@ -40,7 +38,8 @@ int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *pay
 		return rk_error(-ESHUTDOWN, "kernel %llu terminated: route closed",
 				(unsigned long long)dst_id);
 	case RK_DEV_TOOBIG:
-		return rk_error(-EMSGSIZE, "K2K payload of %u bytes exceeds the receiver's slots", len);
+		return rk_error(-EMSGSIZE, "K2K payload of %u bytes exceeds the receiver's slots",
+				len);
 	default:
 		return rk_error(-ENOENT, "no route from kernel %llu to kernel %llu",
 				(unsigned long long)k->id, (unsigned long long)dst_id);

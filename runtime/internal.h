@@ -57,7 +57,7 @@ struct rk_kernel {
 	uint64_t launch_ns;
 
 	pthread_mutex_t state_lock; /* serializes lifecycle transitions */
-	rk_state state;             /* atomic reads, written under state_lock */
+	rk_state state;		    /* atomic reads, written under state_lock */
 
 	rk_region *region;
 	struct rk_ctrl *ctrl;
@@ -73,7 +73,7 @@ struct rk_kernel {
 	pthread_cond_t recv_cond;
 	bool reader_active;
 	struct rki_call *calls; /* callers waiting for a correlation id */
-	rk_message *stash;      /* FIFO of messages for plain receivers */
+	rk_message *stash;	/* FIFO of messages for plain receivers */
 	unsigned stash_len, stash_cap;
 	bool input_drained; /* after terminate: leftovers returned */
 
@@ -81,13 +81,13 @@ struct rk_kernel {
 	struct rk_routes *routes;
 	struct rk_kernel *route_to[RK_MAX_ROUTES];     /* outbound, by route index */
 	struct rk_kernel *inbound_from[RK_MAX_ROUTES]; /* by inbound ring index */
-	struct rk_ring inbound[RK_MAX_ROUTES];         /* host views of inbound rings */
-	unsigned inbound_drained;                      /* after terminate */
+	struct rk_ring inbound[RK_MAX_ROUTES];	       /* host views of inbound rings */
+	unsigned inbound_drained;		       /* after terminate */
 	/* The region outlives the handle while live senders route into it:
 	 * 1 for the handle + 1 per sender with a route here. Under rt->lock. */
 	unsigned refs;
 
-	uint64_t sent;        /* atomic: host -> kernel */
+	uint64_t sent;	      /* atomic: host -> kernel */
 	uint64_t received;    /* atomic: kernel -> host */
 	uint64_t undelivered; /* inputs returned unprocessed */
 };

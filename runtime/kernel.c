@@ -88,14 +88,14 @@ enum { ACT_ACTIVATE, ACT_DEACTIVATE, ACT_TERMINATE };
  * -1 = illegal (-EPERM, nothing changes). Launch is the only way out of
  * Created, and it is not a handle action. */
 static const int transition[5][3] = {
-	[RK_STATE_CREATED] = {-1, -1, -1},
-	[RK_STATE_LAUNCHED] = {RK_STATE_ACTIVE, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED},
-	[RK_STATE_ACTIVE] = {-1, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED},
-	[RK_STATE_DEACTIVATED] = {RK_STATE_ACTIVE, -1, RK_STATE_TERMINATED},
-	[RK_STATE_TERMINATED] = {-1, -1, -1},
+	[RK_STATE_CREATED] = { -1, -1, -1 },
+	[RK_STATE_LAUNCHED] = { RK_STATE_ACTIVE, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED },
+	[RK_STATE_ACTIVE] = { -1, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED },
+	[RK_STATE_DEACTIVATED] = { RK_STATE_ACTIVE, -1, RK_STATE_TERMINATED },
+	[RK_STATE_TERMINATED] = { -1, -1, -1 },
 };
 
-static const char *const action_name[] = {"activate", "deactivate", "terminate"};
+static const char *const action_name[] = { "activate", "deactivate", "terminate" };
 
 int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns)
 {
@@ -103,15 +103,17 @@ int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns)
 	unsigned spins = 0;
 	while (__atomic_load_n(&k->ctrl->observed, __ATOMIC_ACQUIRE) != want) {
 		if (__atomic_load_n(&k->ctrl->terminated, __ATOMIC_ACQUIRE))
-			return rk_error(-ESHUTDOWN, "kernel %llu stopped", (unsigned long long)k->id);
+			return rk_error(-ESHUTDOWN, "kernel %llu stopped",
+					(unsigned long long)k->id);
 		if (rki_now_ns() >= deadline)
-			return rk_error(-ETIMEDOUT, "kernel %llu did not reach state %u (heartbeat %llu)",
+			return rk_error(-ETIMEDOUT,
+					"kernel %llu did not reach state %u (heartbeat %llu)",
 					(unsigned long long)k->id, want,
 					(unsigned long long)k->ctrl->heartbeat);
 		if (k->rt->ops->poll && RKI_PLUGIN_HAS_OP(k->rt->ops, poll))
 			k->rt->ops->poll(k->rt->pctx, k->pkernel);
 		if (++spins > 100) {
-			struct timespec ts = {0, 20000};
+			struct timespec ts = { 0, 20000 };
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -144,14 +146,13 @@ static int lifecycle(rk_kernel *k, int action)
 	int ret = 0;
 	if (to < 0) {
 		pthread_mutex_unlock(&k->state_lock);
-		return rk_error(-EPERM, "kernel %llu: cannot %s while %s", (unsigned long long)k->id,
-				action_name[action], rk_state_name(from));
+		return rk_error(-EPERM, "kernel %llu: cannot %s while %s",
+				(unsigned long long)k->id, action_name[action],
+				rk_state_name(from));
 	}
 	rk_runtime *rt = k->rt;
 	switch (action) {
-	case ACT_ACTIVATE:
-		set_desired(k, RK_CTRL_ACTIVE);
-		break;
+	case ACT_ACTIVATE: set_desired(k, RK_CTRL_ACTIVE); break;
 	case ACT_DEACTIVATE:
 		/* Returns once the kernel has stopped consuming: from here on
 		 * nothing sent is processed until the next activate. */
@@ -169,12 +170,12 @@ static int lifecycle(rk_kernel *k, int action)
 		if (ret < 0) {
 			/* A kernel that does not stop keeps its memory: it may
 			 * still be writing to it. */
-			rki_log_error("kernel %llu (%s) did not terminate: %s", (unsigned long long)k->id,
-				      k->name, rk_strerror(ret));
+			rki_log_error("kernel %llu (%s) did not terminate: %s",
+				      (unsigned long long)k->id, k->name, rk_strerror(ret));
 			pthread_mutex_unlock(&k->state_lock);
-			return rk_error(ret, "kernel %llu did not stop within 10 s (heartbeat %llu)",
-					(unsigned long long)k->id,
-					(unsigned long long)k->ctrl->heartbeat);
+			return rk_error(
+				ret, "kernel %llu did not stop within 10 s (heartbeat %llu)",
+				(unsigned long long)k->id, (unsigned long long)k->ctrl->heartbeat);
 		}
 		/* Routes into this kernel close before it reads as Terminated:
 		 * senders stop stalling on it and get an error (forward falls back
@@ -184,8 +185,8 @@ static int lifecycle(rk_kernel *k, int action)
 			rk_kernel *src = k->inbound_from[i];
 			for (unsigned j = 0; src && j < src->routes->nroutes; j++)
 				if (src->route_to[j] == k)
-					__atomic_store_n(&src->routes->route[j].state, RK_ROUTE_CLOSED,
-							 __ATOMIC_SEQ_CST);
+					__atomic_store_n(&src->routes->route[j].state,
+							 RK_ROUTE_CLOSED, __ATOMIC_SEQ_CST);
 		}
 		pthread_mutex_unlock(&rt->lock);
 		break;
@@ -299,9 +300,10 @@ int rk_kernel_connect(rk_kernel *from, rk_kernel *to)
 	if (from->rt != to->rt)
 		return rk_error(-EINVAL, "rk_kernel_connect: kernels of different runtimes");
 	if (!from->opts.k2k || !to->opts.k2k)
-		return rk_error(-EINVAL, "kernel-to-kernel routes need both kernels launched with "
-					 "rk_launch_options_with_k2k(&o, true) (kernel %llu: %s, kernel "
-					 "%llu: %s)",
+		return rk_error(-EINVAL,
+				"kernel-to-kernel routes need both kernels launched with "
+				"rk_launch_options_with_k2k(&o, true) (kernel %llu: %s, kernel "
+				"%llu: %s)",
 				(unsigned long long)from->id, from->opts.k2k ? "on" : "off",
 				(unsigned long long)to->id, to->opts.k2k ? "on" : "off");
 	rk_runtime *rt = from->rt;
@@ -324,8 +326,9 @@ int rk_kernel_connect(rk_kernel *from, rk_kernel *to)
 		}
 	}
 	if (fr->nroutes == fr->max_routes || tr->ninbound == tr->max_inbound) {
-		ret = rk_error(-ENOSPC, "route table full (kernel %llu: %u of %u outbound, kernel "
-					"%llu: %u of %u inbound); raise max_routes",
+		ret = rk_error(-ENOSPC,
+			       "route table full (kernel %llu: %u of %u outbound, kernel "
+			       "%llu: %u of %u inbound); raise max_routes",
 			       (unsigned long long)from->id, fr->nroutes, fr->max_routes,
 			       (unsigned long long)to->id, tr->ninbound, tr->max_inbound);
 		goto out;
@@ -388,8 +391,9 @@ static int check_send(rk_kernel *k, const void *payload, uint32_t len)
 	if (!k || (len && !payload))
 		return rk_error(-EINVAL, "send: NULL kernel or payload");
 	if (len > k->opts.max_payload)
-		return rk_error(-EMSGSIZE, "payload of %u bytes exceeds the kernel's max payload %u",
-				len, k->opts.max_payload);
+		return rk_error(-EMSGSIZE,
+				"payload of %u bytes exceeds the kernel's max payload %u", len,
+				k->opts.max_payload);
 	rk_state s = rk_kernel_state(k);
 	if (s == RK_STATE_TERMINATED)
 		return rk_error(-ESHUTDOWN, "kernel %llu is terminated", (unsigned long long)k->id);
@@ -508,8 +512,9 @@ static int take_one(rk_kernel *k, rk_message *out)
 		/* The kernel has stopped: the host now owns the input's consumer side. */
 		if (!k->input_drained) {
 			k->input_drained = true;
-			rk_ring_attach(&k->in, k->in.hdr, sizeof(struct rk_ring_hdr) +
-						      (size_t)k->in.capacity * k->in.slot_size);
+			rk_ring_attach(&k->in, k->in.hdr,
+				       sizeof(struct rk_ring_hdr) +
+					       (size_t)k->in.capacity * k->in.slot_size);
 		}
 		/* Sources in order: the input ring (0), then inbound route i (i + 1):
 		 * what other kernels routed here and it never took. */
@@ -522,8 +527,9 @@ static int take_one(rk_kernel *k, rk_message *out)
 				return 0;
 			k->inbound_drained = src + 1;
 			r = &k->inbound[src];
-			rk_ring_attach(r, r->hdr, sizeof(struct rk_ring_hdr) +
-						  (size_t)r->capacity * r->slot_size);
+			rk_ring_attach(r, r->hdr,
+				       sizeof(struct rk_ring_hdr) +
+					       (size_t)r->capacity * r->slot_size);
 		}
 		undelivered = true;
 	}
@@ -613,8 +619,7 @@ static void add_ns(struct timespec *ts, uint64_t ns)
  * it in the reactor); the others wait on recv_cond for what it routes.
  * recv_lock held on entry and exit.
  */
-static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self,
-			  uint64_t timeout_ns)
+static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, uint64_t timeout_ns)
 {
 	uint64_t deadline = 0;
 	bool have_deadline = false;
@@ -713,7 +718,7 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	if (ret < 0)
 		return ret;
 	uint64_t deadline = deadline_of(timeout_ns);
-	struct rki_call call = {.id = next_msg_id(k), .reply = reply};
+	struct rki_call call = { .id = next_msg_id(k), .reply = reply };
 	/* Registered before the request goes out: its reply may be read by
 	 * another thread the moment the kernel answers. */
 	pthread_mutex_lock(&k->recv_lock);

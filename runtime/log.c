@@ -12,7 +12,7 @@ static int level = RK_LOG_WARN;
 
 void rki_log_init(void)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
+	static const char *const names[] = { "error", "warn", "info", "debug" };
 	const char *v = getenv("RK_LOG");
 	int lvl = RK_LOG_WARN;
 	if (v && *v) {
@@ -21,8 +21,10 @@ void rki_log_init(void)
 			if (!strcmp(v, names[i]))
 				lvl = i;
 		if (lvl < 0) {
-			fprintf(stderr, "ringkernel: warn: RK_LOG=%s is not error|warn|info|debug; "
-					"using warn\n", v);
+			fprintf(stderr,
+				"ringkernel: warn: RK_LOG=%s is not error|warn|info|debug; "
+				"using warn\n",
+				v);
 			lvl = RK_LOG_WARN;
 		}
 	}
@@ -36,7 +38,7 @@ int rki_log_enabled(enum rk_log_level lvl)
 
 void rki_log(enum rk_log_level lvl, const char *fmt, ...)
 {
-	static const char *const tag[] = {"error", "warn", "info", "debug"};
+	static const char *const tag[] = { "error", "warn", "info", "debug" };
 	if (!rki_log_enabled(lvl))
 		return;
 	char buf[1024];

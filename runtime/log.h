@@ -12,8 +12,8 @@ int rki_log_enabled(enum rk_log_level lvl);
 void rki_log(enum rk_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define rki_log_error(...) rki_log(RK_LOG_ERROR, __VA_ARGS__)
-#define rki_log_warn(...) rki_log(RK_LOG_WARN, __VA_ARGS__)
-#define rki_log_info(...) rki_log(RK_LOG_INFO, __VA_ARGS__)
+#define rki_log_warn(...)  rki_log(RK_LOG_WARN, __VA_ARGS__)
+#define rki_log_info(...)  rki_log(RK_LOG_INFO, __VA_ARGS__)
 #define rki_log_debug(...) rki_log(RK_LOG_DEBUG, __VA_ARGS__)
 
 #endif

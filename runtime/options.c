@@ -38,11 +38,11 @@ rk_launch_options rk_launch_options_multi_block(uint32_t grid, uint32_t block)
 
 /* Setters take what they are given; rk_runtime_launch() validates, so a
  * bad value is reported where it can be: -EINVAL from the launch. */
-#define SETTER(name, type, field)                                                                  \
-	void rk_launch_options_##name(rk_launch_options *o, type v)                                \
-	{                                                                                          \
-		if (o)                                                                             \
-			o->field = v;                                                              \
+#define SETTER(name, type, field)                                   \
+	void rk_launch_options_##name(rk_launch_options *o, type v) \
+	{                                                           \
+		if (o)                                              \
+			o->field = v;                               \
 	}
 
 SETTER(with_input_capacity, uint32_t, input_capacity)

@@ -50,8 +50,7 @@ _Static_assert(sizeof(((rk_plugin_info *)0)->path) == sizeof(((struct rki_plugin
 	       "rk_plugin_info.path and rki_plugin.path must match");
 _Static_assert(sizeof(((rk_plugin_info *)0)->name) == sizeof(((struct rki_plugin *)0)->name),
 	       "rk_plugin_info.name and rki_plugin.name must match");
-_Static_assert(sizeof(((rk_plugin_info *)0)->version) ==
-		       sizeof(((struct rki_plugin *)0)->version),
+_Static_assert(sizeof(((rk_plugin_info *)0)->version) == sizeof(((struct rki_plugin *)0)->version),
 	       "rk_plugin_info.version and rki_plugin.version must match");
 _Static_assert(sizeof(((rk_plugin_info *)0)->reason) == sizeof(((struct rki_plugin *)0)->why),
 	       "rk_plugin_info.reason and rki_plugin.why must match");
@@ -63,7 +62,10 @@ static const struct {
 	size_t end; /* struct_size must reach this far */
 	size_t off;
 } mandatory_ops[] = {
-#define OP(m) {#m, OFFSETOFEND(struct rk_plugin_ops, m), offsetof(struct rk_plugin_ops, m)}
+#define OP(m)                                                                               \
+	{                                                                                   \
+#m, OFFSETOFEND(struct rk_plugin_ops, m), offsetof(struct rk_plugin_ops, m) \
+	}
 	OP(probe), OP(open), OP(close), OP(launch), OP(signal), OP(terminate), OP(release),
 #undef OP
 };
@@ -78,7 +80,7 @@ static const struct {
 static pthread_mutex_t dl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 __attribute__((format(printf, 3, 4))) static void set_why(char *why, size_t len, const char *fmt,
-							   ...)
+							  ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -215,8 +217,8 @@ static int load_one(struct rki_plugin *p)
 
 	for (const char *c = p->name; *c; c++) {
 		if (!valid_name_char(*c)) {
-			set_why(p->why, sizeof(p->why),
-				"plugin name '%s' is not [a-z0-9_-]{1,63}", p->name);
+			set_why(p->why, sizeof(p->why), "plugin name '%s' is not [a-z0-9_-]{1,63}",
+				p->name);
 			return refuse(p, -EINVAL);
 		}
 	}
@@ -297,7 +299,8 @@ static void probe_one(struct rki_plugin *p, int device)
 	ret = p->plugin->ops->probe(device, &prio, p->why, sizeof(p->why));
 	p->why[sizeof(p->why) - 1] = '\0'; /* a plugin may fill the buffer */
 	if (ret > 0) {
-		set_why(p->why, sizeof(p->why), "probe returned %d, not 0 or a negative errno", ret);
+		set_why(p->why, sizeof(p->why), "probe returned %d, not 0 or a negative errno",
+			ret);
 		ret = -EINVAL;
 	}
 	p->probe_ret = ret;
@@ -370,7 +373,7 @@ static int dir_seen(struct scan *sc, const struct stat *st)
 		sc->seen = v;
 		sc->cap_seen = cap;
 	}
-	sc->seen[sc->n_seen++] = (struct seen_dir){st->st_dev, st->st_ino};
+	sc->seen[sc->n_seen++] = (struct seen_dir){ st->st_dev, st->st_ino };
 	return 0;
 }
 
@@ -464,7 +467,7 @@ static int scan_dir(struct scan *sc, const char *dir)
 
 int rki_plugins_discover(const char *builder_path, int device, struct rki_plugin_set *out)
 {
-	struct scan sc = {.set = out, .device = device};
+	struct scan sc = { .set = out, .device = device };
 	char *list, *save = NULL;
 	int ret = 0;
 

@@ -21,10 +21,10 @@ struct rki_plugin {
 	char name[64]; /* from the file name rk-plugin-NAME.so */
 	char version[64];
 	uint32_t abi_major, abi_minor;
-	void *dl;                       /* dlopen handle; NULL when loading failed */
+	void *dl;			/* dlopen handle; NULL when loading failed */
 	const struct rk_plugin *plugin; /* NULL when loading failed */
-	int load_err;                   /* 0, or negative errno: why it was refused */
-	int probe_ret;                  /* 0 usable, else negative errno */
+	int load_err;			/* 0, or negative errno: why it was refused */
+	int probe_ret;			/* 0 usable, else negative errno */
 	int priority;
 	char why[256]; /* reason for a load or probe failure */
 };
@@ -42,8 +42,8 @@ struct rki_plugin_set {
 /* An op is callable only when the plugin's ops table is long enough to hold
  * it (libfabric's FI_CHECK_OP) and the plugin filled it in. The loader has
  * already checked the mandatory ones; use this for residency and poll. */
-#define RKI_PLUGIN_HAS_OP(ops, op)                                                                 \
-	((ops)->struct_size >= offsetof(struct rk_plugin_ops, op) + sizeof((ops)->op) &&           \
+#define RKI_PLUGIN_HAS_OP(ops, op)                                                       \
+	((ops)->struct_size >= offsetof(struct rk_plugin_ops, op) + sizeof((ops)->op) && \
 	 (ops)->op != NULL)
 
 static inline int rki_plugin_usable(const struct rki_plugin *p)

@@ -149,8 +149,8 @@ static uint64_t deadline_after(uint64_t rel)
 
 static struct timespec ns_to_ts(uint64_t ns)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
-			      .tv_nsec = (long)(ns % 1000000000u)};
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
+			       .tv_nsec = (long)(ns % 1000000000u) };
 	return ts;
 }
 
@@ -177,16 +177,13 @@ static int futex_wait_until(uint32_t *word, uint32_t expected, uint64_t deadline
 		if (ret == 0)
 			return 0;
 		switch (errno) {
-		case EAGAIN:
-			return 0;
+		case EAGAIN: return 0;
 		case EINTR:
 			if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != expected)
 				return 0;
 			continue;
-		case ETIMEDOUT:
-			return -ETIMEDOUT;
-		default:
-			return rk_error(-errno, "futex wait on %p failed", (void *)word);
+		case ETIMEDOUT: return -ETIMEDOUT;
+		default: return rk_error(-errno, "futex wait on %p failed", (void *)word);
 		}
 	}
 }
@@ -292,18 +289,11 @@ static int uring_wait_locked(struct rki_reactor *re, uint32_t *word, uint32_t ex
 	prep_futex_wait(sqe, word, expected);
 	int res = uring_submit_wait(&re->uring, sqe, timeout_ns);
 	switch (res) {
-	case 0:	      /* woken */
-	case -EAGAIN: /* *word != expected when the kernel looked */
-		*ret_p = 0;
-		return 1;
-	case -ECANCELED: /* the linked timeout fired */
-		*ret_p = -ETIMEDOUT;
-		return 1;
-	case -EFAULT: /* the caller's word: futex(2) reports it the same way */
-		return 0;
-	default:
-		uring_mark_broken(re, res);
-		return 0;
+	case 0: /* woken */
+	case -EAGAIN: /* *word != expected when the kernel looked */ *ret_p = 0; return 1;
+	case -ECANCELED: /* the linked timeout fired */ *ret_p = -ETIMEDOUT; return 1;
+	case -EFAULT: /* the caller's word: futex(2) reports it the same way */ return 0;
+	default: uring_mark_broken(re, res); return 0;
 	}
 }
 
@@ -354,10 +344,10 @@ static int ring_wait(struct rki_reactor *re, struct rk_ring *r, bool readable, u
 		return 0;
 	uint64_t start = now_ns();
 	uint64_t deadline = timeout_ns == UINT64_MAX || start + timeout_ns < start
-				? UINT64_MAX
-				: start + timeout_ns;
+				    ? UINT64_MAX
+				    : start + timeout_ns;
 	uint64_t spin_end =
-	    spin_ns < timeout_ns && start + spin_ns >= start ? start + spin_ns : deadline;
+		spin_ns < timeout_ns && start + spin_ns >= start ? start + spin_ns : deadline;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
 			if (ring_ready(r, readable))
@@ -373,12 +363,12 @@ static int ring_wait(struct rki_reactor *re, struct rk_ring *r, bool readable, u
 		 * then reads *_waiting (both seq_cst), so either it sees us
 		 * parked and rings, or we see its index here. */
 		uint32_t *bell;
-		uint32_t v =
-		    readable ? rk_ring_park_consumer(r, &bell) : rk_ring_park_producer(r, &bell);
+		uint32_t v = readable ? rk_ring_park_consumer(r, &bell)
+				      : rk_ring_park_producer(r, &bell);
 		int ret = 0;
 		if (!ring_ready(r, readable))
 			ret = rki_reactor_wait(
-			    re, bell, v, deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
+				re, bell, v, deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
 		if (readable)
 			rk_ring_unpark_consumer(r);
 		else
@@ -600,8 +590,8 @@ int rki_reactor_watch(struct rki_reactor *re, struct rk_ring *ring)
 	pthread_mutex_lock(&re->lock);
 	for (unsigned i = 0; i < re->nwatch; i++) {
 		if (re->watch[i] == ring) {
-			ret =
-			    rk_error(-EEXIST, "reactor: ring %p is already watched", (void *)ring);
+			ret = rk_error(-EEXIST, "reactor: ring %p is already watched",
+				       (void *)ring);
 			goto out;
 		}
 	}

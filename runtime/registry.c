@@ -12,8 +12,8 @@ static const struct {
 	const char *name;
 	uint32_t kind;
 } builtins[] = {
-	{"echo", RK_KIND_ECHO},   {"add_f32", RK_KIND_ADD_F32}, {"counter", RK_KIND_COUNTER},
-	{"sink", RK_KIND_SINK},   {"forward", RK_KIND_FORWARD},
+	{ "echo", RK_KIND_ECHO }, { "add_f32", RK_KIND_ADD_F32 }, { "counter", RK_KIND_COUNTER },
+	{ "sink", RK_KIND_SINK }, { "forward", RK_KIND_FORWARD },
 };
 
 #define RK_MAX_USER_KERNELS 256
@@ -92,7 +92,8 @@ int rki_registry_lookup(const char *name, struct rki_kernel_impl *out)
 		}
 	}
 	pthread_mutex_unlock(&reg_lock);
-	return rk_error(-ENOENT, "no kernel named \"%s\" (built-ins: echo, add_f32, counter, sink, "
-				 "forward; others need rk_register_kernel)",
+	return rk_error(-ENOENT,
+			"no kernel named \"%s\" (built-ins: echo, add_f32, counter, sink, "
+			"forward; others need rk_register_kernel)",
 			name);
 }

@@ -24,17 +24,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: " PROG " [--plugin-path DIR[:DIR...]] [--device N]\n"
-		"List the ringkernel backend plugins found, their version, ABI, probe\n"
-		"result and priority, and the one RK_BACKEND_AUTO would pick.\n"
-		"\n"
-		"  -p, --plugin-path LIST  also search LIST (colon-separated), after\n"
-		"                          $RK_PLUGIN_PATH and before the install dir\n"
-		"  -d, --device N          probe device ordinal N (default 0)\n"
-		"  -h, --help              this text\n"
-		"\n"
-		"Environment: RK_PLUGIN_PATH, RK_BACKEND (what auto picks), RK_LOG.\n");
+	fprintf(f, "usage: " PROG " [--plugin-path DIR[:DIR...]] [--device N]\n"
+		   "List the ringkernel backend plugins found, their version, ABI, probe\n"
+		   "result and priority, and the one RK_BACKEND_AUTO would pick.\n"
+		   "\n"
+		   "  -p, --plugin-path LIST  also search LIST (colon-separated), after\n"
+		   "                          $RK_PLUGIN_PATH and before the install dir\n"
+		   "  -d, --device N          probe device ordinal N (default 0)\n"
+		   "  -h, --help              this text\n"
+		   "\n"
+		   "Environment: RK_PLUGIN_PATH, RK_BACKEND (what auto picks), RK_LOG.\n");
 }
 
 /* "-ENODEV" out of rk_strerror()'s "-ENODEV (backend unavailable)". */
@@ -75,10 +74,10 @@ static int parse_device(const char *s, int *dev)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"plugin-path", required_argument, NULL, 'p'},
-		{"device", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "plugin-path", required_argument, NULL, 'p' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *plugin_path = NULL;
 	rk_plugin_info *v;
@@ -89,21 +88,16 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "p:d:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			plugin_path = optarg;
-			break;
+		case 'p': plugin_path = optarg; break;
 		case 'd':
 			if (parse_device(optarg, &device) < 0) {
-				fprintf(stderr, PROG ": --device wants an ordinal >= 0, not '%s'\n", optarg);
+				fprintf(stderr, PROG ": --device wants an ordinal >= 0, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc) {
@@ -134,8 +128,8 @@ int main(int argc, char **argv)
 
 	if (rk_plugins_search_path(plugin_path, path, sizeof(path)) < 0)
 		snprintf(path, sizeof(path), "(too long to show)");
-	printf("ringkernel-c %s, plugin ABI %u.%u, device %d\n", rk_version(),
-	       RK_PLUGIN_ABI_MAJOR, RK_PLUGIN_ABI_MINOR, device);
+	printf("ringkernel-c %s, plugin ABI %u.%u, device %d\n", rk_version(), RK_PLUGIN_ABI_MAJOR,
+	       RK_PLUGIN_ABI_MINOR, device);
 	printf("search path: %s\n\n", path);
 
 	for (unsigned i = 0; i < n; i++) {

@@ -123,8 +123,9 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 	const char *env = getenv("RK_BACKEND");
 	if (env && *env) {
 		if (!valid_backend_word(env))
-			return rk_error(-EINVAL, "RK_BACKEND=\"%s\": expected auto, cpu, cuda, hip or a "
-						 "plugin name ([a-z0-9_-])",
+			return rk_error(-EINVAL,
+					"RK_BACKEND=\"%s\": expected auto, cpu, cuda, hip or a "
+					"plugin name ([a-z0-9_-])",
 					env);
 		want = strcmp(env, "auto") ? env : NULL;
 	}
@@ -163,9 +164,9 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 		rki_plugin_unload(&rt->plugin);
 		goto fail;
 	}
-	rki_log_info("backend %s %s (%s, priority %d), device %d, completions: %s",
-		     rt->plugin.name, rt->plugin.version, rt->plugin.path, rt->plugin.priority,
-		     b->device, rki_reactor_mode(rt->reactor));
+	rki_log_info("backend %s %s (%s, priority %d), device %d, completions: %s", rt->plugin.name,
+		     rt->plugin.version, rt->plugin.path, rt->plugin.priority, b->device,
+		     rki_reactor_mode(rt->reactor));
 	*out = rt;
 	return 0;
 fail:
@@ -209,15 +210,16 @@ static int check_options(const rk_launch_options *o)
 		return rk_error(-EINVAL, "queue capacities %u/%u out of range 1..%u",
 				o->input_capacity, o->output_capacity, RK_RING_MAX_CAPACITY);
 	if (o->max_payload > RK_MAX_PAYLOAD)
-		return rk_error(-EINVAL, "max payload %u exceeds %u", o->max_payload, RK_MAX_PAYLOAD);
+		return rk_error(-EINVAL, "max payload %u exceeds %u", o->max_payload,
+				RK_MAX_PAYLOAD);
 	if (o->state_size > (16u << 20))
 		return rk_error(-EINVAL, "state size %u exceeds 16 MiB", o->state_size);
 	if (o->k2k && (o->max_routes == 0 || o->max_routes > RK_MAX_ROUTES))
 		return rk_error(-EINVAL, "max routes %u out of range 1..%u", o->max_routes,
 				RK_MAX_ROUTES);
 	if (o->k2k && (o->k2k_capacity == 0 || o->k2k_capacity > RK_RING_MAX_CAPACITY))
-		return rk_error(-EINVAL, "K2K route capacity %u out of range 1..%u", o->k2k_capacity,
-				RK_RING_MAX_CAPACITY);
+		return rk_error(-EINVAL, "K2K route capacity %u out of range 1..%u",
+				o->k2k_capacity, RK_RING_MAX_CAPACITY);
 	return 0;
 }
 
@@ -242,8 +244,8 @@ static int make_region(rk_kernel *k)
 		[SECT_STATE] = k->state_size ? k->state_size : 8,
 		[SECT_ROUTES] = sizeof(struct rk_routes),
 	};
-	uint32_t kinds[SECT_INBOUND0 + RK_MAX_ROUTES] = {RK_SECT_CTRL, RK_SECT_RING, RK_SECT_RING,
-							  RK_SECT_STATE, RK_SECT_ROUTES};
+	uint32_t kinds[SECT_INBOUND0 + RK_MAX_ROUTES] = { RK_SECT_CTRL, RK_SECT_RING, RK_SECT_RING,
+							  RK_SECT_STATE, RK_SECT_ROUTES };
 	uint64_t off[SECT_INBOUND0 + RK_MAX_ROUTES];
 	int ret;
 	if ((ret = rk_ring_mem_size(o->input_capacity, slot, &sz[SECT_IN])) < 0 ||
@@ -308,7 +310,7 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 		return ret;
 	if ((ret = rki_registry_lookup(kernel, &impl)) < 0)
 		return ret;
-	struct rk_launch_desc d = {.struct_size = sizeof(d)};
+	struct rk_launch_desc d = { .struct_size = sizeof(d) };
 	if (impl.kind == RK_KIND_USER) {
 		const rk_kernel_def *def = impl.def;
 		if (!strcmp(rt->plugin.name, "cpu")) {
@@ -323,8 +325,8 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 				    !strcmp(def->device[i].backend, rt->plugin.name))
 					break;
 			if (i == 4 || !def->device[i].image)
-				return rk_error(-ENOENT, "kernel \"%s\" has no %s implementation", kernel,
-						rt->plugin.name);
+				return rk_error(-ENOENT, "kernel \"%s\" has no %s implementation",
+						kernel, rt->plugin.name);
 			d.device_image = def->device[i].image;
 			d.device_image_size = def->device[i].image_size;
 			d.device_entry = def->device[i].entry;
@@ -341,8 +343,9 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	if (rt->resident >= max_resident) {
 		uint32_t n = rt->resident;
 		pthread_mutex_unlock(&rt->lock);
-		return rk_error(-EBUSY, "backend %s keeps at most %u persistent kernels of %u lanes "
-					"resident; %u are running",
+		return rk_error(-EBUSY,
+				"backend %s keeps at most %u persistent kernels of %u lanes "
+				"resident; %u are running",
 				rt->plugin.name, max_resident, o.block, n);
 	}
 	rt->resident++; /* reserve the residency slot now */
@@ -385,7 +388,8 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	rk_clear_error();
 	if ((ret = rt->ops->launch(rt->pctx, &d, &k->pkernel)) < 0) {
 		if (!*rk_last_error())
-			rk_error(ret, "backend %s could not launch \"%s\"", rt->plugin.name, kernel);
+			rk_error(ret, "backend %s could not launch \"%s\"", rt->plugin.name,
+				 kernel);
 		goto free_region;
 	}
 	k->launch_ns = rki_now_ns();

@@ -31,7 +31,8 @@ int rk_msg_check(const struct rk_msg_hdr *h, uint32_t slot_size)
 		return rk_error(-EBADMSG, "slot header: bad magic 0x%04x or version %u", h->magic,
 				h->version);
 	if (h->len > rk_msg_capacity(slot_size))
-		return rk_error(-EMSGSIZE, "slot header: payload length %u exceeds the slot's %u bytes",
+		return rk_error(-EMSGSIZE,
+				"slot header: payload length %u exceeds the slot's %u bytes",
 				h->len, rk_msg_capacity(slot_size));
 	return 0;
 }

@@ -70,12 +70,13 @@ static int map_region(rk_region *r, unsigned flags)
 	if (!(flags & RK_REGION_UNLOCKED)) {
 		if (mlock(p, r->size) < 0) {
 			int err = errno;
-			struct rlimit rl = {0};
+			struct rlimit rl = { 0 };
 			getrlimit(RLIMIT_MEMLOCK, &rl);
 			munmap(p, r->size);
 			r->hdr = NULL;
 			return rk_error(-err,
-					"mlock of %zu bytes failed (%s); RLIMIT_MEMLOCK is %llu bytes: raise it "
+					"mlock of %zu bytes failed (%s); RLIMIT_MEMLOCK is %llu "
+					"bytes: raise it "
 					"(ulimit -l) or create the region with RK_REGION_UNLOCKED",
 					r->size, strerror(err), (unsigned long long)rl.rlim_cur);
 		}
@@ -147,8 +148,9 @@ static int validate(const struct rk_region_hdr *h, size_t mapped)
 {
 	uint64_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
 	if (magic != RK_REGION_MAGIC)
-		return rk_error(-EBADMSG, "region: bad magic 0x%016llx (not a ringkernel region, or "
-					  "not initialized yet)",
+		return rk_error(-EBADMSG,
+				"region: bad magic 0x%016llx (not a ringkernel region, or "
+				"not initialized yet)",
 				(unsigned long long)magic);
 	if (h->version != RK_LAYOUT_VERSION)
 		return rk_error(-EPROTONOSUPPORT, "region: layout version %u, this build reads %u",
@@ -161,23 +163,27 @@ static int validate(const struct rk_region_hdr *h, size_t mapped)
 				(unsigned long long)h->total_size, mapped);
 	uint32_t n = h->nsections;
 	if (n > RK_REGION_MAX_SECTIONS)
-		return rk_error(-ERANGE, "region: %u sections, at most %u", n, RK_REGION_MAX_SECTIONS);
+		return rk_error(-ERANGE, "region: %u sections, at most %u", n,
+				RK_REGION_MAX_SECTIONS);
 	if (h->used < RK_REGION_HDR_SIZE || h->used > mapped)
 		return rk_error(-ERANGE, "region: allocation mark %llu outside %u..%zu",
 				(unsigned long long)h->used, RK_REGION_HDR_SIZE, mapped);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct rk_region_section *s = &h->sect[i];
 		uint64_t off = s->offset, size = s->size;
-		if (off < RK_REGION_HDR_SIZE || off % RK_LINE || size > mapped || off > mapped - size)
+		if (off < RK_REGION_HDR_SIZE || off % RK_LINE || size > mapped ||
+		    off > mapped - size)
 			return rk_error(-ERANGE,
-					"region: section %u (kind %u) at offset %llu size %llu lies outside "
+					"region: section %u (kind %u) at offset %llu size %llu "
+					"lies outside "
 					"%u..%zu",
-					i, s->kind, (unsigned long long)off, (unsigned long long)size,
-					RK_REGION_HDR_SIZE, mapped);
+					i, s->kind, (unsigned long long)off,
+					(unsigned long long)size, RK_REGION_HDR_SIZE, mapped);
 		for (uint32_t j = 0; j < i; j++) {
 			const struct rk_region_section *t = &h->sect[j];
 			if (off < t->offset + t->size && t->offset < off + size)
-				return rk_error(-ERANGE, "region: sections %u and %u overlap", j, i);
+				return rk_error(-ERANGE, "region: sections %u and %u overlap", j,
+						i);
 		}
 	}
 	return 0;
@@ -269,21 +275,23 @@ int rk_region_unlink(const char *name)
 int rk_region_alloc(rk_region *r, uint32_t kind, uint32_t id, size_t size, uint64_t *offset_p)
 {
 	if (!r || !offset_p || size == 0 || kind == RK_SECT_FREE)
-		return rk_error(-EINVAL, "region alloc: NULL region/offset, zero size or free kind");
+		return rk_error(-EINVAL,
+				"region alloc: NULL region/offset, zero size or free kind");
 	if (!r->creator)
 		return rk_error(-EPERM, "region alloc: only the creator carves sections");
 	struct rk_region_hdr *h = r->hdr;
 	for (uint32_t i = 0; i < h->nsections; i++)
 		if (h->sect[i].kind == kind && h->sect[i].id == id)
-			return rk_error(-EEXIST, "region alloc: section (kind %u, id %u) exists", kind,
-					id);
+			return rk_error(-EEXIST, "region alloc: section (kind %u, id %u) exists",
+					kind, id);
 	if (h->nsections == RK_REGION_MAX_SECTIONS)
-		return rk_error(-ENOSPC, "region alloc: all %u sections used", RK_REGION_MAX_SECTIONS);
+		return rk_error(-ENOSPC, "region alloc: all %u sections used",
+				RK_REGION_MAX_SECTIONS);
 	uint64_t off = line_round(h->used);
 	size_t sz = line_round(size);
 	if (sz < size || off > r->size || sz > r->size - off)
-		return rk_error(-ENOSPC, "region alloc: %zu bytes do not fit (%zu of %zu free)", size,
-				off > r->size ? (size_t)0 : r->size - (size_t)off, r->size);
+		return rk_error(-ENOSPC, "region alloc: %zu bytes do not fit (%zu of %zu free)",
+				size, off > r->size ? (size_t)0 : r->size - (size_t)off, r->size);
 	memset((uint8_t *)h + off, 0, sz);
 	struct rk_region_section *s = &h->sect[h->nsections];
 	s->kind = kind;
@@ -303,13 +311,16 @@ int rk_region_find(const rk_region *r, uint32_t kind, uint32_t id, void **ptr_p,
 	const struct rk_region_hdr *h = r->hdr;
 	uint32_t n = __atomic_load_n(&h->nsections, __ATOMIC_ACQUIRE);
 	if (n > RK_REGION_MAX_SECTIONS)
-		return rk_error(-ERANGE, "region: %u sections, at most %u", n, RK_REGION_MAX_SECTIONS);
+		return rk_error(-ERANGE, "region: %u sections, at most %u", n,
+				RK_REGION_MAX_SECTIONS);
 	for (uint32_t i = 0; i < n; i++) {
 		struct rk_region_section s = h->sect[i]; /* one read of untrusted memory */
 		if (s.kind != kind || s.id != id)
 			continue;
-		if (s.offset < RK_REGION_HDR_SIZE || s.size > r->size || s.offset > r->size - s.size)
-			return rk_error(-ERANGE, "region: section (kind %u, id %u) out of range", kind, id);
+		if (s.offset < RK_REGION_HDR_SIZE || s.size > r->size ||
+		    s.offset > r->size - s.size)
+			return rk_error(-ERANGE, "region: section (kind %u, id %u) out of range",
+					kind, id);
 		*ptr_p = (uint8_t *)h + s.offset;
 		if (size_p)
 			*size_p = s.size;
@@ -318,9 +329,27 @@ int rk_region_find(const rk_region *r, uint32_t kind, uint32_t id, void **ptr_p,
 	return rk_error(-ENOENT, "region: no section (kind %u, id %u)", kind, id);
 }
 
-void *rk_region_base(const rk_region *r) { return r->hdr; }
-size_t rk_region_size(const rk_region *r) { return r->size; }
-int rk_region_fd(const rk_region *r) { return r->fd; }
-const char *rk_region_name(const rk_region *r) { return r->name; }
-int rk_region_is_locked(const rk_region *r) { return r->locked; }
-int rk_region_is_huge(const rk_region *r) { return r->huge; }
+void *rk_region_base(const rk_region *r)
+{
+	return r->hdr;
+}
+size_t rk_region_size(const rk_region *r)
+{
+	return r->size;
+}
+int rk_region_fd(const rk_region *r)
+{
+	return r->fd;
+}
+const char *rk_region_name(const rk_region *r)
+{
+	return r->name;
+}
+int rk_region_is_locked(const rk_region *r)
+{
+	return r->locked;
+}
+int rk_region_is_huge(const rk_region *r)
+{
+	return r->huge;
+}

@@ -31,8 +31,8 @@ static int check_geometry(uint32_t capacity, uint32_t slot_size)
 		return rk_error(-EINVAL, "ring capacity %u out of range 1..%u", capacity,
 				RK_RING_MAX_CAPACITY);
 	if (slot_size < RK_SLOT_ALIGN || slot_size > RK_SLOT_MAX || slot_size % RK_SLOT_ALIGN)
-		return rk_error(-EINVAL, "slot size %u is not a multiple of %u in %u..%u", slot_size,
-				RK_SLOT_ALIGN, RK_SLOT_ALIGN, RK_SLOT_MAX);
+		return rk_error(-EINVAL, "slot size %u is not a multiple of %u in %u..%u",
+				slot_size, RK_SLOT_ALIGN, RK_SLOT_ALIGN, RK_SLOT_MAX);
 	return 0;
 }
 
@@ -90,8 +90,8 @@ int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity
 	return 0;
 }
 
-int rk_ring_init(struct rk_ring *r, void *mem, size_t size, uint32_t capacity,
-		 uint32_t slot_size, uint32_t flags)
+int rk_ring_init(struct rk_ring *r, void *mem, size_t size, uint32_t capacity, uint32_t slot_size,
+		 uint32_t flags)
 {
 	return rk_ring_init_at(r, mem, size, capacity, slot_size, flags, 0);
 }
@@ -311,7 +311,8 @@ static int ring_wait(struct rk_ring *r, int readable, uint64_t spin_ns, uint64_t
 		if (now < spin_end)
 			continue;
 		uint32_t *bell;
-		uint32_t v = readable ? rk_ring_park_consumer(r, &bell) : rk_ring_park_producer(r, &bell);
+		uint32_t v = readable ? rk_ring_park_consumer(r, &bell)
+				      : rk_ring_park_producer(r, &bell);
 		int ret = 0;
 		if (!ring_ready(r, readable)) {
 			struct timespec rel, *relp = NULL;

@@ -21,3 +21,5 @@ include tests/shm.mk
 include tests/runtime.mk
 include tests/plugins.mk
 include tests/reactor.mk
+include tests/bench.mk
+include tests/gpu.mk

@@ -40,18 +40,18 @@ static inline void mc_register(struct mc_test *t)
 
 #define MC_EXIT_SKIP 77
 
-#define Test(suite, name, ...)                                                                     \
-	static void suite##_##name##_fn(void);                                                     \
-	static struct mc_test suite##_##name##_desc = {#suite, #name, suite##_##name##_fn,        \
-						       __VA_ARGS__};                               \
-	__attribute__((constructor)) static void suite##_##name##_reg(void)                       \
-	{                                                                                          \
-		mc_register(&suite##_##name##_desc);                                               \
-	}                                                                                          \
+#define Test(suite, name, ...)                                                              \
+	static void suite##_##name##_fn(void);                                              \
+	static struct mc_test suite##_##name##_desc = { #suite, #name, suite##_##name##_fn, \
+							__VA_ARGS__ };                      \
+	__attribute__((constructor)) static void suite##_##name##_reg(void)                 \
+	{                                                                                   \
+		mc_register(&suite##_##name##_desc);                                        \
+	}                                                                                   \
 	static void suite##_##name##_fn(void)
 
 __attribute__((format(printf, 4, 5))) static inline void mc_fail(const char *expr, const char *file,
-								   int line, const char *fmt, ...)
+								 int line, const char *fmt, ...)
 {
 	fprintf(stderr, "[----] %s:%d: Assertion Failed\n[----]   %s\n", file, line, expr);
 	if (fmt && *fmt) {
@@ -65,36 +65,36 @@ __attribute__((format(printf, 4, 5))) static inline void mc_fail(const char *exp
 	_exit(1);
 }
 
-#define MC_CHECK(cond, expr, ...)                                                                  \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			mc_fail(expr, __FILE__, __LINE__, "" __VA_ARGS__);                         \
+#define MC_CHECK(cond, expr, ...)                                          \
+	do {                                                               \
+		if (!(cond))                                               \
+			mc_fail(expr, __FILE__, __LINE__, "" __VA_ARGS__); \
 	} while (0)
 
-#define cr_assert(c, ...) MC_CHECK((c), #c, __VA_ARGS__)
-#define cr_assert_not(c, ...) MC_CHECK(!(c), "!(" #c ")", __VA_ARGS__)
-#define cr_assert_eq(a, b, ...) MC_CHECK((a) == (b), #a " == " #b, __VA_ARGS__)
-#define cr_assert_neq(a, b, ...) MC_CHECK((a) != (b), #a " != " #b, __VA_ARGS__)
-#define cr_assert_lt(a, b, ...) MC_CHECK((a) < (b), #a " < " #b, __VA_ARGS__)
-#define cr_assert_leq(a, b, ...) MC_CHECK((a) <= (b), #a " <= " #b, __VA_ARGS__)
-#define cr_assert_gt(a, b, ...) MC_CHECK((a) > (b), #a " > " #b, __VA_ARGS__)
-#define cr_assert_geq(a, b, ...) MC_CHECK((a) >= (b), #a " >= " #b, __VA_ARGS__)
-#define cr_assert_null(p, ...) MC_CHECK((p) == NULL, #p " == NULL", __VA_ARGS__)
-#define cr_assert_not_null(p, ...) MC_CHECK((p) != NULL, #p " != NULL", __VA_ARGS__)
-#define cr_assert_str_eq(a, b, ...) MC_CHECK(strcmp((a), (b)) == 0, #a " eq " #b, __VA_ARGS__)
+#define cr_assert(c, ...)	     MC_CHECK((c), #c, __VA_ARGS__)
+#define cr_assert_not(c, ...)	     MC_CHECK(!(c), "!(" #c ")", __VA_ARGS__)
+#define cr_assert_eq(a, b, ...)	     MC_CHECK((a) == (b), #a " == " #b, __VA_ARGS__)
+#define cr_assert_neq(a, b, ...)     MC_CHECK((a) != (b), #a " != " #b, __VA_ARGS__)
+#define cr_assert_lt(a, b, ...)	     MC_CHECK((a) < (b), #a " < " #b, __VA_ARGS__)
+#define cr_assert_leq(a, b, ...)     MC_CHECK((a) <= (b), #a " <= " #b, __VA_ARGS__)
+#define cr_assert_gt(a, b, ...)	     MC_CHECK((a) > (b), #a " > " #b, __VA_ARGS__)
+#define cr_assert_geq(a, b, ...)     MC_CHECK((a) >= (b), #a " >= " #b, __VA_ARGS__)
+#define cr_assert_null(p, ...)	     MC_CHECK((p) == NULL, #p " == NULL", __VA_ARGS__)
+#define cr_assert_not_null(p, ...)   MC_CHECK((p) != NULL, #p " != NULL", __VA_ARGS__)
+#define cr_assert_str_eq(a, b, ...)  MC_CHECK(strcmp((a), (b)) == 0, #a " eq " #b, __VA_ARGS__)
 #define cr_assert_str_neq(a, b, ...) MC_CHECK(strcmp((a), (b)) != 0, #a " neq " #b, __VA_ARGS__)
-#define cr_assert_arr_eq(a, b, n, ...)                                                             \
+#define cr_assert_arr_eq(a, b, n, ...) \
 	MC_CHECK(memcmp((a), (b), (n)) == 0, #a " == " #b " (bytes)", __VA_ARGS__)
-#define cr_assert_float_eq(a, b, eps, ...)                                                         \
+#define cr_assert_float_eq(a, b, eps, ...) \
 	MC_CHECK(((a) - (b)) <= (eps) && ((b) - (a)) <= (eps), #a " ~= " #b, __VA_ARGS__)
 #define cr_assert_fail(...) mc_fail("fail", __FILE__, __LINE__, "" __VA_ARGS__)
-#define cr_log_info(...) (fprintf(stderr, "[----] " __VA_ARGS__), fputc('\n', stderr))
-#define cr_log_warn cr_log_info
-#define cr_skip_test(...)                                                                          \
-	do {                                                                                       \
-		fprintf(stderr, "[SKIP] " __VA_ARGS__);                                            \
-		fputc('\n', stderr);                                                               \
-		_exit(MC_EXIT_SKIP);                                                               \
+#define cr_log_info(...)    (fprintf(stderr, "[----] " __VA_ARGS__), fputc('\n', stderr))
+#define cr_log_warn	    cr_log_info
+#define cr_skip_test(...)                               \
+	do {                                            \
+		fprintf(stderr, "[SKIP] " __VA_ARGS__); \
+		fputc('\n', stderr);                    \
+		_exit(MC_EXIT_SKIP);                    \
 	} while (0)
 
 __attribute__((weak)) int main(void)
@@ -133,7 +133,8 @@ __attribute__((weak)) int main(void)
 				WTERMSIG(st));
 		}
 	}
-	fprintf(stderr, "[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | Crashing: %d \n",
+	fprintf(stderr,
+		"[====] Synthesis: Tested: %d | Passing: %d | Failing: %d | Crashing: %d \n",
 		tested, passing, failing, crashing);
 	return failing + crashing ? 1 : 0;
 }

@@ -25,7 +25,7 @@ int main(void)
 	assert(ret == 0);
 
 	/* Zero-copy: reserve a slot, write a message into it, commit */
-	rk_message out = {.type = 7, .len = 5};
+	rk_message out = { .type = 7, .len = 5 };
 	memcpy(out.payload, "hello", 5);
 	assert(rk_ring_reserve(&ring, 1, &idx) == 1);
 	rk_msg_write(rk_ring_slot(&ring, idx), rk_ring_slot_size(&ring), &out);

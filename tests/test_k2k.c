@@ -25,7 +25,7 @@ static void *feed(void *p)
 {
 	struct chain_feed *f = p;
 	for (uint64_t i = 0; i < f->n; i++) {
-		uint64_t w[3] = {i, i * 0x9e3779b97f4a7c15ull, ~i};
+		uint64_t w[3] = { i, i * 0x9e3779b97f4a7c15ull, ~i };
 		if (rk_kernel_send(f->head, (uint32_t)i, w, sizeof(w), 10 * SEC) != 0)
 			f->failures++;
 	}
@@ -42,7 +42,7 @@ Test(k2k, chain_of_three_forwards, .timeout = 600)
 		f[i] = launch(rt, "forward", &o);
 	cr_assert_eq(rk_kernel_connect(f[0], f[1]), 0, "%s", rk_last_error());
 	cr_assert_eq(rk_kernel_connect(f[1], f[2]), 0, "%s", rk_last_error());
-	struct chain_feed fd = {f[0], rk_test_count(1000000), 0};
+	struct chain_feed fd = { f[0], rk_test_count(1000000), 0 };
 	pthread_t t;
 	pthread_create(&t, NULL, feed, &fd);
 	uint64_t last_hlc = 0;
@@ -112,8 +112,8 @@ Test(k2k, fan_out_fan_in_keeps_per_producer_order, .timeout = 300)
 	struct {
 		rk_kernel *a;
 		uint64_t n;
-	} arg = {a, n};
-	uint64_t next[3] = {0, 0, 0};
+	} arg = { a, n };
+	uint64_t next[3] = { 0, 0, 0 };
 	uint64_t sent = 0, got = 0;
 	(void)arg;
 	while (got < 2 * n) {
@@ -126,7 +126,8 @@ Test(k2k, fan_out_fan_in_keeps_per_producer_order, .timeout = 300)
 		cr_assert_eq(ret, 0, "after %llu: %s", (unsigned long long)got, rk_last_error());
 		uint64_t w[2];
 		memcpy(w, m.payload, sizeof(w));
-		cr_assert(w[0] == 1 || w[0] == 2, "bad producer tag %llu", (unsigned long long)w[0]);
+		cr_assert(w[0] == 1 || w[0] == 2, "bad producer tag %llu",
+			  (unsigned long long)w[0]);
 		cr_assert_eq(w[1], next[w[0]], "producer %llu: got %llu, want %llu",
 			     (unsigned long long)w[0], (unsigned long long)w[1],
 			     (unsigned long long)next[w[0]]);
@@ -147,7 +148,7 @@ Test(k2k, fan_out_fan_in_keeps_per_producer_order, .timeout = 300)
 
 static int slow_sink_echo(rk_ctx *ctx, const rk_message *in)
 {
-	struct timespec ts = {0, 500000};
+	struct timespec ts = { 0, 500000 };
 	nanosleep(&ts, NULL);
 	return rk_ctx_reply(ctx, in->type, in->payload, in->len);
 }
@@ -316,8 +317,8 @@ Test(k2k, release_receiver_before_sender)
 
 Test(hlc, pack_unpack_round_trip)
 {
-	uint64_t us[] = {0, 1, 1700000000000ull, 0xffffffffffffull};
-	uint16_t lg[] = {0, 1, 0x1234, 0xffff};
+	uint64_t us[] = { 0, 1, 1700000000000ull, 0xffffffffffffull };
+	uint16_t lg[] = { 0, 1, 0x1234, 0xffff };
 	for (int i = 0; i < 4; i++) {
 		for (int j = 0; j < 4; j++) {
 			uint64_t t = rk_hlc_pack(us[i], lg[j]);
@@ -370,7 +371,7 @@ Test(hlc, strictly_monotonic_per_sender_under_concurrency)
 	struct mono_arg a[T];
 	pthread_t t[T];
 	for (int i = 0; i < T; i++) {
-		a[i] = (struct mono_arg){all + (size_t)i * n, n};
+		a[i] = (struct mono_arg){ all + (size_t)i * n, n };
 		pthread_create(&t[i], NULL, stamp_many, &a[i]);
 	}
 	for (int i = 0; i < T; i++)

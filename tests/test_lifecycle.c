@@ -38,10 +38,11 @@ Test(lifecycle, full_table)
 {
 	/* expected[state][action]: resulting state, or -1 for -EPERM */
 	static const int expected[5][3] = {
-		[RK_STATE_LAUNCHED] = {RK_STATE_ACTIVE, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED},
-		[RK_STATE_ACTIVE] = {-1, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED},
-		[RK_STATE_DEACTIVATED] = {RK_STATE_ACTIVE, -1, RK_STATE_TERMINATED},
-		[RK_STATE_TERMINATED] = {-1, -1, -1},
+		[RK_STATE_LAUNCHED] = { RK_STATE_ACTIVE, RK_STATE_DEACTIVATED,
+					RK_STATE_TERMINATED },
+		[RK_STATE_ACTIVE] = { -1, RK_STATE_DEACTIVATED, RK_STATE_TERMINATED },
+		[RK_STATE_DEACTIVATED] = { RK_STATE_ACTIVE, -1, RK_STATE_TERMINATED },
+		[RK_STATE_TERMINATED] = { -1, -1, -1 },
 	};
 	rk_runtime *rt = rt_open();
 	for (int s = RK_STATE_LAUNCHED; s <= RK_STATE_TERMINATED; s++) {
@@ -49,8 +50,8 @@ Test(lifecycle, full_table)
 			rk_kernel *k = kernel_in(rt, (rk_state)s);
 			int ret = act(k, a);
 			if (expected[s][a] < 0) {
-				cr_assert_eq(ret, -EPERM, "state %s action %d: %d", rk_state_name(s),
-					     a, ret);
+				cr_assert_eq(ret, -EPERM, "state %s action %d: %d",
+					     rk_state_name(s), a, ret);
 				cr_assert_eq(rk_kernel_state(k), (rk_state)s, "state changed");
 				cr_assert_neq(strlen(rk_last_error()), 0);
 			} else {
@@ -78,7 +79,7 @@ Test(lifecycle, state_names)
 
 static void nap_ms(long ms)
 {
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 	nanosleep(&ts, NULL);
 }
 

@@ -74,7 +74,7 @@ Test(messaging, add_f32_sums_by_value)
 {
 	rk_runtime *rt = rt_open();
 	rk_kernel *k = launch(rt, "add_f32", NULL);
-	float v[5] = {1.5f, 2.25f, -0.75f, 10.0f, 0.5f};
+	float v[5] = { 1.5f, 2.25f, -0.75f, 10.0f, 0.5f };
 	rk_message m;
 	cr_assert_eq(rk_kernel_call(k, 3, v, sizeof(v), &m, 5 * SEC), 0);
 	cr_assert_eq(m.len, 4);
@@ -150,9 +150,10 @@ static void *drive(void *p)
 	struct worker_arg *w = p;
 	for (uint64_t i = 0; i < w->n; i++) {
 		for (int j = 0; j < 2; j++) {
-			uint64_t word[2] = {w->tag * 2u + (uint64_t)j, i};
+			uint64_t word[2] = { w->tag * 2u + (uint64_t)j, i };
 			rk_message m;
-			if (rk_kernel_call(w->k[j], w->tag, word, sizeof(word), &m, 10 * SEC) != 0 ||
+			if (rk_kernel_call(w->k[j], w->tag, word, sizeof(word), &m, 10 * SEC) !=
+				    0 ||
 			    m.len != sizeof(word) || memcmp(m.payload, word, sizeof(word)) ||
 			    m.source != rk_kernel_id(w->k[j]))
 				w->failures++;
@@ -170,7 +171,9 @@ Test(messaging, eight_kernels_four_threads_no_crosstalk, .timeout = 300)
 	struct worker_arg w[4];
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker_arg){{k[2 * i], k[2 * i + 1]}, (uint32_t)i, rk_test_count(20000), 0};
+		w[i] = (struct worker_arg){
+			{ k[2 * i], k[2 * i + 1] }, (uint32_t)i, rk_test_count(20000), 0
+		};
 		cr_assert_eq(pthread_create(&t[i], NULL, drive, &w[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
@@ -195,7 +198,7 @@ static void *call_many(void *p)
 {
 	struct caller_arg *c = p;
 	for (uint64_t i = 0; i < c->n; i++) {
-		uint64_t word[2] = {c->tag, i};
+		uint64_t word[2] = { c->tag, i };
 		rk_message m;
 		if (rk_kernel_call(c->k, c->tag, word, sizeof(word), &m, 10 * SEC) != 0 ||
 		    m.type != c->tag || memcmp(m.payload, word, sizeof(word)))
@@ -211,7 +214,7 @@ Test(messaging, concurrent_calls_get_their_own_replies, .timeout = 300)
 	struct caller_arg c[4];
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++) {
-		c[i] = (struct caller_arg){k, (uint32_t)i + 1, rk_test_count(20000), 0};
+		c[i] = (struct caller_arg){ k, (uint32_t)i + 1, rk_test_count(20000), 0 };
 		pthread_create(&t[i], NULL, call_many, &c[i]);
 	}
 	for (int i = 0; i < 4; i++) {
@@ -261,7 +264,8 @@ Test(messaging, bursts_keep_order)
 			cr_assert_leq(sent, 64);
 			sent_total += sent;
 		}
-		int ret = rk_kernel_receive_burst(k, out + got_total, 256 - got_total, &got, 5 * SEC);
+		int ret =
+			rk_kernel_receive_burst(k, out + got_total, 256 - got_total, &got, 5 * SEC);
 		cr_assert_eq(ret, 0, "%s", rk_last_error());
 		got_total += got;
 	}
@@ -276,7 +280,7 @@ Test(messaging, bursts_keep_order)
 
 static int slow_echo(rk_ctx *ctx, const rk_message *in)
 {
-	struct timespec ts = {0, 200000};
+	struct timespec ts = { 0, 200000 };
 	nanosleep(&ts, NULL);
 	return rk_ctx_reply(ctx, in->type, in->payload, in->len);
 }
@@ -335,13 +339,13 @@ static int accumulate(rk_ctx *ctx, const rk_message *in)
 	memcpy(&v, in->payload, 8);
 	s->total += v;
 	s->calls++;
-	uint64_t out[3] = {s->total, s->calls, rk_ctx_kernel_id(ctx)};
+	uint64_t out[3] = { s->total, s->calls, rk_ctx_kernel_id(ctx) };
 	return rk_ctx_reply(ctx, 9, out, sizeof(out));
 }
 
 Test(messaging, registered_user_kernel_keeps_state)
 {
-	static const rk_kernel_def def = {.name = "accumulate", .cpu = accumulate};
+	static const rk_kernel_def def = { .name = "accumulate", .cpu = accumulate };
 	int ret = rk_register_kernel(&def);
 	cr_assert_eq(ret, 0, "%s", rk_last_error());
 	cr_assert_eq(rk_register_kernel(&def), -EEXIST);
@@ -390,7 +394,7 @@ Test(messaging, runtime_fd_in_epoll_loop, .timeout = 120)
 	int fd = rk_runtime_fd(rt);
 	cr_assert_geq(fd, 0, "%s", rk_last_error());
 	int ep = epoll_create1(0);
-	struct epoll_event ev = {.events = EPOLLIN};
+	struct epoll_event ev = { .events = EPOLLIN };
 	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
 	/* Quiet: nothing to read. */
 	cr_assert_eq(epoll_wait(ep, &ev, 1, 50), 0, "fd readable with no output");

@@ -47,7 +47,7 @@ static rk_message *full_message(uint32_t len)
 
 Test(msg, round_trip_keeps_every_field)
 {
-	static const uint32_t lens[] = {0, 1, 7, 64, 192, RK_MAX_PAYLOAD};
+	static const uint32_t lens[] = { 0, 1, 7, 64, 192, RK_MAX_PAYLOAD };
 	for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		uint32_t slot_size = RK_SLOT_MAX;
 		rk_message *in = full_message(lens[i]);
@@ -98,7 +98,7 @@ Test(msg, slot_layout_is_the_wire_format)
 Test(msg, write_parts_round_trip)
 {
 	uint8_t *slot = slot_in_arena();
-	struct rk_msg_hdr h = {.type = 9, .id = 42, .dest = 3, .seq = 5, .len = 999};
+	struct rk_msg_hdr h = { .type = 9, .id = 42, .dest = 3, .seq = 5, .len = 999 };
 	const char payload[] = "hello, ring";
 	cr_assert_eq(rk_msg_write_parts(slot, 192, &h, payload, sizeof(payload)), 0);
 	rk_message *out = calloc(1, sizeof(*out));
@@ -129,7 +129,7 @@ Test(msg, oversized_write_is_emsgsize)
 	cr_assert_eq(rk_msg_write(slot, 128, m), 0, "64 bytes fit exactly");
 	m->len = RK_MAX_PAYLOAD + 1;
 	cr_assert_eq(rk_msg_write(slot, RK_SLOT_MAX, m), -EMSGSIZE);
-	struct rk_msg_hdr h = {0};
+	struct rk_msg_hdr h = { 0 };
 	cr_assert_eq(rk_msg_write_parts(slot, 64, &h, m->payload, 1), -EMSGSIZE);
 	cr_assert_eq(rk_msg_write_parts(slot, 64, &h, NULL, 0), 0, "a header-only slot");
 	assert_canaries(128);

@@ -129,7 +129,7 @@ static unsigned listed_in(const struct rki_plugin_set *set, const char *dir)
 	return n;
 }
 
-#define assert_contains(hay, needle)                                                               \
+#define assert_contains(hay, needle) \
 	cr_assert(strstr((hay), (needle)) != NULL, "'%s' does not contain '%s'", (hay), (needle))
 
 /* One refused plugin, alone in its directory: listed, not loaded, with the

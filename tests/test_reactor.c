@@ -47,7 +47,7 @@ static uint64_t now_ns(void)
 
 static void sleep_ns(uint64_t ns)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ns / SEC), .tv_nsec = (long)(ns % SEC)};
+	struct timespec ts = { .tv_sec = (time_t)(ns / SEC), .tv_nsec = (long)(ns % SEC) };
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -74,20 +74,20 @@ static struct rki_reactor *reactor_in(const char *mode)
 }
 
 /* One body, two Tests: reactor_uring::NAME and reactor_futex::NAME. */
-#define BOTH_MODES(name)                                                                           \
-	static void body_##name(struct rki_reactor *re);                                           \
-	Test(reactor_uring, name, .timeout = 60)                                                   \
-	{                                                                                          \
-		struct rki_reactor *re = reactor_in("uring");                                      \
-		body_##name(re);                                                                   \
-		rki_reactor_destroy(re);                                                           \
-	}                                                                                          \
-	Test(reactor_futex, name, .timeout = 60)                                                   \
-	{                                                                                          \
-		struct rki_reactor *re = reactor_in("futex");                                      \
-		body_##name(re);                                                                   \
-		rki_reactor_destroy(re);                                                           \
-	}                                                                                          \
+#define BOTH_MODES(name)                                      \
+	static void body_##name(struct rki_reactor *re);      \
+	Test(reactor_uring, name, .timeout = 60)              \
+	{                                                     \
+		struct rki_reactor *re = reactor_in("uring"); \
+		body_##name(re);                              \
+		rki_reactor_destroy(re);                      \
+	}                                                     \
+	Test(reactor_futex, name, .timeout = 60)              \
+	{                                                     \
+		struct rki_reactor *re = reactor_in("futex"); \
+		body_##name(re);                              \
+		rki_reactor_destroy(re);                      \
+	}                                                     \
 	static void body_##name(struct rki_reactor *re)
 
 /* A ring of 64-byte slots in heap memory. */
@@ -153,12 +153,12 @@ Test(reactor, unknown_mode_is_einval_with_a_message)
 static void deny_syscall(long nr)
 {
 	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 		cr_skip_test("cannot install a seccomp filter here: %s", strerror(errno));
@@ -170,15 +170,15 @@ static void deny_syscall(long nr)
 static void deny_shared_futex_wait(void)
 {
 	struct sock_filter f[] = {
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 4),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT, 1, 0),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT_BITSET, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT_BITSET, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 		cr_skip_test("cannot install a seccomp filter here: %s", strerror(errno));
@@ -271,7 +271,7 @@ static void *bell_after(void *p)
 BOTH_MODES(wait_is_woken_by_another_threads_bell)
 {
 	uint32_t word = 0;
-	struct bell_arg a = {&word, 30 * MS};
+	struct bell_arg a = { &word, 30 * MS };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, bell_after, &a), 0);
 	uint64_t t0 = now_ns();
@@ -291,7 +291,7 @@ BOTH_MODES(wait_is_woken_by_another_threads_bell)
 BOTH_MODES(huge_finite_timeout_does_not_wrap)
 {
 	uint32_t word = 0;
-	struct bell_arg a = {&word, 20 * MS};
+	struct bell_arg a = { &word, 20 * MS };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, bell_after, &a), 0);
 	int ret = 0;
@@ -326,7 +326,7 @@ BOTH_MODES(concurrent_waiters_are_all_woken)
 	pthread_t t[NWAITERS];
 	struct waiter_arg a[NWAITERS];
 	for (int i = 0; i < NWAITERS; i++) {
-		a[i] = (struct waiter_arg){re, &word, -1};
+		a[i] = (struct waiter_arg){ re, &word, -1 };
 		cr_assert_eq(pthread_create(&t[i], NULL, waiter, &a[i]), 0);
 	}
 	sleep_ns(50 * MS);
@@ -353,7 +353,7 @@ struct feeder {
 static void *feed(void *p)
 {
 	struct feeder *f = p;
-	uint8_t slot[64] = {0};
+	uint8_t slot[64] = { 0 };
 	f->ret = 0;
 	for (uint64_t i = 0; i < f->n; i++) {
 		memcpy(slot, &i, sizeof(i));
@@ -374,7 +374,7 @@ BOTH_MODES(wait_readable_loses_nothing_from_a_slow_producer)
 {
 	struct heap_ring hr;
 	heap_ring_init(&hr, 64);
-	struct feeder f = {re, &hr.r, rk_test_count(100000), -1};
+	struct feeder f = { re, &hr.r, rk_test_count(100000), -1 };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, feed, &f), 0);
 	uint8_t slot[64];
@@ -414,7 +414,7 @@ BOTH_MODES(wait_writable_times_out_on_a_full_ring)
 {
 	struct heap_ring hr;
 	heap_ring_init(&hr, 4);
-	uint8_t slot[64] = {0};
+	uint8_t slot[64] = { 0 };
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(rk_ring_enqueue(&hr.r, slot, sizeof(slot)), 0);
 	cr_assert_eq(rki_reactor_wait_writable(re, &hr.r, 0, 20 * MS), -ETIMEDOUT);
@@ -438,8 +438,8 @@ static void shared_ring_init(struct shared_ring *sr, uint32_t cap)
 	uint64_t off;
 	cr_assert_eq(rk_ring_mem_size(cap, 64, &sz), 0);
 	cr_assert_eq(
-	    rk_region_create(NULL, rk_region_size_for(&sz, 1), RK_REGION_UNLOCKED, &sr->reg), 0,
-	    "%s", rk_last_error());
+		rk_region_create(NULL, rk_region_size_for(&sz, 1), RK_REGION_UNLOCKED, &sr->reg), 0,
+		"%s", rk_last_error());
 	cr_assert_eq(rk_region_alloc(sr->reg, RK_SECT_RING, 0, sz, &off), 0, "%s", rk_last_error());
 	cr_assert_eq(rk_region_find(sr->reg, RK_SECT_RING, 0, &mem, &sz), 0);
 	cr_assert_eq(rk_ring_init(&sr->r, mem, sz, cap, 64, 0), 0);
@@ -448,7 +448,7 @@ static void shared_ring_init(struct shared_ring *sr, uint32_t cap)
 /* Child: produce n sequence numbers in small, spaced batches. */
 static int produce_spaced(struct rk_ring *r, uint64_t n)
 {
-	uint8_t slot[64] = {0};
+	uint8_t slot[64] = { 0 };
 	for (uint64_t i = 0; i < n; i++) {
 		memcpy(slot, &i, sizeof(i));
 		uint64_t t0 = now_ns();
@@ -535,7 +535,7 @@ static int epoll_on(int fd)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	cr_assert_geq(ep, 0);
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
 	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
 	return ep;
 }
@@ -560,7 +560,7 @@ struct put_arg {
 static void *put_after(void *p)
 {
 	struct put_arg *a = p;
-	uint8_t slot[64] = {0};
+	uint8_t slot[64] = { 0 };
 	sleep_ns(a->delay_ns);
 	for (unsigned i = 0; i < a->n; i++)
 		while (rk_ring_enqueue(a->r, slot, sizeof(slot)) == -EAGAIN)
@@ -589,7 +589,7 @@ BOTH_MODES(fd_turns_readable_on_data_and_quiet_after_drain_and_rearm)
 	cr_assert_eq(readable_within(ep, 50), 0, "readable with nothing watched non-empty");
 
 	/* Data from another thread while we sit in epoll_wait. */
-	struct put_arg a = {&hr.r, 30 * MS, 3};
+	struct put_arg a = { &hr.r, 30 * MS, 3 };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, put_after, &a), 0);
 	cr_assert_eq(readable_within(ep, 20000), 1, "no readiness for new data");
@@ -625,7 +625,7 @@ BOTH_MODES(rearm_with_data_left_signals_again)
 {
 	struct heap_ring hr;
 	heap_ring_init(&hr, 16);
-	uint8_t slot[64] = {0};
+	uint8_t slot[64] = { 0 };
 	cr_assert_eq(rk_ring_enqueue(&hr.r, slot, sizeof(slot)), 0);
 	cr_assert_eq(rki_reactor_watch(re, &hr.r), 0);
 	int ep = epoll_on(rki_reactor_fd(re));
@@ -657,13 +657,13 @@ BOTH_MODES(fd_watches_several_rings)
 	/* Unwatched while the helper sleeps on it: no park left behind. */
 	rki_reactor_unwatch(re, &hr[0].r);
 	cr_assert_eq(__atomic_load_n(&hr[0].r.hdr->cons_waiting, __ATOMIC_SEQ_CST), 0);
-	uint8_t slot[64] = {0};
+	uint8_t slot[64] = { 0 };
 	cr_assert_eq(rk_ring_enqueue(&hr[0].r, slot, sizeof(slot)), 0);
 	cr_assert_eq(readable_within(ep, 100), 0, "an unwatched ring signalled");
 	free(hr[0].mem);
 
 	for (int i = 1; i < N; i++) {
-		struct put_arg a = {&hr[i].r, 5 * MS, 1};
+		struct put_arg a = { &hr[i].r, 5 * MS, 1 };
 		pthread_t t;
 		cr_assert_eq(pthread_create(&t, NULL, put_after, &a), 0);
 		cr_assert_eq(readable_within(ep, 20000), 1, "ring %d not seen", i);
@@ -694,9 +694,9 @@ BOTH_MODES(fd_watches_more_rings_than_futex_waitv_takes)
 	}
 	int ep = epoll_on(rki_reactor_fd(re));
 	cr_assert_eq(readable_within(ep, 30), 0);
-	int which[] = {N - 1, 0, 127, 126};
+	int which[] = { N - 1, 0, 127, 126 };
 	for (unsigned k = 0; k < sizeof(which) / sizeof(which[0]); k++) {
-		struct put_arg a = {&hr[which[k]].r, 5 * MS, 1};
+		struct put_arg a = { &hr[which[k]].r, 5 * MS, 1 };
 		pthread_t t;
 		cr_assert_eq(pthread_create(&t, NULL, put_after, &a), 0);
 		cr_assert_eq(readable_within(ep, 20000), 1, "ring %d not seen", which[k]);
@@ -726,7 +726,7 @@ Test(reactor, fd_works_without_futex_waitv, .timeout = 60)
 	int ep = epoll_on(rki_reactor_fd(re));
 	cr_assert_eq(readable_within(ep, 30), 0);
 	for (int k = 0; k < 3; k++) {
-		struct put_arg a = {&hr.r, 5 * MS, 1};
+		struct put_arg a = { &hr.r, 5 * MS, 1 };
 		pthread_t t;
 		cr_assert_eq(pthread_create(&t, NULL, put_after, &a), 0);
 		cr_assert_eq(readable_within(ep, 20000), 1, "round %d: not seen", k);
@@ -752,7 +752,7 @@ BOTH_MODES(epoll_driven_consumer_loses_no_readiness)
 	heap_ring_init(&hr, 32);
 	cr_assert_eq(rki_reactor_watch(re, &hr.r), 0);
 	int ep = epoll_on(rki_reactor_fd(re));
-	struct feeder f = {re, &hr.r, rk_test_count(50000), -1};
+	struct feeder f = { re, &hr.r, rk_test_count(50000), -1 };
 	pthread_t t;
 	cr_assert_eq(pthread_create(&t, NULL, feed, &f), 0);
 	uint64_t want = 0, wakeups = 0;
@@ -814,7 +814,7 @@ Test(reactor_uring, waits_sleep_in_io_uring_not_in_futex_wait, .timeout = 60)
 Test(reactor, misaligned_word_is_einval)
 {
 	struct rki_reactor *re = reactor_in("futex");
-	uint32_t words[2] = {0, 0};
+	uint32_t words[2] = { 0, 0 };
 	uint32_t *odd = (uint32_t *)(void *)((char *)words + 1);
 	cr_assert_eq(rki_reactor_wait(re, odd, 0, 0), -EINVAL);
 	rki_reactor_destroy(re);
@@ -836,7 +836,7 @@ BOTH_MODES(no_stale_readiness_after_draining_several_rings)
 		cr_assert_eq(rki_reactor_watch(re, &hr[i].r), 0);
 	}
 	int ep = epoll_on(rki_reactor_fd(re));
-	uint8_t slot[64] = {0};
+	uint8_t slot[64] = { 0 };
 	uint64_t rounds = rk_test_count(2000);
 	for (uint64_t r = 0; r < rounds; r++) {
 		int which = (int)(r % N);

@@ -52,7 +52,7 @@ static void setup_region(void)
 	cr_assert_eq(rk_ring_init(&r, mem, need, RING_CAP, RING_SLOT, 0), 0);
 
 	uint64_t idx;
-	struct rk_msg_hdr h = {.type = 1, .id = 77};
+	struct rk_msg_hdr h = { .type = 1, .id = 77 };
 	cr_assert_eq(rk_ring_reserve(&r, 1, &idx), 1);
 	cr_assert_eq(rk_msg_write_parts(rk_ring_slot(&r, idx), RING_SLOT, &h, "payload", 8), 0);
 	rk_ring_commit(&r, 1);
@@ -193,7 +193,7 @@ Test(region, size_for_covers_header_alignment_and_pages)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	cr_assert_eq(rk_region_size_for(NULL, 0), pg);
-	size_t two[] = {1, pg};
+	size_t two[] = { 1, pg };
 	size_t need = rk_region_size_for(two, 2);
 	cr_assert_eq(need % pg, 0);
 	cr_assert_geq(need, RK_REGION_HDR_SIZE + RK_LINE + pg);
@@ -241,7 +241,7 @@ Test(region, malformed_names_are_einval)
 	char longname[260];
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	const char *bad[] = {"", "a/b", "/lead", longname};
+	const char *bad[] = { "", "a/b", "/lead", longname };
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		rk_region *r = NULL;
 		cr_assert_eq(rk_region_create(bad[i], 4096, 0, &r), -EINVAL, "name %u", i);
@@ -329,7 +329,7 @@ Test(region, section_offset_out_of_range_is_erange, .init = setup_region, .fini 
 	hdr()->nsections = RK_REGION_MAX_SECTIONS + 1;
 	expect_open_fails(-ERANGE, "section count");
 	hdr()->nsections = 2; /* second entry: an overlap of the first */
-	hdr()->sect[1] = (struct rk_region_section){RK_SECT_USER, 1, off + RK_LINE, RK_LINE, 0};
+	hdr()->sect[1] = (struct rk_region_section){ RK_SECT_USER, 1, off + RK_LINE, RK_LINE, 0 };
 	expect_open_fails(-ERANGE, "overlapping sections");
 	hdr()->nsections = 1;
 
@@ -403,7 +403,7 @@ struct mlock_report {
 /* Drop CAP_IPC_LOCK from every set: as root, mlock ignores RLIMIT_MEMLOCK. */
 static int drop_ipc_lock(void)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2];
 	if (syscall(SYS_capget, &h, d) < 0)
 		return 0;
@@ -421,13 +421,13 @@ Test(region, mlock_over_rlimit_memlock_fails_unless_unlocked)
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		struct mlock_report rep = {0};
+		struct mlock_report rep = { 0 };
 		rk_region *r = NULL;
-		struct rlimit rl = {64 * 1024, 64 * 1024};
+		struct rlimit rl = { 64 * 1024, 64 * 1024 };
 		rep.cap_dropped = drop_ipc_lock();
 		rep.rlimit_lowered = setrlimit(RLIMIT_MEMLOCK, &rl) == 0;
-		void *probe =
-		    mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *probe = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (probe != MAP_FAILED) {
 			rep.raw_mlock_ok = mlock(probe, 4 << 20) == 0;
 			munmap(probe, 4 << 20);

@@ -36,8 +36,10 @@ static void *ring_new(struct rk_ring *r, uint32_t cap, uint32_t slot, uint32_t f
 
 Test(ring, capacity_rounds_up_to_power_of_two)
 {
-	static const uint32_t in[] = {1, 2, 3, 5, 8, 9, 1000, 1024, 1025, RK_RING_MAX_CAPACITY};
-	static const uint32_t want[] = {1, 2, 4, 8, 8, 16, 1024, 1024, 2048, RK_RING_MAX_CAPACITY};
+	static const uint32_t in[] = { 1, 2, 3, 5, 8, 9, 1000, 1024, 1025, RK_RING_MAX_CAPACITY };
+	static const uint32_t want[] = {
+		1, 2, 4, 8, 8, 16, 1024, 1024, 2048, RK_RING_MAX_CAPACITY
+	};
 	for (unsigned i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		size_t sz;
 		cr_assert_eq(rk_ring_mem_size(in[i], 64, &sz), 0);
@@ -74,11 +76,11 @@ Test(ring, zero_or_oversized_capacity_is_einval)
 
 Test(ring, bad_slot_sizes_are_einval)
 {
-	static const uint32_t bad[] = {0, 1, 32, 63, 65, 100, 4095, RK_SLOT_MAX + 64, UINT32_MAX};
+	static const uint32_t bad[] = { 0, 1, 32, 63, 65, 100, 4095, RK_SLOT_MAX + 64, UINT32_MAX };
 	size_t sz;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(rk_ring_mem_size(8, bad[i], &sz), -EINVAL, "slot size %u", bad[i]);
-	static const uint32_t good[] = {64, 128, 192, 1024, RK_SLOT_MAX};
+	static const uint32_t good[] = { 64, 128, 192, 1024, RK_SLOT_MAX };
 	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		cr_assert_eq(rk_ring_mem_size(8, good[i], &sz), 0, "slot size %u", good[i]);
 		cr_assert_eq(sz, sizeof(struct rk_ring_hdr) + 8u * good[i]);
@@ -145,7 +147,7 @@ Test(ring, burst_enqueue_takes_as_many_as_fit)
 	cr_assert_eq(rk_ring_count(&r), 8);
 	cr_assert_eq(rk_ring_enqueue_burst(&r, v + 8, sizeof(v[0]), sizeof(v[0]), 4), 0);
 
-	uint64_t out[12] = {0};
+	uint64_t out[12] = { 0 };
 	cr_assert_eq(rk_ring_dequeue_burst(&r, out, sizeof(out[0]), sizeof(out[0]), 3), 3);
 	cr_assert_eq(rk_ring_dequeue_burst(&r, out + 3, sizeof(out[0]), sizeof(out[0]), 12), 5,
 		     "burst dequeue must return what is there");
@@ -159,7 +161,7 @@ Test(ring, bulk_is_all_or_nothing)
 {
 	struct rk_ring r;
 	void *m = ring_new(&r, 8, 64, 0, 0);
-	uint64_t v[8] = {1, 2, 3, 4, 5, 6, 7, 8}, out[8];
+	uint64_t v[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, out[8];
 	cr_assert_eq(rk_ring_enqueue_bulk(&r, v, sizeof(v[0]), sizeof(v[0]), 5), 0);
 	cr_assert_eq(rk_ring_enqueue_bulk(&r, v, sizeof(v[0]), sizeof(v[0]), 4), -EAGAIN);
 	cr_assert_eq(rk_ring_count(&r), 5, "a failed bulk enqueue must enqueue nothing");
@@ -259,7 +261,7 @@ Test(ring, mp_ring_wraps_too)
 	struct rk_ring r;
 	void *m = ring_new(&r, 4, 64, RK_RING_MP, UINT64_MAX - 1);
 	for (uint64_t round = 0; round < 50; round++) {
-		uint64_t v[3] = {round * 3, round * 3 + 1, round * 3 + 2}, out[3];
+		uint64_t v[3] = { round * 3, round * 3 + 1, round * 3 + 2 }, out[3];
 		cr_assert_eq(rk_ring_enqueue_burst(&r, v, sizeof(v[0]), sizeof(v[0]), 3), 3);
 		cr_assert_eq(rk_ring_enqueue_burst(&r, v, sizeof(v[0]), sizeof(v[0]), 3), 1,
 			     "MP burst must take the one free slot");

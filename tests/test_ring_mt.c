@@ -57,7 +57,7 @@ __attribute__((format(printf, 2, 3))) static void note(struct stress *s, const c
 
 static void sleep_us(unsigned us)
 {
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)us * 1000 };
 	nanosleep(&ts, NULL);
 }
 
@@ -102,7 +102,7 @@ static void *producer(void *arg)
 		if (s->prod_delay_us)
 			want = 1;
 		unsigned k =
-		    mp ? rk_ring_mp_reserve(r, want, &idx) : rk_ring_reserve(r, want, &idx);
+			mp ? rk_ring_mp_reserve(r, want, &idx) : rk_ring_reserve(r, want, &idx);
 		if (k == 0) {
 			if (s->park) {
 				if (rk_ring_wait_writable(r, 0, WAIT_NS) < 0)
@@ -115,12 +115,12 @@ static void *producer(void *arg)
 		for (unsigned i = 0; i < k; i++) {
 			uint8_t payload[PAYLOAD];
 			struct rk_msg_hdr h = {
-			    .type = 7,
-			    .source = pa->id,
-			    .seq = seq + i,
+				.type = 7,
+				.source = pa->id,
+				.seq = seq + i,
 			};
 			h.correlation_id =
-			    rk_test_fill(payload, sizeof(payload), seed_of(pa->id, seq + i));
+				rk_test_fill(payload, sizeof(payload), seed_of(pa->id, seq + i));
 			rk_msg_write_parts(rk_ring_slot(r, idx + i), SLOT, &h, payload,
 					   sizeof(payload));
 		}
@@ -203,7 +203,7 @@ static void run_stress(struct stress *s)
 	pthread_t t[MAX_PRODUCERS];
 	struct producer_arg pa[MAX_PRODUCERS];
 	for (unsigned i = 0; i < s->nprod; i++) {
-		pa[i] = (struct producer_arg){s, i};
+		pa[i] = (struct producer_arg){ s, i };
 		cr_assert_eq(pthread_create(&t[i], NULL, producer, &pa[i]), 0);
 	}
 	consume(s);

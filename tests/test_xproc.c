@@ -75,9 +75,9 @@ static unsigned pump_tx(struct side *s)
 	unsigned k = rk_ring_reserve(&s->tx, left < 32 ? (unsigned)left : 32, &idx);
 	for (unsigned i = 0; i < k; i++) {
 		uint8_t payload[PAYLOAD];
-		struct rk_msg_hdr h = {.type = 5, .source = s->sender_id, .seq = s->sent + i};
+		struct rk_msg_hdr h = { .type = 5, .source = s->sender_id, .seq = s->sent + i };
 		h.correlation_id =
-		    rk_test_fill(payload, sizeof(payload), seed_of(s->sender_id, s->sent + i));
+			rk_test_fill(payload, sizeof(payload), seed_of(s->sender_id, s->sent + i));
 		rk_msg_write_parts(rk_ring_slot(&s->tx, idx + i), SLOT, &h, payload,
 				   sizeof(payload));
 	}
@@ -147,7 +147,7 @@ static int attach(rk_region *r, uint32_t id, struct rk_ring *ring)
 static int child_main(uint64_t total)
 {
 	rk_region *r;
-	struct side s = {.total = total, .sender_id = 2, .peer_id = 1};
+	struct side s = { .total = total, .sender_id = 2, .peer_id = 1 };
 	int ret;
 	alarm(600); /* never outlive a wedged parent */
 	if (rk_region_open(name, 0, &r) < 0) {
@@ -187,24 +187,15 @@ static rk_region *make_region(void)
 static const char *child_error(int code)
 {
 	switch (code) {
-	case XP_OK:
-		return "ok";
-	case XP_OPEN:
-		return "rk_region_open failed";
-	case XP_FIND:
-		return "ring section not found";
-	case XP_ATTACH:
-		return "rk_ring_attach failed";
-	case XP_READ:
-		return "unreadable message";
-	case XP_SEQ:
-		return "sequence gap, duplicate or reorder";
-	case XP_SUM:
-		return "payload checksum mismatch";
-	case XP_STALL:
-		return "no progress";
-	default:
-		return "unexpected exit";
+	case XP_OK: return "ok";
+	case XP_OPEN: return "rk_region_open failed";
+	case XP_FIND: return "ring section not found";
+	case XP_ATTACH: return "rk_ring_attach failed";
+	case XP_READ: return "unreadable message";
+	case XP_SEQ: return "sequence gap, duplicate or reorder";
+	case XP_SUM: return "payload checksum mismatch";
+	case XP_STALL: return "no progress";
+	default: return "unexpected exit";
 	}
 }
 
@@ -218,7 +209,7 @@ Test(xproc, million_messages_each_way_between_processes, .timeout = 300)
 	if (pid == 0)
 		_exit(child_main(total));
 
-	struct side s = {.total = total, .sender_id = 1, .peer_id = 2};
+	struct side s = { .total = total, .sender_id = 1, .peer_id = 2 };
 	cr_assert_eq(attach(r, TO_CHILD, &s.tx), 0);
 	cr_assert_eq(attach(r, TO_PARENT, &s.rx), 0);
 	s.m = malloc(sizeof(*s.m));

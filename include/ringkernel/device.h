@@ -32,34 +32,97 @@ typedef uintptr_t rk_uptr;
 /* ---- per-toolchain primitives ------------------------------------------- */
 
 #if defined(__OPENCL_C_VERSION__)
-#define RK_DEVFN static inline
+#define RK_DEVFN  static inline
 #define RK_GLOBAL __global
 /* OpenCL 1.2 has no acquire/release loads: volatile access plus a global
  * fence; the plugin only uses devices where this is coherent with the host
  * (fine-grain SVM or zero-copy CPU memory, checked at probe time). */
 #define RK_LOAD_ACQ32(p) (*(volatile RK_GLOBAL rk_u32 *)(p))
 #define RK_LOAD_ACQ64(p) (*(volatile RK_GLOBAL rk_u64 *)(p))
-#define RK_STORE_REL32(p, v) (mem_fence(CLK_GLOBAL_MEM_FENCE), *(volatile RK_GLOBAL rk_u32 *)(p) = (v))
-#define RK_STORE_REL64(p, v) (mem_fence(CLK_GLOBAL_MEM_FENCE), *(volatile RK_GLOBAL rk_u64 *)(p) = (v))
-#define RK_LOAD_SC32(p) (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ32(p))
-#define RK_LOAD_SC64(p) (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ64(p))
+#define RK_STORE_REL32(p, v) \
+	(mem_fence(CLK_GLOBAL_MEM_FENCE), *(volatile RK_GLOBAL rk_u32 *)(p) = (v))
+#define RK_STORE_REL64(p, v) \
+	(mem_fence(CLK_GLOBAL_MEM_FENCE), *(volatile RK_GLOBAL rk_u64 *)(p) = (v))
+#define RK_LOAD_SC32(p)	    (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ32(p))
+#define RK_LOAD_SC64(p)	    (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ64(p))
 #define RK_STORE_SC64(p, v) (RK_STORE_REL64(p, v), mem_fence(CLK_GLOBAL_MEM_FENCE))
-#define RK_ATOMIC_INC32(p) atomic_inc((volatile RK_GLOBAL uint *)(p))
-#define RK_RELAX() ((void)0)
+#define RK_ATOMIC_INC32(p)  atomic_inc((volatile RK_GLOBAL uint *)(p))
+#define RK_RELAX()	    ((void)0)
 #elif defined(__CUDACC__) || defined(__HIPCC__)
 #define RK_DEVFN static __device__ __forceinline__
 #define RK_GLOBAL
-/* Volatile access ordered by __threadfence_system(): the host, not another
- * SM, is the other side, so device-scope fences would not be enough. */
-#define RK_LOAD_ACQ32(p) (__threadfence_system(), *(volatile const rk_u32 *)(p))
-#define RK_LOAD_ACQ64(p) (__threadfence_system(), *(volatile const rk_u64 *)(p))
-#define RK_STORE_REL32(p, v) (__threadfence_system(), *(volatile rk_u32 *)(p) = (v))
-#define RK_STORE_REL64(p, v) (__threadfence_system(), *(volatile rk_u64 *)(p) = (v))
-#define RK_LOAD_SC32(p) (__threadfence_system(), RK_LOAD_ACQ32(p))
-#define RK_LOAD_SC64(p) (__threadfence_system(), RK_LOAD_ACQ64(p))
-#define RK_STORE_SC64(p, v) (RK_STORE_REL64(p, v), __threadfence_system())
-#define RK_ATOMIC_INC32(p) atomicAdd_system((unsigned int *)(p), 1u)
+/*
+ * Every ring index, control-block word and bell is shared with the host
+ * (pinned memory mapped into the device with cuMemHostRegister /
+ * hipHostRegister), across PCIe or NVLink-C2C. Device (GPU) scope orders
+ * accesses only among the GPU's own threads: the host would be free to see
+ * a slot's payload after the index that publishes it. So every access that
+ * synchronizes with the other side is an atomic at *system* scope, with
+ * the C11 order the CPU branch uses (acquire, release, seq_cst). Plain
+ * accesses in the loop (slot contents, immutable ring fields) are ordered
+ * by these.
+ */
+#if defined(__HIPCC__)
+/* clang's HIP builtins: system scope reaches the host through fine-grain
+ * (host-registered) memory. */
+#define RK_LOAD_ACQ32(p) __hip_atomic_load((p), __ATOMIC_ACQUIRE, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_LOAD_ACQ64(p) __hip_atomic_load((p), __ATOMIC_ACQUIRE, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_STORE_REL32(p, v) \
+	__hip_atomic_store((p), (v), __ATOMIC_RELEASE, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_STORE_REL64(p, v) \
+	__hip_atomic_store((p), (v), __ATOMIC_RELEASE, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_LOAD_SC32(p) __hip_atomic_load((p), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_LOAD_SC64(p) __hip_atomic_load((p), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_STORE_SC64(p, v) \
+	__hip_atomic_store((p), (v), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_ATOMIC_INC32(p) \
+	__hip_atomic_fetch_add((p), 1u, __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
+/* s_sleep N waits about 64 * N clocks: back off without a syscall. */
+#define RK_RELAX() __builtin_amdgcn_s_sleep(2)
+#elif defined(__CUDACC_VER_MAJOR__) && \
+	(__CUDACC_VER_MAJOR__ > 12 || (__CUDACC_VER_MAJOR__ == 12 && __CUDACC_VER_MINOR__ >= 8))
+/* nvcc >= 12.8 builtins: ld.acquire.sys / st.release.sys / fence.sc.sys
+ * (sm_70+), what cuda::atomic_ref<T, cuda::thread_scope_system> emits,
+ * without needing libcu++ headers (the minimal toolkit lacks them). */
+#define RK_LOAD_ACQ32(p) __nv_atomic_load_n((p), __NV_ATOMIC_ACQUIRE, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_LOAD_ACQ64(p) __nv_atomic_load_n((p), __NV_ATOMIC_ACQUIRE, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_STORE_REL32(p, v) \
+	__nv_atomic_store_n((p), (v), __NV_ATOMIC_RELEASE, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_STORE_REL64(p, v) \
+	__nv_atomic_store_n((p), (v), __NV_ATOMIC_RELEASE, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_LOAD_SC32(p) __nv_atomic_load_n((p), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_LOAD_SC64(p) __nv_atomic_load_n((p), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_STORE_SC64(p, v) \
+	__nv_atomic_store_n((p), (v), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_ATOMIC_INC32(p) \
+	__nv_atomic_fetch_add((p), 1u, __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
 #define RK_RELAX() __nanosleep(100)
+#else
+/* Older nvcc: volatile accesses (not cached in registers) ordered by
+ * __threadfence_system(), the only fence that orders them for the host.
+ * Acquire = load then fence; release = fence then store. */
+#define RK_LOAD_ACQ32(p)     rk_cu_load_acq32_((volatile const rk_u32 *)(p))
+#define RK_LOAD_ACQ64(p)     rk_cu_load_acq64_((volatile const rk_u64 *)(p))
+#define RK_STORE_REL32(p, v) (__threadfence_system(), (void)(*(volatile rk_u32 *)(p) = (v)))
+#define RK_STORE_REL64(p, v) (__threadfence_system(), (void)(*(volatile rk_u64 *)(p) = (v)))
+#define RK_LOAD_SC32(p)	     (__threadfence_system(), RK_LOAD_ACQ32(p))
+#define RK_LOAD_SC64(p)	     (__threadfence_system(), RK_LOAD_ACQ64(p))
+#define RK_STORE_SC64(p, v)  (RK_STORE_REL64(p, v), __threadfence_system())
+#define RK_ATOMIC_INC32(p)   atomicAdd_system((unsigned int *)(p), 1u)
+#define RK_RELAX()	     __nanosleep(100)
+static __device__ __forceinline__ rk_u32 rk_cu_load_acq32_(volatile const rk_u32 *p)
+{
+	rk_u32 v = *p;
+	__threadfence_system();
+	return v;
+}
+static __device__ __forceinline__ rk_u64 rk_cu_load_acq64_(volatile const rk_u64 *p)
+{
+	rk_u64 v = *p;
+	__threadfence_system();
+	return v;
+}
+#endif
 #else /* host C: the CPU plugin */
 #include <limits.h>
 #include <linux/futex.h>
@@ -68,14 +131,14 @@ typedef uintptr_t rk_uptr;
 #include <unistd.h>
 #define RK_DEVFN static inline
 #define RK_GLOBAL
-#define RK_LOAD_ACQ32(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define RK_LOAD_ACQ64(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define RK_LOAD_ACQ32(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define RK_LOAD_ACQ64(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define RK_STORE_REL32(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define RK_STORE_REL64(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define RK_LOAD_SC32(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define RK_LOAD_SC64(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define RK_STORE_SC64(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define RK_ATOMIC_INC32(p) __atomic_fetch_add((p), 1u, __ATOMIC_SEQ_CST)
+#define RK_LOAD_SC32(p)	     __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define RK_LOAD_SC64(p)	     __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define RK_STORE_SC64(p, v)  __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define RK_ATOMIC_INC32(p)   __atomic_fetch_add((p), 1u, __ATOMIC_SEQ_CST)
 #if defined(__x86_64__) || defined(__i386__)
 #define RK_RELAX() __builtin_ia32_pause()
 #else
@@ -89,7 +152,7 @@ typedef uintptr_t rk_uptr;
 #if !defined(__OPENCL_C_VERSION__) && !defined(__CUDACC__) && !defined(__HIPCC__)
 /* Shared futex: the waiter may be another process. */
 #define RK_DEV_WAKE(bell) ((void)syscall(SYS_futex, (bell), FUTEX_WAKE, INT_MAX, NULL, NULL, 0))
-#define RK_DEV_HOST 1
+#define RK_DEV_HOST	  1
 #else
 #define RK_DEV_WAKE(bell) ((void)0)
 #endif
@@ -130,13 +193,13 @@ struct rk_dev_kernel {
 	RK_GLOBAL struct rk_ctrl *ctrl;
 	struct rk_dev_ring in, out;
 	RK_GLOBAL struct rk_routes *routes; /* NULL without K2K */
-	rk_u32 ninbound;                    /* inbound rings bound so far */
+	rk_u32 ninbound;		    /* inbound rings bound so far */
 	struct rk_dev_ring inbound[RK_MAX_ROUTES];
 	RK_GLOBAL rk_u8 *state;
 	rk_u32 state_size;
 	rk_u32 kind;
 	rk_u64 id;
-	rk_u64 hlc;      /* kernel's clock: max of everything seen, ticks per send */
+	rk_u64 hlc;	 /* kernel's clock: max of everything seen, ticks per send */
 	rk_u64 next_seq; /* ids of messages this kernel sends */
 	rk_u32 observed;
 };
@@ -248,7 +311,7 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 /* ---- sending from a kernel ---------------------------------------------- */
 
 /* Why a send returned without sending. */
-#define RK_DEV_OK 0
+#define RK_DEV_OK	   0
 #define RK_DEV_TERMINATING 1
 
 /*
@@ -298,8 +361,8 @@ RK_DEVFN int rk_dev_reply(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg
 
 /* Why a K2K send failed (besides RK_DEV_TERMINATING). */
 #define RK_DEV_NOROUTE 2 /* no route to that kernel */
-#define RK_DEV_CLOSED 3  /* the receiver terminated */
-#define RK_DEV_TOOBIG 4  /* payload larger than the receiver's slots */
+#define RK_DEV_CLOSED  3 /* the receiver terminated */
+#define RK_DEV_TOOBIG  4 /* payload larger than the receiver's slots */
 
 /*
  * Send over the route to `dest`: a full route is back-pressure, the kernel
@@ -345,9 +408,9 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 	}
 	if (RK_LOAD_ACQ32(&r->state) != RK_ROUTE_OPEN)
 		return RK_DEV_CLOSED;
-	RK_GLOBAL struct rk_msg_hdr *m = (RK_GLOBAL struct rk_msg_hdr *)((RK_GLOBAL rk_u8 *)(h + 1) +
-									 (head & (cap - 1)) *
-										 h->slot_size);
+	RK_GLOBAL struct rk_msg_hdr *m =
+		(RK_GLOBAL struct rk_msg_hdr *)((RK_GLOBAL rk_u8 *)(h + 1) +
+						(head & (cap - 1)) * h->slot_size);
 	m->magic = RK_MSG_MAGIC;
 	m->version = RK_MSG_VERSION;
 	m->priority = 0;
@@ -399,8 +462,7 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 		}
 		return rk_dev_reply(k, in, in->type, payload, len);
 	}
-	case RK_KIND_ECHO:
-		return rk_dev_reply(k, in, in->type, payload, len);
+	case RK_KIND_ECHO: return rk_dev_reply(k, in, in->type, payload, len);
 	case RK_KIND_ADD_F32: {
 		float sum = 0.0f;
 		float v;
@@ -417,8 +479,7 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 		return rk_dev_reply(k, in, in->type, (const RK_GLOBAL rk_u8 *)&c, 8);
 	}
 	case RK_KIND_SINK:
-	default:
-		return RK_DEV_OK;
+	default: return RK_DEV_OK;
 	}
 }
 
@@ -427,9 +488,9 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 #define RK_DEV_BATCH 32u
 
 /* What one turn of the loop did. */
-#define RK_TURN_IDLE 0       /* nothing to do: the caller may back off */
-#define RK_TURN_BUSY 1       /* processed messages */
-#define RK_TURN_TERMINATE 2  /* Terminate observed: leave the loop */
+#define RK_TURN_IDLE	  0 /* nothing to do: the caller may back off */
+#define RK_TURN_BUSY	  1 /* processed messages */
+#define RK_TURN_TERMINATE 2 /* Terminate observed: leave the loop */
 
 RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctrl,
 			  RK_GLOBAL struct rk_ring_hdr *in, RK_GLOBAL struct rk_ring_hdr *out,
@@ -457,15 +518,16 @@ RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
 		n = RK_MAX_ROUTES;
 	for (; k->ninbound < n; k->ninbound++)
 		rk_dev_ring_bind(&k->inbound[k->ninbound],
-				 (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)k->routes->inbound_addr[k->ninbound],
+				 (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)
+					 k->routes->inbound_addr[k->ninbound],
 				 1);
 }
 
 #ifdef RK_DEV_USER_HANDLER
 /* int RK_DEV_USER_HANDLER(struct rk_dev_kernel *, const RK_GLOBAL struct
  * rk_msg_hdr *, const RK_GLOBAL rk_u8 *payload, rk_u32 len) */
-#define RK_DEV_DISPATCH(k, h, p, n)                                                                \
-	((k)->kind == RK_KIND_USER ? RK_DEV_USER_HANDLER((k), (h), (p), (n))                       \
+#define RK_DEV_DISPATCH(k, h, p, n)                                          \
+	((k)->kind == RK_KIND_USER ? RK_DEV_USER_HANDLER((k), (h), (p), (n)) \
 				   : rk_dev_builtin((k), (h), (p), (n)))
 #else
 #define RK_DEV_DISPATCH(k, h, p, n) rk_dev_builtin((k), (h), (p), (n))
@@ -550,7 +612,7 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 struct rk_ctx {
 	struct rk_dev_kernel *k;
 	const struct rk_msg_hdr *in; /* the request being handled */
-	int terminating;             /* a send saw Terminate */
+	int terminating;	     /* a send saw Terminate */
 };
 #endif
 

@@ -28,10 +28,10 @@ typedef struct rk_plugin_info {
 	/* 0 usable; else a negative errno: why it was refused (loaded false)
 	 * or why its probe failed (loaded true). */
 	int status;
-	int priority;     /* the probe's; meaningful when status is 0 */
+	int priority;	  /* the probe's; meaningful when status is 0 */
 	char reason[256]; /* human reason when status is not 0 */
-	bool shadowed;    /* an earlier directory has a plugin of this name */
-	bool loaded;      /* the file passed every load check */
+	bool shadowed;	  /* an earlier directory has a plugin of this name */
+	bool loaded;	  /* the file passed every load check */
 } rk_plugin_info;
 
 /*

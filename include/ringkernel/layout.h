@@ -33,9 +33,9 @@ typedef uint64_t rk_u64;
 
 /* ---- region ----------------------------------------------------------- */
 
-#define RK_REGION_MAGIC 0x314e4f4947524b52ull /* "RKGRION1" little-endian */
+#define RK_REGION_MAGIC	       0x314e4f4947524b52ull /* "RKGRION1" little-endian */
 #define RK_REGION_MAX_SECTIONS 28u
-#define RK_REGION_HDR_SIZE 1024u
+#define RK_REGION_HDR_SIZE     1024u
 
 /* What a section holds. */
 enum {
@@ -48,16 +48,16 @@ enum {
 };
 
 struct rk_region_section {
-	rk_u32 kind; /* RK_SECT_* */
-	rk_u32 id;   /* caller's tag, unique per kind */
+	rk_u32 kind;   /* RK_SECT_* */
+	rk_u32 id;     /* caller's tag, unique per kind */
 	rk_u64 offset; /* from the region base, aligned to RK_LINE */
 	rk_u64 size;
 	rk_u64 reserved;
 };
 
 struct rk_region_hdr {
-	rk_u64 magic;      /* written last by the creator (release) */
-	rk_u32 version;    /* RK_LAYOUT_VERSION */
+	rk_u64 magic;	   /* written last by the creator (release) */
+	rk_u32 version;	   /* RK_LAYOUT_VERSION */
 	rk_u32 hdr_size;   /* RK_REGION_HDR_SIZE */
 	rk_u64 total_size; /* bytes in the shared object */
 	rk_u32 creator_uid;
@@ -71,10 +71,10 @@ struct rk_region_hdr {
 
 /* ---- ring ------------------------------------------------------------- */
 
-#define RK_RING_MAGIC 0x474e4952u /* "RING" */
+#define RK_RING_MAGIC	     0x474e4952u /* "RING" */
 #define RK_RING_MAX_CAPACITY (1u << 24)
-#define RK_SLOT_ALIGN 64u
-#define RK_SLOT_MAX 4096u
+#define RK_SLOT_ALIGN	     64u
+#define RK_SLOT_MAX	     4096u
 
 /* Ring flags, fixed at init. */
 #define RK_RING_MP 0x1u /* several producers claim slots with a CAS */
@@ -115,13 +115,13 @@ struct rk_ring_hdr {
 
 /* ---- message slot header ------------------------------------------------ */
 
-#define RK_MSG_MAGIC 0x4b52u /* "RK" */
-#define RK_MSG_VERSION 1u
+#define RK_MSG_MAGIC	0x4b52u /* "RK" */
+#define RK_MSG_VERSION	1u
 #define RK_MSG_HDR_SIZE 64u
-#define RK_MAX_PAYLOAD 4032u /* RK_SLOT_MAX - RK_MSG_HDR_SIZE */
+#define RK_MAX_PAYLOAD	4032u /* RK_SLOT_MAX - RK_MSG_HDR_SIZE */
 
 /* Message flags. */
-#define RK_MSG_F_REPLY 0x1u       /* correlation_id names a request */
+#define RK_MSG_F_REPLY	     0x1u /* correlation_id names a request */
 #define RK_MSG_F_UNDELIVERED 0x2u /* returned by terminate, never processed */
 
 struct rk_msg_hdr {
@@ -160,7 +160,7 @@ struct rk_route {
 	rk_u64 dest_id;
 	rk_u64 ring_addr; /* receiver's inbound struct rk_ring_hdr */
 	rk_u64 bell_addr; /* receiver's input ring header: its parking bell */
-	rk_u32 state;     /* RK_ROUTE_* (host) */
+	rk_u32 state;	  /* RK_ROUTE_* (host) */
 	rk_u32 pad;
 	rk_u64 sent;   /* kernel-written */
 	rk_u64 stalls; /* kernel-written: full-ring episodes */
@@ -171,7 +171,7 @@ struct rk_route {
  * kernel's own inbound rings (what other kernels send it). */
 struct rk_routes {
 	rk_u32 max_routes; /* fixed at launch, <= RK_MAX_ROUTES */
-	rk_u32 nroutes;    /* published with release after the entry is written */
+	rk_u32 nroutes;	   /* published with release after the entry is written */
 	rk_u32 max_inbound;
 	rk_u32 ninbound; /* inbound rings in use (host, release) */
 	rk_u8 pad[RK_LINE - 16];
@@ -197,7 +197,7 @@ enum {
 	RK_CTRL_LAUNCHED = 0, /* resident, not consuming */
 	RK_CTRL_ACTIVE = 1,
 	RK_CTRL_DEACTIVATED = 2,
-	RK_CTRL_TERMINATE = 3, /* desired only */
+	RK_CTRL_TERMINATE = 3,	/* desired only */
 	RK_CTRL_TERMINATED = 4, /* observed only */
 };
 
@@ -208,10 +208,10 @@ enum {
 struct rk_ctrl {
 	/* host-written */
 	rk_u32 desired; /* RK_CTRL_* */
-	rk_u32 kind;    /* built-in selector for device dispatch */
+	rk_u32 kind;	/* built-in selector for device dispatch */
 	rk_u64 kernel_id;
 	rk_u64 launch_gen; /* bumped per launch, a device sanity check */
-	rk_u32 in_ring;    /* section ids of the kernel's rings */
+	rk_u32 in_ring;	   /* section ids of the kernel's rings */
 	rk_u32 out_ring;
 	rk_u32 state_size;
 	rk_u32 max_payload;
@@ -225,7 +225,7 @@ struct rk_ctrl {
 	rk_u64 messages_sent;
 	rk_u64 errors;
 	rk_u64 hlc;
-	rk_u64 stalls; /* turns the output ring was full */
+	rk_u64 stalls;	    /* turns the output ring was full */
 	rk_u64 hlc_clamped; /* timestamps clamped by the skew rule */
 };
 

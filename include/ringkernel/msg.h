@@ -20,10 +20,10 @@ extern "C" {
 
 /* The slot header, unpacked, plus the payload. */
 typedef struct rk_message {
-	uint32_t type, len; /* len = payload bytes actually used */
+	uint32_t type, len;	     /* len = payload bytes actually used */
 	uint64_t id, correlation_id; /* correlation_id of a reply = id of its request */
-	uint64_t source, dest;       /* kernel ids; 0 = the host */
-	uint64_t hlc;                /* 48-bit physical us << 16 | 16-bit logical */
+	uint64_t source, dest;	     /* kernel ids; 0 = the host */
+	uint64_t hlc;		     /* 48-bit physical us << 16 | 16-bit logical */
 	uint8_t payload[RK_MAX_PAYLOAD];
 	/* added fields */
 	uint32_t flags; /* RK_MSG_F_* */

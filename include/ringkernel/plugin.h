@@ -30,17 +30,16 @@ extern "C" {
 
 #define RK_PLUGIN_ABI_MAJOR 1u
 #define RK_PLUGIN_ABI_MINOR 0u
-#define RK_PLUGIN_ENTRY "rk_plugin_entry"
+#define RK_PLUGIN_ENTRY	    "rk_plugin_entry"
 
 /* Default probe priorities; RK_BACKEND overrides them. */
-#define RK_PRIORITY_CUDA 300
-#define RK_PRIORITY_HIP 200
+#define RK_PRIORITY_CUDA   300
+#define RK_PRIORITY_HIP	   200
 #define RK_PRIORITY_OPENCL 150
-#define RK_PRIORITY_CPU 100
+#define RK_PRIORITY_CPU	   100
 
 typedef struct rk_ctx rk_ctx;
 typedef int (*rk_cpu_handler)(rk_ctx *ctx, const rk_message *in);
-
 
 /* Everything the core hands a plugin to launch one kernel. The rings,
  * control block and state all live in `region`; the host pointers below

@@ -23,7 +23,7 @@ extern "C" {
 typedef struct rk_region rk_region;
 
 /* Creation flags. */
-#define RK_REGION_HUGE 0x1u     /* try huge pages, fall back to normal ones */
+#define RK_REGION_HUGE	   0x1u /* try huge pages, fall back to normal ones */
 #define RK_REGION_UNLOCKED 0x2u /* opt-in: skip mlock (pages may be swapped) */
 
 /*

@@ -62,8 +62,8 @@ int rk_ring_mem_size(uint32_t capacity, uint32_t slot_size, size_t *size_p);
 
 /* Initialize a ring in `mem` (RK_LINE aligned, `size` bytes) and attach `r`
  * to it. `capacity` is rounded up to a power of two. */
-int rk_ring_init(struct rk_ring *r, void *mem, size_t size, uint32_t capacity,
-		 uint32_t slot_size, uint32_t flags);
+int rk_ring_init(struct rk_ring *r, void *mem, size_t size, uint32_t capacity, uint32_t slot_size,
+		 uint32_t flags);
 /* The same, with both indexes starting at `start` (wrap-around testing). */
 int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity,
 		    uint32_t slot_size, uint32_t flags, uint64_t start);
@@ -73,8 +73,14 @@ int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity
  * and that the indexes are coherent. */
 int rk_ring_attach(struct rk_ring *r, void *mem, size_t size);
 
-static inline uint32_t rk_ring_capacity(const struct rk_ring *r) { return r->capacity; }
-static inline uint32_t rk_ring_slot_size(const struct rk_ring *r) { return r->slot_size; }
+static inline uint32_t rk_ring_capacity(const struct rk_ring *r)
+{
+	return r->capacity;
+}
+static inline uint32_t rk_ring_slot_size(const struct rk_ring *r)
+{
+	return r->slot_size;
+}
 
 static inline void *rk_ring_slot(const struct rk_ring *r, uint64_t idx)
 {

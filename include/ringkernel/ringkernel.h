@@ -51,16 +51,16 @@ const char *rk_runtime_backend_name(const rk_runtime *rt);
 typedef struct rk_launch_options {
 	uint32_t grid, block;
 	uint32_t input_capacity, output_capacity; /* slots, rounded up to 2^n */
-	uint32_t max_payload;                     /* bytes; slot = 64 + payload, 64-aligned */
+	uint32_t max_payload;			  /* bytes; slot = 64 + payload, 64-aligned */
 	bool k2k;
 	bool auto_activate;
-	uint32_t max_routes; /* K2K routes per kernel, each way (<= 16) */
-	uint32_t state_size; /* per-kernel scratch bytes */
+	uint32_t max_routes;   /* K2K routes per kernel, each way (<= 16) */
+	uint32_t state_size;   /* per-kernel scratch bytes */
 	uint32_t k2k_capacity; /* slots of each inbound K2K route */
 } rk_launch_options;
 
 #define RK_DEFAULT_QUEUE_CAPACITY 1024u
-#define RK_DEFAULT_MAX_PAYLOAD 192u
+#define RK_DEFAULT_MAX_PAYLOAD	  192u
 
 rk_launch_options rk_launch_options_default(void);
 rk_launch_options rk_launch_options_single_block(uint32_t block_size);
@@ -139,12 +139,12 @@ int rk_kernel_connect(rk_kernel *from, rk_kernel *to);
 /* ---- kernel-to-kernel routes -------------------------------------------------- */
 
 typedef struct rk_route_status {
-	uint64_t dest;      /* receiving kernel's id */
-	uint64_t sent;      /* messages the sender put on the route */
+	uint64_t dest;	    /* receiving kernel's id */
+	uint64_t sent;	    /* messages the sender put on the route */
 	uint64_t delivered; /* messages the receiver took off it */
 	uint64_t stalls;    /* times the sender found it full and waited */
-	uint32_t depth;     /* in flight now */
-	bool open;          /* false once the receiver terminated */
+	uint32_t depth;	    /* in flight now */
+	bool open;	    /* false once the receiver terminated */
 } rk_route_status;
 
 /* Number of outbound routes of `k` (>= 0), or a negative errno. */
@@ -160,8 +160,14 @@ static inline uint64_t rk_hlc_pack(uint64_t physical_us, uint16_t logical)
 {
 	return (physical_us & 0xffffffffffffull) << 16 | logical;
 }
-static inline uint64_t rk_hlc_physical_us(uint64_t ts) { return ts >> 16; }
-static inline uint16_t rk_hlc_logical(uint64_t ts) { return (uint16_t)(ts & 0xffff); }
+static inline uint64_t rk_hlc_physical_us(uint64_t ts)
+{
+	return ts >> 16;
+}
+static inline uint16_t rk_hlc_logical(uint64_t ts)
+{
+	return (uint16_t)(ts & 0xffff);
+}
 
 /* The process's clock: stamp a send (strictly increasing), observe a
  * received stamp (skew rule: more than 1 s ahead is clamped and counted). */
@@ -188,18 +194,17 @@ typedef struct rk_kernel_def {
 int rk_register_kernel(const rk_kernel_def *def);
 
 /* Static registration, like Criterion's Test(): RK_KERNEL(name, handler). */
-#define RK_KERNEL(kname, cpu_handler)                                                              \
-	__attribute__((constructor)) static void rk_kernel_register_##kname(void)                  \
-	{                                                                                          \
-		static const rk_kernel_def def = {.name = #kname, .cpu = (cpu_handler)};           \
-		(void)rk_register_kernel(&def);                                                    \
+#define RK_KERNEL(kname, cpu_handler)                                                      \
+	__attribute__((constructor)) static void rk_kernel_register_##kname(void)          \
+	{                                                                                  \
+		static const rk_kernel_def def = { .name = #kname, .cpu = (cpu_handler) }; \
+		(void)rk_register_kernel(&def);                                            \
 	}
 
 /* ---- inside a CPU handler ------------------------------------------------------ */
 
 int rk_ctx_reply(rk_ctx *ctx, uint32_t type, const void *payload, uint32_t len);
-int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *payload,
-		    uint32_t len);
+int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *payload, uint32_t len);
 uint64_t rk_ctx_kernel_id(const rk_ctx *ctx);
 void *rk_ctx_state(rk_ctx *ctx);
 uint32_t rk_ctx_state_size(const rk_ctx *ctx);

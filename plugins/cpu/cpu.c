@@ -57,7 +57,7 @@ static int cpu_user_handler(struct rk_dev_kernel *k, const struct rk_msg_hdr *h,
 	m->priority = h->priority;
 	m->seq = h->seq;
 	memcpy(m->payload, payload, len);
-	struct rk_ctx ctx = {.k = k, .in = h, .terminating = 0};
+	struct rk_ctx ctx = { .k = k, .in = h, .terminating = 0 };
 	if (ck->handler(&ctx, m) < 0)
 		RK_DEV_ADD64(&k->ctrl->errors, 1);
 	return ctx.terminating ? RK_DEV_TERMINATING : RK_DEV_OK;
@@ -84,7 +84,7 @@ static int idle(struct cpu_kernel *ck)
 
 static void park(struct cpu_kernel *ck)
 {
-	struct rk_ring r = {.hdr = ck->k.in.h};
+	struct rk_ring r = { .hdr = ck->k.in.h };
 	uint32_t *bell;
 	uint32_t v = rk_ring_park_consumer(&r, &bell);
 	if (idle(ck))
@@ -212,7 +212,7 @@ static void cpu_signal(void *ctx, void *kernel)
 {
 	(void)ctx;
 	struct cpu_kernel *ck = kernel;
-	struct rk_ring r = {.hdr = ck->k.in.h};
+	struct rk_ring r = { .hdr = ck->k.in.h };
 	rk_ring_wake_consumer_(&r);
 }
 
@@ -232,7 +232,8 @@ static int cpu_terminate(void *ctx, void *kernel, uint64_t timeout_ns)
 	cpu_signal(ctx, kernel);
 	int ret = pthread_timedjoin_np(ck->thread, NULL, &ts);
 	if (ret)
-		return rk_error(-ret, "cpu: worker of %s did not stop: %s", ck->name, strerror(ret));
+		return rk_error(-ret, "cpu: worker of %s did not stop: %s", ck->name,
+				strerror(ret));
 	return 0;
 }
 

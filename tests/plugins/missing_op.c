@@ -8,8 +8,7 @@
 
 #include "stub_ops.c"
 
-static const struct rk_plugin_ops ops =
-	RKT_OPS(sizeof(struct rk_plugin_ops), stub_probe, NULL);
+static const struct rk_plugin_ops ops = RKT_OPS(sizeof(struct rk_plugin_ops), stub_probe, NULL);
 
 static const struct rk_plugin plugin = {
 	.abi_major = RK_PLUGIN_ABI_MAJOR,

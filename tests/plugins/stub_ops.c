@@ -28,34 +28,28 @@ static int stub_open(int device, void **ctx_p)
 	return 0;
 }
 
-static void stub_close(void *ctx)
-{
-}
+static void stub_close(void *ctx) {}
 
 RKT_UNUSED static int stub_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
 {
 	return -ENOSYS;
 }
 
-static void stub_signal(void *ctx, void *kernel)
-{
-}
+static void stub_signal(void *ctx, void *kernel) {}
 
 static int stub_terminate(void *ctx, void *kernel, uint64_t timeout_ns)
 {
 	return 0;
 }
 
-static void stub_release(void *ctx, void *kernel)
-{
-}
+static void stub_release(void *ctx, void *kernel) {}
 
 /* An ops table of `size` bytes (as its struct_size says) with these probe
  * and launch ops, every other mandatory op a stub. */
-#define RKT_OPS(size, probe_fn, launch_fn)                                                         \
-	{                                                                                          \
-		.struct_size = (size), .probe = (probe_fn), .open = stub_open,                    \
-		.close = stub_close, .launch = (launch_fn), .signal = stub_signal,                \
-		.terminate = stub_terminate, .release = stub_release,                             \
+#define RKT_OPS(size, probe_fn, launch_fn)                                         \
+	{                                                                          \
+		.struct_size = (size), .probe = (probe_fn), .open = stub_open,     \
+		.close = stub_close, .launch = (launch_fn), .signal = stub_signal, \
+		.terminate = stub_terminate, .release = stub_release,              \
 	}
 #define RKT_STUB_OPS RKT_OPS(sizeof(struct rk_plugin_ops), stub_probe, stub_launch)

@@ -1,0 +1,635 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rk-bench - what users feel, end to end, next to the alternatives and the
+ * floors of this machine, measured in the same run.
+ *
+ *   rk-bench [--scenario LIST] [--backend NAME] [--duration S] [--payload B]
+ *            [--batch N] [--runs N] [--chain N] [--rate N] [--quick]
+ *            [--json | --csv] [--quiet]
+ *
+ * Scenarios: ring, roundtrip, throughput, k2k, launch, open-loop (default:
+ * all).
+ * The table goes to stdout, progress to stderr. Every measurement that
+ * touches the runtime runs in a forked child, so each spin mode gets a
+ * fresh process (RK_SPIN_NS is read once per process) and pinning done by
+ * one scenario cannot leak into the next.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ringkernel/ringkernel.h>
+
+#include "bench.h"
+
+/* ---- shared helpers
+ * ------------------------------------------------------------------------------ */
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool quiet;
+
+void progress(const char *fmt, ...)
+{
+	if (quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("rk-bench: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void choose_cpus(int *a, int *b)
+{
+	cpu_set_t set;
+	*a = *b = -1;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (*a < 0) {
+			*a = c;
+		} else {
+			*b = c;
+			return;
+		}
+	}
+}
+
+void pin_self(int cpu)
+{
+	if (cpu < 0)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+void backoff(unsigned *spins)
+{
+	if (++*spins < 4096) {
+		RK_CPU_RELAX();
+		return;
+	}
+	*spins = 0;
+	sched_yield();
+}
+
+struct row *rows_add(struct rows *rs, const char *scenario, const char *name, const char *mode)
+{
+	if (rs->n == MAX_ROWS) {
+		static struct row spare;
+		return &spare;
+	}
+	struct row *r = &rs->r[rs->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->scenario, sizeof(r->scenario), "%s", scenario);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->mode, sizeof(r->mode), "%s", mode);
+	return r;
+}
+
+void row_absent(struct rows *rs, const char *scenario, const char *name, const char *why)
+{
+	struct row *r = rows_add(rs, scenario, name, "");
+	r->absent = true;
+	snprintf(r->note, sizeof(r->note), "%s", why);
+}
+
+void row_set_hist(struct row *r, const struct hist *h)
+{
+	r->has_lat = true;
+	r->count = h->count;
+	r->p50 = (double)hist_percentile(h, 50);
+	r->p90 = (double)hist_percentile(h, 90);
+	r->p99 = (double)hist_percentile(h, 99);
+	r->p999 = (double)hist_percentile(h, 99.9);
+	r->max = (double)h->max;
+	r->mean = hist_mean(h);
+}
+
+/* ---- children
+ * ------------------------------------------------------------------------------------ */
+
+int in_child(const char *mode, int (*fn)(const struct bopts *, struct rows *, const char *),
+	     const struct bopts *o, struct rows *rs)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -errno;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		/* spin: never sleep (1 s of spinning); blocking: sleep at once */
+		if (!strcmp(mode, "spin")) {
+			setenv("RK_SPIN_NS", "1000000000", 1);
+			setenv("RK_CPU_SPIN_NS", "1000000000", 1);
+		} else if (!strcmp(mode, "blocking")) {
+			setenv("RK_SPIN_NS", "0", 1);
+			setenv("RK_CPU_SPIN_NS", "0", 1);
+		}
+		struct rows *mine = calloc(1, sizeof(*mine));
+		int ret = mine ? fn(o, mine, mode) : -ENOMEM;
+		if (mine) {
+			const char *p = (const char *)mine;
+			size_t left = sizeof(*mine);
+			while (left) {
+				ssize_t n = write(fds[1], p, left);
+				if (n <= 0)
+					break;
+				p += n;
+				left -= (size_t)n;
+			}
+		}
+		fflush(stdout);
+		fflush(stderr);
+		_exit(ret < 0 ? 1 : 0);
+	}
+	close(fds[1]);
+	struct rows *theirs = calloc(1, sizeof(*theirs));
+	size_t got = 0;
+	while (theirs && got < sizeof(*theirs)) {
+		ssize_t n = read(fds[0], (char *)theirs + got, sizeof(*theirs) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	int ret = 0;
+	if (!theirs || got != sizeof(*theirs))
+		ret = -EIO;
+	else
+		for (unsigned i = 0; i < theirs->n && rs->n < MAX_ROWS; i++)
+			rs->r[rs->n++] = theirs->r[i];
+	free(theirs);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "rk-bench: %s child failed (status %d)\n", mode, status);
+		ret = -ECHILD;
+	}
+	return ret;
+}
+
+/* ---- references and ratios
+ * ------------------------------------------------------------------------ */
+
+/* ref is "name" or "name/mode"; among matches prefer the same payload and batch. */
+static const struct row *find_ref(const struct rows *rs, const struct row *r)
+{
+	char name[40], *mode = NULL;
+	snprintf(name, sizeof(name), "%s", r->ref);
+	char *slash = strchr(name, '/');
+	if (slash) {
+		*slash = '\0';
+		mode = slash + 1;
+	}
+	const struct row *best = NULL;
+	int best_score = -1;
+	for (unsigned i = 0; i < rs->n; i++) {
+		const struct row *c = &rs->r[i];
+		if (c->absent || strcmp(c->scenario, r->scenario) || strcmp(c->name, name) ||
+		    (mode && strcmp(c->mode, mode)))
+			continue;
+		int score = (c->payload == r->payload) + (c->batch == r->batch);
+		if (score > best_score) {
+			best = c;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static void resolve_ratios(struct rows *rs)
+{
+	for (unsigned i = 0; i < rs->n; i++) {
+		struct row *r = &rs->r[i];
+		if (r->absent || !r->ref[0])
+			continue;
+		const struct row *ref = find_ref(rs, r);
+		if (!ref) {
+			r->ref[0] = '\0';
+			continue;
+		}
+		if (r->has_lat && ref->has_lat && ref->p50 > 0)
+			r->ratio = r->p50 / ref->p50;
+		else if (!r->has_lat && !ref->has_lat && ref->ns_per_msg > 0)
+			r->ratio = r->ns_per_msg / ref->ns_per_msg;
+	}
+}
+
+/* ---- fingerprint
+ * ----------------------------------------------------------------------------------- */
+
+struct fingerprint {
+	char cpu[128];
+	long cores;
+	char kernel[200];
+	char backend[64];
+	char plugin_version[64];
+};
+
+static int probe_child(const struct bopts *o, struct rows *rs, const char *mode)
+{
+	rk_runtime_builder *b = rk_runtime_builder_new();
+	rk_runtime *rt;
+	if (!b)
+		return -ENOMEM;
+	rk_runtime_builder_backend_name(b, o->backend);
+	int ret = rk_runtime_builder_build(b, &rt);
+	if (ret < 0) {
+		fprintf(stderr, "rk-bench: backend %s: %s: %s\n", o->backend, rk_strerror(ret),
+			rk_last_error());
+		return ret;
+	}
+	struct row *r = rows_add(rs, "probe", rk_runtime_backend_name(rt), "");
+	rk_runtime_shutdown(rt);
+	rk_plugin_info *pi = calloc(16, sizeof(*pi));
+	unsigned n = 0;
+	if (pi && rk_plugins_list(NULL, 0, pi, 16, &n) == 0) {
+		for (unsigned i = 0; i < n && i < 16; i++)
+			if (!strcmp(pi[i].name, r->name) && pi[i].loaded) {
+				snprintf(r->note, sizeof(r->note), "%.47s", pi[i].version);
+				break;
+			}
+	}
+	free(pi);
+	return 0;
+}
+
+static int fingerprint(const struct bopts *o, struct fingerprint *fp)
+{
+	memset(fp, 0, sizeof(*fp));
+	snprintf(fp->cpu, sizeof(fp->cpu), "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (f) {
+		char line[512];
+		while (fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "model name", 10))
+				continue;
+			char *v = strchr(line, ':');
+			if (v) {
+				v += 1 + strspn(v + 1, " \t");
+				v[strcspn(v, "\n")] = '\0';
+				snprintf(fp->cpu, sizeof(fp->cpu), "%s", v);
+			}
+			break;
+		}
+		fclose(f);
+	}
+	fp->cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(fp->kernel, sizeof(fp->kernel), "%.64s %.64s %.64s", u.sysname, u.release,
+			 u.machine);
+	struct rows *rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	int ret = in_child("default", probe_child, o, rs);
+	if (ret == 0 && rs->n) {
+		snprintf(fp->backend, sizeof(fp->backend), "%s", rs->r[0].name);
+		snprintf(fp->plugin_version, sizeof(fp->plugin_version), "%s",
+			 rs->r[0].note[0] ? rs->r[0].note : "?");
+	}
+	free(rs);
+	return ret;
+}
+
+/* ---- output
+ * ---------------------------------------------------------------------------------------- */
+
+static void print_table(const struct fingerprint *fp, const struct bopts *o, const struct rows *rs)
+{
+	printf("rk-bench %s  backend %s (plugin %s)\n", rk_version(), fp->backend,
+	       fp->plugin_version);
+	printf("cpu: %s, %ld cores; %s\n", fp->cpu, fp->cores, fp->kernel);
+	printf("%.3g s per measurement%s; ratio = this row's time (p50 or ns/msg) / ref's\n",
+	       o->duration, o->quick ? " (quick)" : "");
+	const char *scn = "";
+	int kind = -1; /* 0 rate, 1 latency, 2 absent */
+	for (unsigned i = 0; i < rs->n; i++) {
+		const struct row *r = &rs->r[i];
+		int k = r->absent ? 2 : r->has_lat ? 1 : 0;
+		if (strcmp(scn, r->scenario)) {
+			scn = r->scenario;
+			printf("\n== %s\n", scn);
+			kind = -1;
+		}
+		if (k != kind && k != 2) {
+			if (k == 1)
+				printf("%-20s %-12s %7s %9s %9s %9s %9s %10s %7s  %s\n", "name",
+				       "mode", "payload", "p50 ns", "p90 ns", "p99 ns", "p99.9 ns",
+				       "max ns", "ratio", "ref");
+			else
+				printf("%-20s %-12s %7s %5s %9s %10s %7s  %s\n", "name", "mode",
+				       "payload", "batch", "ns/msg", "Mmsg/s", "ratio", "ref");
+			kind = k;
+		}
+		char ratio[16] = "";
+		if (r->ratio > 0)
+			snprintf(ratio, sizeof(ratio), "%.2fx", r->ratio);
+		if (k == 2)
+			printf("%-20s absent (%s)\n", r->name, r->note);
+		else if (k == 1)
+			printf("%-20s %-12s %7u %9.0f %9.0f %9.0f %9.0f %10.0f %7s  %s\n", r->name,
+			       r->mode, r->payload, r->p50, r->p90, r->p99, r->p999, r->max, ratio,
+			       r->ratio > 0 ? r->ref : r->note);
+		else
+			printf("%-20s %-12s %7u %5u %9.2f %10.3f %7s  %s\n", r->name, r->mode,
+			       r->payload, r->batch, r->ns_per_msg, r->msgs_per_s / 1e6, ratio,
+			       r->ratio > 0 ? r->ref : "");
+	}
+}
+
+static void print_csv(const struct rows *rs)
+{
+	printf("scenario,name,mode,payload,batch,absent,count,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,"
+	       "mean_ns,ns_per_msg,msgs_per_s,ratio,ref\n");
+	for (unsigned i = 0; i < rs->n; i++) {
+		const struct row *r = &rs->r[i];
+		printf("%s,%s,%s,%u,%u,%d,%llu,%.0f,%.0f,%.0f,%.0f,%.0f,%.1f,%.3f,%.0f,%.4f,%s\n",
+		       r->scenario, r->name, r->mode, r->payload, r->batch, r->absent,
+		       (unsigned long long)r->count, r->p50, r->p90, r->p99, r->p999, r->max,
+		       r->mean, r->ns_per_msg, r->msgs_per_s, r->ratio, r->ref);
+	}
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct fingerprint *fp, const struct bopts *o, const struct rows *rs)
+{
+	printf("{\"version\": ");
+	json_str(rk_version());
+	printf(", \"fingerprint\": {\"cpu\": ");
+	json_str(fp->cpu);
+	printf(", \"cores\": %ld, \"kernel\": ", fp->cores);
+	json_str(fp->kernel);
+	printf(", \"backend\": ");
+	json_str(fp->backend);
+	printf(", \"plugin_version\": ");
+	json_str(fp->plugin_version);
+	printf("}, \"duration_s\": %g, \"quick\": %s, \"rows\": [", o->duration,
+	       o->quick ? "true" : "false");
+	for (unsigned i = 0; i < rs->n; i++) {
+		const struct row *r = &rs->r[i];
+		printf("%s\n  {\"scenario\": ", i ? "," : "");
+		json_str(r->scenario);
+		printf(", \"name\": ");
+		json_str(r->name);
+		printf(", \"mode\": ");
+		json_str(r->mode);
+		if (r->absent) {
+			printf(", \"absent\": true, \"why\": ");
+			json_str(r->note);
+			printf("}");
+			continue;
+		}
+		printf(", \"payload\": %u, \"batch\": %u", r->payload, r->batch);
+		if (r->has_lat)
+			printf(", \"count\": %llu, \"p50_ns\": %.0f, \"p90_ns\": %.0f, \"p99_ns\": "
+			       "%.0f, "
+			       "\"p999_ns\": %.0f, \"max_ns\": %.0f, \"mean_ns\": %.1f",
+			       (unsigned long long)r->count, r->p50, r->p90, r->p99, r->p999,
+			       r->max, r->mean);
+		else
+			printf(", \"ns_per_msg\": %.3f, \"msgs_per_s\": %.0f", r->ns_per_msg,
+			       r->msgs_per_s);
+		if (r->ratio > 0) {
+			printf(", \"ratio\": %.4f, \"ref\": ", r->ratio);
+			json_str(r->ref);
+		}
+		if (r->note[0]) {
+			printf(", \"note\": ");
+			json_str(r->note);
+		}
+		printf("}");
+	}
+	printf("\n]}\n");
+}
+
+/* ---- options
+ * --------------------------------------------------------------------------------------- */
+
+static const char *const all_scenarios[] = { "ring", "roundtrip", "throughput",
+					     "k2k",  "launch",	  "open-loop" };
+#define NSCN (sizeof(all_scenarios) / sizeof(all_scenarios[0]))
+static int (*const scn_fn[NSCN])(const struct bopts *,
+				 struct rows *) = { scn_ring, scn_roundtrip, scn_throughput,
+						    scn_k2k,  scn_launch,    scn_open_loop };
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: rk-bench [options]\n"
+		   "  --scenario LIST  comma list of ring, roundtrip, throughput, k2k, launch,\n"
+		   "                   open-loop (default: all)\n"
+		   "  --backend NAME   plugin to run kernels on (default cpu)\n"
+		   "  --duration S     seconds per measurement (default 1; ring runs take S/10)\n"
+		   "  --payload B      payload bytes (default: ring 64 and 1024, others 64)\n"
+		   "  --batch N        batch/burst size (default: ring 1/8/32/256, others 32)\n"
+		   "  --runs N         ring: runs per configuration, median shown (default 3)\n"
+		   "  --chain N        k2k: forward kernels in the chain (default 3)\n"
+		   "  --rate N         open-loop: messages per second (default 20000)\n"
+		   "  --quick          short smoke run (about 0.05 s per measurement)\n"
+		   "  --json, --csv    machine-readable output instead of the table\n"
+		   "  --quiet          no progress on stderr\n");
+}
+
+static int parse(int argc, char **argv, struct bopts *o, bool want[NSCN], int *fmt)
+{
+	static const struct option lo[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "payload", required_argument, NULL, 'p' },
+		{ "batch", required_argument, NULL, 'n' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "chain", required_argument, NULL, 'c' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	*o = (struct bopts){ .backend = "cpu",
+			     .duration = 0,
+			     .runs = 3,
+			     .chain = 3,
+			     .launches = 200,
+			     .rate = 20000 };
+	*fmt = 0;
+	bool any = false, runs_set = false;
+	for (unsigned i = 0; i < NSCN; i++)
+		want[i] = false;
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "s:b:d:p:n:r:c:R:qjvQh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': {
+			char *list = strdup(optarg), *save = NULL;
+			for (char *t = strtok_r(list, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				unsigned i = 0;
+				while (i < NSCN && strcmp(t, all_scenarios[i]))
+					i++;
+				if (i == NSCN && strcmp(t, "all")) {
+					fprintf(stderr, "rk-bench: no scenario \"%s\"\n", t);
+					free(list);
+					return -EINVAL;
+				}
+				for (unsigned j = 0; j < NSCN; j++)
+					if (j == i || i == NSCN)
+						want[j] = true;
+				any = true;
+			}
+			free(list);
+			break;
+		}
+		case 'b': o->backend = optarg; break;
+		case 'd':
+			o->duration = strtod(optarg, &end);
+			if (*end || !(o->duration > 0 && o->duration <= 3600)) {
+				fprintf(stderr,
+					"rk-bench: --duration takes seconds, 0 < S <= 3600\n");
+				return -EINVAL;
+			}
+			break;
+		case 'p':
+			o->payload = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end || o->payload < 8 || o->payload > RK_MAX_PAYLOAD) {
+				fprintf(stderr, "rk-bench: --payload takes 8..%u\n",
+					RK_MAX_PAYLOAD);
+				return -EINVAL;
+			}
+			break;
+		case 'n':
+			o->batch = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o->batch < 1 || o->batch > 256) {
+				fprintf(stderr, "rk-bench: --batch takes 1..256\n");
+				return -EINVAL;
+			}
+			break;
+		case 'r':
+			o->runs = (unsigned)strtoul(optarg, &end, 10);
+			runs_set = true;
+			if (*end || o->runs < 1 || o->runs > 15) {
+				fprintf(stderr, "rk-bench: --runs takes 1..15\n");
+				return -EINVAL;
+			}
+			break;
+		case 'c':
+			o->chain = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o->chain < 1 || o->chain > 16) {
+				fprintf(stderr, "rk-bench: --chain takes 1..16\n");
+				return -EINVAL;
+			}
+			break;
+		case 'R':
+			o->rate = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || o->rate < 1000 || o->rate > 100000000) {
+				fprintf(stderr, "rk-bench: --rate takes 1000..100000000\n");
+				return -EINVAL;
+			}
+			break;
+		case 'q': o->quick = true; break;
+		case 'j': *fmt = 1; break;
+		case 'v': *fmt = 2; break;
+		case 'Q': quiet = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (!any)
+		for (unsigned i = 0; i < NSCN; i++)
+			want[i] = true;
+	if (o->duration == 0)
+		o->duration = o->quick ? 0.05 : 1.0;
+	if (o->quick) {
+		if (!runs_set)
+			o->runs = 1;
+		o->launches = 10;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct bopts o;
+	bool want[NSCN];
+	int fmt;
+	if (parse(argc, argv, &o, want, &fmt) < 0)
+		return 2;
+	struct fingerprint fp;
+	int ret = fingerprint(&o, &fp);
+	if (ret < 0)
+		return 1;
+	struct rows *rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return 1;
+	uint64_t t0 = now_ns();
+	for (unsigned i = 0; i < NSCN && ret == 0; i++) {
+		if (!want[i])
+			continue;
+		ret = scn_fn[i](&o, rs);
+		if (ret < 0)
+			fprintf(stderr, "rk-bench: scenario %s failed: %s\n", all_scenarios[i],
+				rk_strerror(ret));
+	}
+	resolve_ratios(rs);
+	progress("done in %.1f s", (double)(now_ns() - t0) / 1e9);
+	if (fmt == 1)
+		print_json(&fp, &o, rs);
+	else if (fmt == 2)
+		print_csv(rs);
+	else
+		print_table(&fp, &o, rs);
+	free(rs);
+	return ret < 0 ? 1 : 0;
+}

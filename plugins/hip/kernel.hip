@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* rk-plugin-hip's persistent kernel: the same source as the CUDA one. */
+#include "../cuda/kernel.cu"

@@ -1,0 +1,35 @@
+# GPU plugins, checked on a machine without a GPU: what was built, what it
+# exports and links, what the embedded CUDA image holds, and that the
+# plugins report "unavailable" with a reason while Auto falls back to CPU.
+# tests/gpu/ holds the programs that need a real device (they skip here).
+if HAVE_CUDA
+RKT_HAVE_CUDA = 1
+else
+RKT_HAVE_CUDA = 0
+endif
+if HAVE_HIP
+RKT_HAVE_HIP = 1
+else
+RKT_HAVE_HIP = 0
+endif
+
+if HAVE_CRITERION
+check_PROGRAMS += tests/test_gpu_plugins
+TESTS += tests/test_gpu_plugins
+endif
+tests_test_gpu_plugins_SOURCES = tests/test_gpu_plugins.c tests/testutil.h
+tests_test_gpu_plugins_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DRKT_HAVE_CUDA=$(RKT_HAVE_CUDA) -DRKT_HAVE_HIP=$(RKT_HAVE_HIP) \
+	-DRKT_CUDA_SO='"$(abs_top_builddir)/plugins/cuda/.libs/rk-plugin-cuda.so"' \
+	-DRKT_HIP_SO='"$(abs_top_builddir)/plugins/hip/.libs/rk-plugin-hip.so"' \
+	-DRKT_CPU_SO='"$(abs_top_builddir)/plugins/cpu/.libs/rk-plugin-cpu.so"'
+tests_test_gpu_plugins_CFLAGS = $(TEST_CFLAGS)
+tests_test_gpu_plugins_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+
+# On a GPU machine: round trip and lifecycle on a real device (exit 77,
+# skipped, where there is none).
+check_PROGRAMS += tests/gpu/gpu_echo
+TESTS += tests/gpu/gpu_echo
+tests_gpu_gpu_echo_SOURCES = tests/gpu/gpu_echo.c
+tests_gpu_gpu_echo_LDADD = runtime/libringkernel.la
+dist_check_SCRIPTS += tests/gpu/run-on-gpu.sh

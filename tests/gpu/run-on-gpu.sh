@@ -1,0 +1,24 @@
+#!/bin/sh
+# On a machine with an NVIDIA (or AMD) GPU: build everything and run the
+# GPU programs for real, printing their results. From the source tree:
+#   tests/gpu/run-on-gpu.sh [cuda|hip] [messages]
+# (`make check` runs tests/gpu/gpu_echo too; it skips without a device.)
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${RK_GPU_BUILD:-$top/build-gpu-run}
+set -e
+cd "$top"
+[ -x configure ] || autoreconf -fi
+mkdir -p "$build"
+cd "$build"
+[ -f Makefile ] || "$top/configure" -q --with-cuda=guess --with-hip=guess
+make -j"$(nproc)"
+make -j"$(nproc)" tests/gpu/gpu_echo
+export RK_PLUGIN_PATH="$build/plugins/.libs-all"
+runtime/rk-info || true
+status=0
+for be in ${1:-cuda hip}; do
+	echo "== $be"
+	tests/gpu/gpu_echo "$be" "${2:-100000}" || { rc=$?; [ $rc = 77 ] || status=1; }
+done
+exit $status
