@@ -315,12 +315,15 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 #define RK_DEV_TERMINATING 1
 
 /*
- * Publish one message on the output ring. A full ring stalls here until
- * the host makes room or asks the kernel to terminate; a stall is counted
- * once per full episode. Returns RK_DEV_OK or RK_DEV_TERMINATING.
+ * Claim the next output slot and write its header; the caller writes the
+ * `len` payload bytes at *payload_p (in place: no staging copy, and no
+ * pointer into another address space, which OpenCL C forbids), then
+ * rk_dev_emit_end() publishes it. A full ring stalls here until the host
+ * makes room or asks the kernel to terminate; a stall is counted once per
+ * full episode. Returns RK_DEV_OK or RK_DEV_TERMINATING.
  */
-RK_DEVFN int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
-			 rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
+			       rk_u64 dest, rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
 {
 	struct rk_dev_ring *o = &k->out;
 	if (!rk_dev_out_has_room(o)) {
@@ -344,10 +347,26 @@ RK_DEVFN int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_
 	h->dest = dest;
 	h->hlc = hlc;
 	h->seq = k->next_seq;
-	if (len)
-		rk_dev_copy((RK_GLOBAL rk_u8 *)(h + 1), payload, len);
-	rk_dev_out_publish(o);
+	*payload_p = (RK_GLOBAL rk_u8 *)(h + 1);
+	return RK_DEV_OK;
+}
+
+RK_DEVFN void rk_dev_emit_end(struct rk_dev_kernel *k)
+{
+	rk_dev_out_publish(&k->out);
 	RK_DEV_ADD64(&k->ctrl->messages_sent, 1);
+}
+
+/* Publish one message on the output ring, copying its payload. */
+RK_DEVFN int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
+			 rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+{
+	RK_GLOBAL rk_u8 *p;
+	if (rk_dev_emit_begin(k, type, flags, corr, dest, hlc, len, &p) != RK_DEV_OK)
+		return RK_DEV_TERMINATING;
+	if (len)
+		rk_dev_copy(p, payload, len);
+	rk_dev_emit_end(k);
 	return RK_DEV_OK;
 }
 
@@ -357,6 +376,14 @@ RK_DEVFN int rk_dev_reply(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg
 {
 	return rk_dev_emit(k, type, RK_MSG_F_REPLY, in->id, in->source, rk_dev_hlc_tick(k, in->hlc),
 			   payload, len);
+}
+
+/* The same, writing the payload in place: begin, write *payload_p, end. */
+RK_DEVFN int rk_dev_reply_begin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
+				rk_u32 type, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
+{
+	return rk_dev_emit_begin(k, type, RK_MSG_F_REPLY, in->id, in->source,
+				 rk_dev_hlc_tick(k, in->hlc), len, payload_p);
 }
 
 /* Why a K2K send failed (besides RK_DEV_TERMINATING). */
@@ -464,19 +491,29 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 	}
 	case RK_KIND_ECHO: return rk_dev_reply(k, in, in->type, payload, len);
 	case RK_KIND_ADD_F32: {
+		/* The payload starts 64 bytes into a 64-aligned slot: float loads
+		 * are aligned. The sum is written straight into the reply slot. */
+		const RK_GLOBAL float *v = (const RK_GLOBAL float *)payload;
 		float sum = 0.0f;
-		float v;
-		for (rk_u32 i = 0; i + 4 <= len; i += 4) {
-			rk_dev_copy((RK_GLOBAL rk_u8 *)&v, payload + i, 4);
-			sum += v;
-		}
-		return rk_dev_reply(k, in, in->type, (const RK_GLOBAL rk_u8 *)&sum, 4);
+		for (rk_u32 i = 0; i < len / 4; i++)
+			sum += v[i];
+		RK_GLOBAL rk_u8 *out;
+		if (rk_dev_reply_begin(k, in, in->type, 4, &out) != RK_DEV_OK)
+			return RK_DEV_TERMINATING;
+		*(RK_GLOBAL float *)out = sum;
+		rk_dev_emit_end(k);
+		return RK_DEV_OK;
 	}
 	case RK_KIND_COUNTER: {
 		RK_GLOBAL rk_u64 *count = (RK_GLOBAL rk_u64 *)k->state;
 		rk_u64 c = *count + 1;
-		*count = c;
-		return rk_dev_reply(k, in, in->type, (const RK_GLOBAL rk_u8 *)&c, 8);
+		RK_GLOBAL rk_u8 *out;
+		if (rk_dev_reply_begin(k, in, in->type, 8, &out) != RK_DEV_OK)
+			return RK_DEV_TERMINATING;
+		*count = c; /* counted only once the reply has a slot */
+		*(RK_GLOBAL rk_u64 *)out = c;
+		rk_dev_emit_end(k);
+		return RK_DEV_OK;
 	}
 	case RK_KIND_SINK:
 	default: return RK_DEV_OK;
