@@ -51,6 +51,7 @@ const char *rk_strerror(int err)
 	case EPROTONOSUPPORT: return "-EPROTONOSUPPORT (unsupported layout version)";
 	case EACCES: return "-EACCES (permission denied)";
 	case ENOSYS: return "-ENOSYS (not supported)";
+	case ENOTSUP: return "-ENOTSUP (not supported by this backend yet)";
 	case EIO: return "-EIO (device or driver error)";
 	case ENOEXEC: return "-ENOEXEC (not a loadable plugin)";
 	case EPROTO: return "-EPROTO (plugin ABI mismatch)";

@@ -36,3 +36,17 @@ endif
 tests_test_k2k_SOURCES = tests/test_k2k.c tests/rt_common.h
 tests_test_k2k_CFLAGS = $(TEST_CFLAGS)
 tests_test_k2k_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+
+# The same suites against the OpenCL backend (PoCL in CI).
+RT_OPENCL = tests/opencl_lifecycle.sh tests/opencl_messaging.sh tests/opencl_errors.sh \
+	tests/opencl_k2k.sh
+TESTS += $(RT_OPENCL)
+dist_check_SCRIPTS += $(RT_OPENCL) tests/on_backend.sh
+
+TESTS += tests/test_opencl
+if HAVE_CRITERION
+check_PROGRAMS += tests/test_opencl
+endif
+tests_test_opencl_SOURCES = tests/test_opencl.c
+tests_test_opencl_CFLAGS = $(TEST_CFLAGS)
+tests_test_opencl_LDADD = runtime/libringkernel.la $(TEST_LIBS)

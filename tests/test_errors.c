@@ -141,11 +141,15 @@ Test(errors, bad_backend_choices)
 	cr_assert(strstr(rk_last_error(), "device"), "%s", rk_last_error());
 }
 
-Test(errors, auto_picks_cpu_here_and_rk_backend_overrides)
+Test(errors, auto_picks_highest_usable_and_rk_backend_overrides)
 {
 	rk_runtime *rt = NULL;
+	char want[64];
+	int prio = 0;
+	cr_assert_eq(rk_plugins_auto_pick(NULL, 0, want, sizeof(want), &prio), 0);
+	cr_assert_geq(prio, RK_PRIORITY_CPU);
 	cr_assert_eq(rk_runtime_new(RK_BACKEND_AUTO, &rt), 0, "%s", rk_last_error());
-	cr_assert_str_eq(rk_runtime_backend_name(rt), "cpu");
+	cr_assert_str_eq(rk_runtime_backend_name(rt), want);
 	rk_runtime_shutdown(rt);
 	setenv("RK_BACKEND", "cpu", 1);
 	cr_assert_eq(rk_runtime_new(RK_BACKEND_CUDA, &rt), 0, "RK_BACKEND must override");

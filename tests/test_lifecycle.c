@@ -183,3 +183,34 @@ Test(lifecycle, metrics_count_active_and_launched)
 	cr_assert_eq(m.total_launched, 2);
 	rk_runtime_shutdown(rt);
 }
+
+/* Residency: a launch beyond what the device keeps resident is -EBUSY,
+ * never left pending, and the kernels already running keep working. Only
+ * the OpenCL backend has a small limit here (PoCL workers, set to 3). */
+Test(lifecycle, launch_beyond_residency_is_ebusy, .timeout = 120)
+{
+	const char *be = getenv("RK_TEST_BACKEND");
+	if (!be || strcmp(be, "opencl"))
+		cr_skip_test("residency limit tested on opencl (the CPU backend allows 4096)");
+	setenv("POCL_MAX_PTHREAD_COUNT", "3", 1);
+	rk_runtime *rt = rt_open();
+	rk_kernel *k[3];
+	for (int i = 0; i < 3; i++)
+		k[i] = launch(rt, "echo", NULL);
+	rk_kernel *extra = NULL;
+	cr_assert_eq(rk_runtime_launch(rt, "echo", NULL, &extra), -EBUSY);
+	cr_assert_null(extra);
+	cr_assert(strstr(rk_last_error(), "resident"), "%s", rk_last_error());
+	for (int i = 0; i < 3; i++) {
+		rk_message m;
+		cr_assert_eq(rk_kernel_call(k[i], 1, &i, 4, &m, 10 * SEC), 0, "%s",
+			     rk_last_error());
+		int v;
+		memcpy(&v, m.payload, 4);
+		cr_assert_eq(v, i);
+	}
+	/* A slot frees when a kernel terminates. */
+	cr_assert_eq(rk_kernel_terminate(k[0]), 0);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", NULL, &extra), 0, "%s", rk_last_error());
+	rk_runtime_shutdown(rt);
+}

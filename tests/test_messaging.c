@@ -323,6 +323,41 @@ Test(messaging, terminate_accounts_for_every_message, .timeout = 120)
 	rk_runtime_shutdown(rt);
 }
 
+/* The same with a built-in kernel (so every backend runs it): a backlog
+ * queued while Launched, activation, and terminate right away. */
+Test(messaging, terminate_with_backlog_accounts_for_every_message, .timeout = 120)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 4096);
+	rk_launch_options_without_auto_activate(&o);
+	rk_kernel *k = launch(rt, "echo", &o);
+	const uint32_t n = 4000;
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert_eq(rk_kernel_send(k, 1, &i, 4, SEC), 0);
+	cr_assert_eq(rk_kernel_activate(k), 0);
+	cr_assert_eq(rk_kernel_terminate(k), 0);
+	rk_kernel_status st;
+	rk_kernel_status(k, &st);
+	uint32_t replies = 0, undelivered = 0, next = 0;
+	rk_message m;
+	int ret;
+	while ((ret = rk_kernel_receive(k, &m, SEC)) == 0) {
+		uint32_t v;
+		memcpy(&v, m.payload, 4);
+		cr_assert_eq(v, next++, "message %u out of order", v);
+		if (m.flags & RK_MSG_F_UNDELIVERED)
+			undelivered++;
+		else
+			replies++;
+	}
+	cr_assert_eq(ret, -ESHUTDOWN);
+	cr_assert_eq(replies, st.messages_processed);
+	cr_assert_eq(replies + undelivered, n, "%u replies + %u undelivered != %u sent", replies,
+		     undelivered, n);
+	rk_runtime_shutdown(rt);
+}
+
 /* ---- user kernels ------------------------------------------------------------ */
 
 struct acc_state {
