@@ -83,6 +83,17 @@ static inline void gpu_ring_bell(uint32_t *bell, uint32_t *seen)
 	}
 }
 
+/* Wake a host side that parked although its condition already holds: the
+ * device's half of the Dekker handshake may be weaker than seq_cst (OpenCL
+ * 1.2 fences, for one), so the watcher re-checks the ring itself. */
+static inline void gpu_unstick(uint32_t *waiting, uint32_t *bell, int ready)
+{
+	if (ready && __atomic_load_n(waiting, __ATOMIC_SEQ_CST) != 0) {
+		__atomic_fetch_add(bell, 1, __ATOMIC_SEQ_CST);
+		syscall(SYS_futex, bell, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
+}
+
 static void *gpu_bells_main(void *arg)
 {
 	struct gpu_bells *b = arg;
@@ -94,6 +105,12 @@ static void *gpu_bells_main(void *arg)
 		 * host producer. */
 		gpu_ring_bell(&b->out->cons_bell, &cons);
 		gpu_ring_bell(&b->in->prod_bell, &prod);
+		uint64_t op = __atomic_load_n(&b->out->prod_tail, __ATOMIC_SEQ_CST);
+		uint64_t oc = __atomic_load_n(&b->out->cons_head, __ATOMIC_SEQ_CST);
+		gpu_unstick(&b->out->cons_waiting, &b->out->cons_bell, op != oc);
+		uint64_t ip = __atomic_load_n(&b->in->prod_head, __ATOMIC_SEQ_CST);
+		uint64_t ic = __atomic_load_n(&b->in->cons_head, __ATOMIC_SEQ_CST);
+		gpu_unstick(&b->in->prod_waiting, &b->in->prod_bell, ip - ic < b->in->capacity);
 		gpu_sleep_ns(20000);
 	}
 	return NULL;
