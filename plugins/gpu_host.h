@@ -46,8 +46,13 @@ static inline uint64_t gpu_translate(const void *host, const void *base, uint64_
 	return dev_base + (uint64_t)((const char *)host - (const char *)base);
 }
 
-/* 0 when every pointer of the descriptor lies in its region. */
-static inline int gpu_check_desc(const char *plugin, const struct rk_launch_desc *d)
+/*
+ * 0 when every pointer of the descriptor lies in its region. K2K routes
+ * hold host virtual addresses (the runtime writes them); a plugin passes
+ * `host_va` when it has checked that its device dereferences those very
+ * addresses, else a kernel with routes is refused.
+ */
+static inline int gpu_check_desc(const char *plugin, const struct rk_launch_desc *d, int host_va)
 {
 	const char *base = rk_region_base(d->region);
 	size_t size = rk_region_size(d->region);
@@ -58,12 +63,11 @@ static inline int gpu_check_desc(const char *plugin, const struct rk_launch_desc
 		if ((const char *)p[i] < base || (const char *)p[i] >= base + size)
 			return rk_error(-EINVAL, "%s: launch pointer outside the kernel's region",
 					plugin);
-	/* routes_addr holds host virtual addresses (the CPU backend's address
-	 * space); K2K between GPU kernels needs device addresses there and is
-	 * not implemented yet. */
-	if (__atomic_load_n(&d->ctrl->routes_addr, __ATOMIC_ACQUIRE) != 0)
+	if (!host_va && __atomic_load_n(&d->ctrl->routes_addr, __ATOMIC_ACQUIRE) != 0)
 		return rk_error(-ENOTSUP,
-				"%s: kernel-to-kernel routes are not supported on GPU yet", plugin);
+				"%s: kernel-to-kernel routes need device addresses in the route "
+				"table: not supported on this device yet",
+				plugin);
 	return 0;
 }
 

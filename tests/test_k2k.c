@@ -144,6 +144,74 @@ Test(k2k, fan_out_fan_in_keeps_per_producer_order, .timeout = 300)
 	rk_runtime_shutdown(rt);
 }
 
+/* Built-ins only, so it runs on every backend: two host threads feed two
+ * forwards, both routed into a third that hands everything to the host. */
+struct fan_feed {
+	rk_kernel *k;
+	uint64_t tag, n;
+	int failures;
+};
+
+static void *fan_feed_main(void *p)
+{
+	struct fan_feed *f = p;
+	for (uint64_t i = 0; i < f->n; i++) {
+		uint64_t w[2] = { f->tag, i };
+		if (rk_kernel_send(f->k, 7, w, sizeof(w), 10 * SEC) != 0)
+			f->failures++;
+	}
+	return NULL;
+}
+
+Test(k2k, fan_in_of_forwards_keeps_per_producer_order, .timeout = 300)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = k2k_opts();
+	rk_kernel *a = launch(rt, "forward", &o);
+	rk_kernel *b = launch(rt, "forward", &o);
+	rk_kernel *d = launch(rt, "forward", &o);
+	cr_assert_eq(rk_kernel_connect(a, d), 0, "%s", rk_last_error());
+	cr_assert_eq(rk_kernel_connect(b, d), 0, "%s", rk_last_error());
+	const uint64_t n = rk_test_count(200000);
+	struct fan_feed fa = { a, 1, n, 0 }, fb = { b, 2, n, 0 };
+	pthread_t ta, tb;
+	pthread_create(&ta, NULL, fan_feed_main, &fa);
+	pthread_create(&tb, NULL, fan_feed_main, &fb);
+	uint64_t next[3] = { 0, 0, 0 };
+	for (uint64_t got = 0; got < 2 * n; got++) {
+		rk_message m;
+		int ret = rk_kernel_receive(d, &m, 10 * SEC);
+		cr_assert_eq(ret, 0, "after %llu: %s", (unsigned long long)got, rk_last_error());
+		uint64_t w[2];
+		cr_assert_eq(m.len, sizeof(w));
+		memcpy(w, m.payload, sizeof(w));
+		cr_assert(w[0] == 1 || w[0] == 2, "bad producer tag %llu",
+			  (unsigned long long)w[0]);
+		cr_assert_eq(w[1], next[w[0]], "producer %llu: got %llu, want %llu",
+			     (unsigned long long)w[0], (unsigned long long)w[1],
+			     (unsigned long long)next[w[0]]);
+		cr_assert_eq(m.type, 7);
+		cr_assert_eq(m.source, rk_kernel_id(d));
+		next[w[0]]++;
+	}
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	cr_assert_eq(fa.failures + fb.failures, 0);
+	cr_assert_eq(next[1], n);
+	cr_assert_eq(next[2], n);
+	rk_message m;
+	cr_assert_eq(rk_kernel_receive(d, &m, 20000000), -ETIMEDOUT, "a duplicate arrived");
+	rk_route_status rs;
+	cr_assert_eq(rk_kernel_route_status(a, 0, &rs), 0);
+	cr_assert_eq(rs.sent, n);
+	cr_assert_eq(rk_kernel_route_status(b, 0, &rs), 0);
+	cr_assert_eq(rs.sent, n);
+	rk_kernel_status st = await_processed(d, 2 * n);
+	cr_assert_eq(st.messages_processed, 2 * n);
+	cr_assert_eq(st.errors, 0);
+	rk_runtime_shutdown(rt);
+}
+
 /* ---- back-pressure -------------------------------------------------------------- */
 
 static int slow_sink_echo(rk_ctx *ctx, const rk_message *in)
@@ -290,6 +358,63 @@ Test(k2k, terminating_a_receiver_loses_nothing, .timeout = 120)
 	cr_assert_eq(total, n, "%u processed by the receiver + %u undelivered + %u bounced != %u",
 		     from_slow, undelivered, bounced, n);
 	cr_assert_gt(undelivered + bounced, 0, "the receiver was too fast for this test");
+	rk_runtime_shutdown(rt);
+}
+
+/* The same with built-ins only, so every backend runs it: the receiver is
+ * left Launched (not consuming), its route fills, then it is terminated. */
+Test(k2k, terminating_an_idle_receiver_loses_nothing, .timeout = 120)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = k2k_opts();
+	rk_launch_options_with_k2k_capacity(&o, 64);
+	rk_kernel *fwd = launch(rt, "forward", &o);
+	rk_launch_options_without_auto_activate(&o);
+	rk_kernel *idle = launch(rt, "forward", &o);
+	cr_assert_eq(rk_kernel_connect(fwd, idle), 0);
+	const uint32_t n = 500;
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert_eq(rk_kernel_send(fwd, 1, &i, 4, 10 * SEC), 0);
+	rk_route_status rs;
+	for (int t = 0; t < 5000; t++) { /* until the route is full and stalls */
+		cr_assert_eq(rk_kernel_route_status(fwd, 0, &rs), 0);
+		if (rs.depth == 64 && rs.stalls > 0)
+			break;
+		usleep(1000);
+	}
+	cr_assert_eq(rs.depth, 64, "route depth %llu", (unsigned long long)rs.depth);
+	cr_assert_gt(rs.stalls, 0, "a full route stalls its sender");
+	cr_assert_eq(rk_kernel_terminate(idle), 0);
+	cr_assert_eq(rk_kernel_route_status(fwd, 0, &rs), 0);
+	cr_assert_not(rs.open);
+	static uint8_t seen[500];
+	uint32_t total = 0, undelivered = 0, bounced = 0;
+	rk_message m;
+	int ret;
+	while ((ret = rk_kernel_receive(idle, &m, SEC)) == 0) {
+		uint32_t v;
+		memcpy(&v, m.payload, 4);
+		cr_assert_lt(v, n);
+		cr_assert_eq(seen[v], 0, "message %u twice", v);
+		cr_assert(m.flags & RK_MSG_F_UNDELIVERED, "an idle receiver replied");
+		seen[v] = 1;
+		total++;
+		undelivered++;
+	}
+	cr_assert_eq(ret, -ESHUTDOWN);
+	cr_assert_eq(undelivered, 64, "the route held 64");
+	while (total < n && rk_kernel_receive(fwd, &m, 5 * SEC) == 0) {
+		uint32_t v;
+		memcpy(&v, m.payload, 4);
+		cr_assert_lt(v, n);
+		cr_assert_eq(seen[v], 0, "message %u twice", v);
+		cr_assert_not(m.flags & RK_MSG_F_UNDELIVERED);
+		seen[v] = 1;
+		total++;
+		bounced++;
+	}
+	cr_assert_eq(total, n, "%u undelivered + %u bounced != %u", undelivered, bounced, n);
+	cr_assert_eq(rk_kernel_receive(fwd, &m, 20000000), -ETIMEDOUT, "a duplicate arrived");
 	rk_runtime_shutdown(rt);
 }
 

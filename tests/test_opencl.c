@@ -90,3 +90,35 @@ Test(opencl, device_ordinal_out_of_range_is_enodev)
 	cr_assert_eq(rk_runtime_builder_build(b, &rt), -ENODEV);
 	cr_assert(strstr(rk_last_error(), "device 99"), "%s", rk_last_error());
 }
+
+/* K2K routes hold host addresses: a device not seen to dereference them
+ * (forced here) refuses kernels with routes, and plain kernels still run. */
+Test(opencl, k2k_refused_where_the_device_cannot_use_host_addresses)
+{
+	setenv("RK_OPENCL_NO_HOST_VA", "1", 1);
+	need_plugin();
+	rk_plugin_info pi;
+	cr_assert(opencl_info(&pi));
+	if (pi.status != 0)
+		cr_skip_test("no usable OpenCL device here: %s", pi.reason);
+	rk_runtime *rt = NULL;
+	cr_assert_eq(rk_runtime_new(RK_BACKEND_AUTO, &rt), 0, "%s", rk_last_error());
+	cr_assert_str_eq(rk_runtime_backend_name(rt), "opencl");
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_k2k(&o, true);
+	rk_kernel *k = NULL;
+	cr_assert_eq(rk_runtime_launch(rt, "forward", &o, &k), -ENOTSUP);
+	cr_assert_null(k);
+	cr_assert(strstr(rk_last_error(), "kernel-to-kernel"), "%s", rk_last_error());
+	rk_launch_options_with_k2k(&o, false);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), 0, "%s", rk_last_error());
+	cr_assert_eq(rk_kernel_state(k), RK_STATE_ACTIVE); /* auto-activated */
+	uint32_t v = 0xfeedbeef;
+	rk_message m;
+	cr_assert_eq(rk_kernel_send(k, 3, &v, sizeof(v), RK_FOREVER), 0);
+	cr_assert_eq(rk_kernel_receive(k, &m, 10000000000ull), 0, "%s", rk_last_error());
+	cr_assert_eq(m.len, sizeof(v));
+	cr_assert_eq(memcmp(m.payload, &v, sizeof(v)), 0);
+	cr_assert_eq(m.type, 3);
+	rk_runtime_shutdown(rt);
+}

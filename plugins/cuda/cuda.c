@@ -351,7 +351,7 @@ static int cuda_residency(void *ctx, uint32_t block, uint32_t *max_p)
 static int cuda_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
 {
 	struct cuda_ctx *c = ctx;
-	int ret = gpu_check_desc("cuda", d);
+	int ret = gpu_check_desc("cuda", d, 0);
 	if (ret < 0)
 		return ret;
 	if (d->kind == RK_KIND_USER && (!d->device_image || !d->device_entry))

@@ -18,3 +18,19 @@ __kernel void rk_persistent(__global uchar *base, ulong ctrl_off, ulong in_off, 
 		;
 	rk_dev_exit(&k);
 }
+
+/*
+ * Where the device sees host memory: writes the device address of `p`, and
+ * only when that is the host's address `host` (one address space), writes
+ * through `other`, the host address of a second buffer, as a K2K send
+ * would. The plugin allows K2K routes only when both came back.
+ */
+__kernel void rk_where(__global ulong *p, ulong host, ulong other)
+{
+	if (get_global_id(0) != 0)
+		return;
+	p[0] = (ulong)p;
+	if ((ulong)p == host)
+		*(__global ulong *)other = host ^ other;
+	mem_fence(CLK_GLOBAL_MEM_FENCE);
+}

@@ -17,8 +17,15 @@
  * launch beyond the device's worker count with -EBUSY.
  *
  * The device cannot make a futex syscall: a host thread per kernel rings
- * the bells (plugins/gpu_host.h). K2K routes hold host addresses and are
- * refused (-ENOTSUP) here for now, as on the GPU plugins.
+ * the bells (plugins/gpu_host.h).
+ *
+ * K2K routes hold host virtual addresses, and a sending kernel writes
+ * straight into the receiver's region, which is another buffer. That is
+ * allowed only where the device was seen, when the runtime opened, to
+ * dereference host addresses (the rk_where kernel: the device address of
+ * a zero-copy buffer is its host address, and a store through the host
+ * address of a second buffer lands). PoCL's CPU device passes; a device
+ * that does not gets -ENOTSUP for kernels with routes.
  */
 #include "config.h"
 
@@ -203,7 +210,51 @@ struct ocl_ctx {
 	cl_context ctx;
 	cl_program prog;
 	uint32_t workers;
+	int host_va; /* the device dereferences host addresses: K2K allowed */
 };
+
+/* 1 when the device runs in the host's address space (see the top). */
+static int host_va_check(struct ocl_ctx *c)
+{
+	size_t sz = 4096;
+	uint64_t *mem = mmap(NULL, 2 * sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			     -1, 0);
+	if (mem == MAP_FAILED)
+		return 0;
+	uint64_t *other = mem + sz / sizeof(*mem);
+	cl_int err;
+	int ok = 0;
+	cl_command_queue q = cl.clCreateCommandQueue(c->ctx, c->dev, 0, &err);
+	cl_mem a = cl.clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, sz, mem, &err);
+	cl_mem b = cl.clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, sz, other,
+				     &err);
+	cl_kernel kern = cl.clCreateKernel(c->prog, "rk_where", &err);
+	if (q && a && b && kern) {
+		cl_ulong host = (cl_ulong)(uintptr_t)mem, oth = (cl_ulong)(uintptr_t)other;
+		size_t one = 1;
+		err = cl.clSetKernelArg(kern, 0, sizeof(cl_mem), &a);
+		if (err == CL_SUCCESS)
+			err = cl.clSetKernelArg(kern, 1, sizeof(cl_ulong), &host);
+		if (err == CL_SUCCESS)
+			err = cl.clSetKernelArg(kern, 2, sizeof(cl_ulong), &oth);
+		if (err == CL_SUCCESS)
+			err = cl.clEnqueueNDRangeKernel(q, kern, 1, NULL, &one, &one, 0, NULL,
+							NULL);
+		if (err == CL_SUCCESS && cl.clFinish(q) == CL_SUCCESS)
+			ok = __atomic_load_n(&mem[0], __ATOMIC_ACQUIRE) == host &&
+			     __atomic_load_n(&other[0], __ATOMIC_ACQUIRE) == (host ^ oth);
+	}
+	if (kern)
+		cl.clReleaseKernel(kern);
+	if (b)
+		cl.clReleaseMemObject(b);
+	if (a)
+		cl.clReleaseMemObject(a);
+	if (q)
+		cl.clReleaseCommandQueue(q);
+	munmap(mem, 2 * sz);
+	return ok;
+}
 
 static int ocl_open(int device, void **ctx_p)
 {
@@ -246,6 +297,8 @@ static int ocl_open(int device, void **ctx_p)
 	cl.clGetDeviceInfo(c->dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cu), &cu, NULL);
 	const char *pc = getenv("POCL_MAX_PTHREAD_COUNT");
 	c->workers = pc && atoi(pc) > 0 ? (uint32_t)atoi(pc) : cu;
+	const char *nva = getenv("RK_OPENCL_NO_HOST_VA"); /* tests: the refusal path */
+	c->host_va = !(nva && *nva && strcmp(nva, "0") != 0) && host_va_check(c);
 	*ctx_p = c;
 	return 0;
 }
@@ -287,7 +340,7 @@ static void ocl_free(struct ocl_kernel *k)
 static int ocl_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
 {
 	struct ocl_ctx *c = ctx;
-	int ret = gpu_check_desc("opencl", d);
+	int ret = gpu_check_desc("opencl", d, c->host_va);
 	if (ret < 0)
 		return ret;
 	if (d->kind == RK_KIND_USER)
