@@ -23,3 +23,4 @@ include tests/plugins.mk
 include tests/reactor.mk
 include tests/bench.mk
 include tests/gpu.mk
+include tests/user.mk

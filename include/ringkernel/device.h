@@ -3,8 +3,8 @@
  * ringkernel/device.h - the portable persistent kernel loop.
  *
  * One source, compiled as C for the CPU plugin, as CUDA under nvcc, as HIP
- * under hipcc, and (planned) as OpenCL C 1.2: the loop body stays in the C
- * subset all of them accept. Atomics, fences and back-off go only through
+ * under hipcc, and as OpenCL C 1.2: the loop body stays in the C subset all
+ * of them accept. Atomics, fences and back-off go only through
  * the RK_* macros below, which each toolchain defines at *system* scope
  * because the other side of every ring is the host (or another process).
  *
@@ -560,9 +560,23 @@ RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
 				 1);
 }
 
+/*
+ * A handler every backend compiles: RK_DEV_HANDLER(name) { ... } sees the
+ * kernel `k`, the request header `in` and its `payload` of `len` bytes
+ * (already checked against the slot), and returns RK_DEV_OK, what a send
+ * returned (RK_DEV_TERMINATING stops the batch), or another RK_DEV_* code
+ * (counted in the kernel's errors). Replies go out with rk_dev_reply() or
+ * rk_dev_reply_begin()/rk_dev_emit_end(), K2K with rk_dev_send_k2k(); the
+ * persistent per-kernel scratch is k->state (k->state_size bytes). Give
+ * the handler a distinctive name: device.h's own functions have locals
+ * such as `h`, `k` and `r` that would hide a handler so named.
+ */
+#define RK_DEV_HANDLER(name)                                                              \
+	RK_DEVFN int name(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in, \
+			  const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+
 #ifdef RK_DEV_USER_HANDLER
-/* int RK_DEV_USER_HANDLER(struct rk_dev_kernel *, const RK_GLOBAL struct
- * rk_msg_hdr *, const RK_GLOBAL rk_u8 *payload, rk_u32 len) */
+RK_DEV_HANDLER(RK_DEV_USER_HANDLER);
 #define RK_DEV_DISPATCH(k, h, p, n)                                          \
 	((k)->kind == RK_KIND_USER ? RK_DEV_USER_HANDLER((k), (h), (p), (n)) \
 				   : rk_dev_builtin((k), (h), (p), (n)))
@@ -644,6 +658,10 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 }
 
 #ifdef RK_DEV_HOST
+#include <errno.h>
+
+#include <ringkernel/ringkernel.h>
+
 /* The handler context of a CPU kernel (rk_ctx in ringkernel.h): the core's
  * rk_ctx_* calls and the CPU plugin's loop both compile this definition. */
 struct rk_ctx {
@@ -659,5 +677,67 @@ RK_DEVFN void rk_dev_exit(struct rk_dev_kernel *k)
 	RK_STORE_REL32(&k->ctrl->observed, RK_CTRL_TERMINATED);
 	RK_STORE_REL32(&k->ctrl->terminated, 1u);
 }
+
+/* The whole persistent loop: turns until Terminate, relaxing when idle. */
+RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
+{
+	for (;;) {
+		int t = rk_dev_turn(k);
+		if (t == RK_TURN_TERMINATE)
+			break;
+		if (t == RK_TURN_IDLE)
+			RK_RELAX();
+	}
+	rk_dev_exit(k);
+}
+
+/*
+ * RK_DEV_ENTRY(name): what a backend launches to run handler `name` (the
+ * file defines RK_DEV_USER_HANDLER as `name` before including this one).
+ *  - OpenCL C: __kernel name_persistent(base, ctrl_off, in_off, out_off,
+ *    state_off, state_size), the region as one buffer, parts by offset;
+ *  - CUDA / HIP: extern "C" __global__ name_persistent(ctrl, in, out,
+ *    state, state_size), device addresses;
+ *  - host C: int name_cpu(rk_ctx *, const rk_message *), the CPU handler
+ *    of the kernel's rk_kernel_def, calling the same function.
+ * Only the first work-item / lane runs the loop: a ring has one consumer.
+ */
+#if defined(__OPENCL_C_VERSION__)
+#define RK_DEV_ENTRY(name)                                                                     \
+	__kernel void name##_persistent(__global uchar *base, ulong ctrl_off, ulong in_off,    \
+					ulong out_off, ulong state_off, uint state_size)       \
+	{                                                                                      \
+		if (get_global_id(0) != 0)                                                     \
+			return;                                                                \
+		struct rk_dev_kernel k;                                                        \
+		rk_dev_init(&k, (__global struct rk_ctrl *)(base + ctrl_off),                  \
+			    (__global struct rk_ring_hdr *)(base + in_off),                    \
+			    (__global struct rk_ring_hdr *)(base + out_off), base + state_off, \
+			    state_size);                                                       \
+		rk_dev_run(&k);                                                                \
+	}
+#elif defined(__CUDACC__) || defined(__HIPCC__)
+#define RK_DEV_ENTRY(name)                                                                         \
+	extern "C" __global__ void name##_persistent(struct rk_ctrl *ctrl, struct rk_ring_hdr *in, \
+						     struct rk_ring_hdr *out, rk_u8 *state,        \
+						     rk_u32 state_size)                            \
+	{                                                                                          \
+		if (blockIdx.x != 0 || threadIdx.x != 0)                                           \
+			return;                                                                    \
+		struct rk_dev_kernel k;                                                            \
+		rk_dev_init(&k, ctrl, in, out, state, state_size);                                 \
+		rk_dev_run(&k);                                                                    \
+	}
+#else
+#define RK_DEV_ENTRY(name)                                                           \
+	int name##_cpu(rk_ctx *ctx, const rk_message *m);                            \
+	int name##_cpu(rk_ctx *ctx, const rk_message *m)                             \
+	{                                                                            \
+		int r = name(ctx->k, ctx->in, (const rk_u8 *)(ctx->in + 1), m->len); \
+		if (r == RK_DEV_TERMINATING)                                         \
+			ctx->terminating = 1;                                        \
+		return r == RK_DEV_OK || r == RK_DEV_TERMINATING ? 0 : -EIO;         \
+	}
+#endif
 
 #endif /* RINGKERNEL_DEVICE_H */

@@ -25,10 +25,7 @@
 #include <ringkernel/plugin.h>
 #include <ringkernel/ring.h>
 
-struct rk_dev_kernel;
-static int cpu_user_handler(struct rk_dev_kernel *k, const struct rk_msg_hdr *h,
-			    const rk_u8 *payload, rk_u32 len);
-#define RK_DEV_USER_HANDLER cpu_user_handler
+#define RK_DEV_USER_HANDLER cpu_user_handler /* declared by device.h */
 #include <ringkernel/device.h>
 
 struct cpu_kernel {
@@ -40,10 +37,10 @@ struct cpu_kernel {
 	char name[64];
 };
 
-struct rk_dev_kernel;
-static int cpu_user_handler(struct rk_dev_kernel *k, const struct rk_msg_hdr *h,
-			    const rk_u8 *payload, rk_u32 len)
+/* A registered CPU handler gets the request unpacked into an rk_message. */
+RK_DEV_HANDLER(cpu_user_handler)
 {
+	const struct rk_msg_hdr *h = in;
 	struct cpu_kernel *ck = (struct cpu_kernel *)k;
 	rk_message *m = ck->scratch;
 	m->type = h->type;

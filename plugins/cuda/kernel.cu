@@ -19,19 +19,4 @@
 #endif
 #include <ringkernel/device.h>
 
-extern "C" __global__ void rk_persistent(struct rk_ctrl *ctrl, struct rk_ring_hdr *in,
-					 struct rk_ring_hdr *out, rk_u8 *state, rk_u32 state_size)
-{
-	if (blockIdx.x != 0 || threadIdx.x != 0)
-		return;
-	struct rk_dev_kernel k;
-	rk_dev_init(&k, ctrl, in, out, state, state_size);
-	for (;;) {
-		int t = rk_dev_turn(&k);
-		if (t == RK_TURN_TERMINATE)
-			break;
-		if (t == RK_TURN_IDLE)
-			RK_RELAX();
-	}
-	rk_dev_exit(&k);
-}
+RK_DEV_ENTRY(rk) /* rk_persistent(ctrl, in, out, state, state_size) */

@@ -16,6 +16,11 @@
  * the user has not set it) before the platform starts, and refuses a
  * launch beyond the device's worker count with -EBUSY.
  *
+ * User kernels: the rk_kernel_def's "opencl" image is the handler's
+ * OpenCL C source, written against device.h (RK_DEV_HANDLER, RK_DEV_ENTRY:
+ * the same file the CPU build compiles), built on first launch and kept
+ * for the runtime's life.
+ *
  * The device cannot make a futex syscall: a host thread per kernel rings
  * the bells (plugins/gpu_host.h).
  *
@@ -42,8 +47,10 @@
 
 #include "../gpu_host.h"
 
-extern const unsigned char rk_opencl_source[];
-extern const size_t rk_opencl_source_size;
+extern const unsigned char rk_opencl_headers[]; /* layout.h + device.h */
+extern const size_t rk_opencl_headers_size;
+extern const unsigned char rk_opencl_kernel[]; /* kernel.cl */
+extern const size_t rk_opencl_kernel_size;
 
 #define RK_OCL_WORKERS "16" /* PoCL workers we ask for: resident kernels */
 
@@ -205,29 +212,142 @@ static int ocl_probe(int device, int *priority, char *why, size_t why_len)
 	return 0;
 }
 
+#define RK_OCL_USER_PROGRAMS 16 /* user kernel sources built per runtime */
+
 struct ocl_ctx {
 	cl_device_id dev;
 	cl_context ctx;
-	cl_program prog;
+	cl_program prog; /* the built-ins */
 	uint32_t workers;
 	int host_va; /* the device dereferences host addresses: K2K allowed */
+	pthread_mutex_t lock;
+	struct {
+		const void *image; /* the rk_kernel_def's source, by identity */
+		size_t size;
+		cl_program prog;
+	} user[RK_OCL_USER_PROGRAMS];
 };
+
+/* Build `n` strings as one program; on failure, the build log in the error. */
+static int build(struct ocl_ctx *c, cl_uint n, const char **src, const size_t *len,
+		 const char *what, cl_program *prog_p)
+{
+	cl_int err;
+	cl_program prog = cl.clCreateProgramWithSource(c->ctx, n, src, len, &err);
+	if (prog)
+		err = cl.clBuildProgram(prog, 1, &c->dev, "-cl-std=CL1.2", NULL, NULL);
+	if (err != CL_SUCCESS) {
+		char log[1024] = "";
+		if (prog) {
+			cl.clGetProgramBuildInfo(prog, c->dev, CL_PROGRAM_BUILD_LOG,
+						 sizeof(log) - 1, log, NULL);
+			cl.clReleaseProgram(prog);
+		}
+		return rk_error(-EIO, "opencl: building %s failed (%d): %s", what, err, log);
+	}
+	*prog_p = prog;
+	return 0;
+}
+
+/*
+ * A user kernel's image is OpenCL C source written against device.h: its
+ * `#include <ringkernel/device.h>` line is replaced by the headers the
+ * plugin carries (the device compiler has no include path to them), and a
+ * #line keeps the build log's line numbers those of the user's file.
+ */
+static int build_user(struct ocl_ctx *c, const struct rk_launch_desc *d, cl_program *prog_p)
+{
+	const char *img = d->device_image;
+	size_t size = strnlen(img, d->device_image_size);
+	pthread_mutex_lock(&c->lock);
+	unsigned i, slot = RK_OCL_USER_PROGRAMS;
+	for (i = 0; i < RK_OCL_USER_PROGRAMS; i++) {
+		if (c->user[i].prog && c->user[i].image == img && c->user[i].size == size) {
+			*prog_p = c->user[i].prog;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+		if (!c->user[i].prog && slot == RK_OCL_USER_PROGRAMS)
+			slot = i;
+	}
+	int ret;
+	if (slot == RK_OCL_USER_PROGRAMS) {
+		ret = rk_error(-ENOSPC, "opencl: more than %d user kernel sources in one runtime",
+			       RK_OCL_USER_PROGRAMS);
+		goto out;
+	}
+	/* Find the include line: '#', spaces, "include", spaces, the header. */
+	const char *line = img, *end = img + size, *hit = NULL;
+	unsigned lineno = 1;
+	while (line < end) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		if (!eol)
+			eol = end;
+		const char *q = line;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q < eol && *q == '#') {
+			q++;
+			while (q < eol && (*q == ' ' || *q == '\t'))
+				q++;
+			static const char inc[] = "include", hdr[] = "<ringkernel/device.h>";
+			if ((size_t)(eol - q) >= sizeof(inc) - 1 &&
+			    !memcmp(q, inc, sizeof(inc) - 1)) {
+				q += sizeof(inc) - 1;
+				while (q < eol && (*q == ' ' || *q == '\t'))
+					q++;
+				if ((size_t)(eol - q) >= sizeof(hdr) - 1 &&
+				    !memcmp(q, hdr, sizeof(hdr) - 1)) {
+					hit = line;
+					break;
+				}
+			}
+		}
+		line = eol + 1;
+		lineno++;
+	}
+	if (!hit) {
+		ret = rk_error(-EINVAL,
+			       "opencl: the source of kernel %s does not #include "
+			       "<ringkernel/device.h>",
+			       d->kernel_name);
+		goto out;
+	}
+	const char *rest = memchr(hit, '\n', (size_t)(end - hit));
+	rest = rest ? rest + 1 : end;
+	char lineinfo[32];
+	snprintf(lineinfo, sizeof(lineinfo), "\n#line %u\n", lineno + 1);
+	const char *src[] = { img, (const char *)rk_opencl_headers, lineinfo, rest };
+	size_t len[] = { (size_t)(hit - img), rk_opencl_headers_size, strlen(lineinfo),
+			 (size_t)(end - rest) };
+	char what[128];
+	snprintf(what, sizeof(what), "kernel %s", d->kernel_name);
+	if ((ret = build(c, 4, src, len, what, &c->user[slot].prog)) < 0)
+		goto out;
+	c->user[slot].image = img;
+	c->user[slot].size = size;
+	*prog_p = c->user[slot].prog;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
 
 /* 1 when the device runs in the host's address space (see the top). */
 static int host_va_check(struct ocl_ctx *c)
 {
 	size_t sz = 4096;
-	uint64_t *mem = mmap(NULL, 2 * sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			     -1, 0);
+	uint64_t *mem =
+		mmap(NULL, 2 * sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		return 0;
 	uint64_t *other = mem + sz / sizeof(*mem);
 	cl_int err;
 	int ok = 0;
 	cl_command_queue q = cl.clCreateCommandQueue(c->ctx, c->dev, 0, &err);
-	cl_mem a = cl.clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, sz, mem, &err);
-	cl_mem b = cl.clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, sz, other,
-				     &err);
+	cl_mem a =
+		cl.clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, sz, mem, &err);
+	cl_mem b =
+		cl.clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, sz, other, &err);
 	cl_kernel kern = cl.clCreateKernel(c->prog, "rk_where", &err);
 	if (q && a && b && kern) {
 		cl_ulong host = (cl_ulong)(uintptr_t)mem, oth = (cl_ulong)(uintptr_t)other;
@@ -276,22 +396,14 @@ static int ocl_open(int device, void **ctx_p)
 		return rk_error(-EIO, "opencl: clCreateContext: error %d", err);
 	}
 	/* Built once per runtime, from the very source the CPU plugin runs. */
-	const char *src = (const char *)rk_opencl_source;
-	size_t len = rk_opencl_source_size;
-	c->prog = cl.clCreateProgramWithSource(c->ctx, 1, &src, &len, &err);
-	if (c->prog)
-		err = cl.clBuildProgram(c->prog, 1, &c->dev, "-cl-std=CL1.2", NULL, NULL);
-	if (err != CL_SUCCESS) {
-		char log[400] = "";
-		if (c->prog)
-			cl.clGetProgramBuildInfo(c->prog, c->dev, CL_PROGRAM_BUILD_LOG,
-						 sizeof(log) - 1, log, NULL);
-		if (c->prog)
-			cl.clReleaseProgram(c->prog);
+	const char *src[] = { (const char *)rk_opencl_headers, (const char *)rk_opencl_kernel };
+	size_t len[] = { rk_opencl_headers_size, rk_opencl_kernel_size };
+	if ((ret = build(c, 2, src, len, "the built-in kernels", &c->prog)) < 0) {
 		cl.clReleaseContext(c->ctx);
 		free(c);
-		return rk_error(-EIO, "opencl: building the kernel failed (%d): %s", err, log);
+		return ret;
 	}
+	pthread_mutex_init(&c->lock, NULL);
 	/* PoCL: one worker per persistent kernel; other drivers: compute units. */
 	cl_uint cu = 1;
 	cl.clGetDeviceInfo(c->dev, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof(cu), &cu, NULL);
@@ -306,6 +418,10 @@ static int ocl_open(int device, void **ctx_p)
 static void ocl_close(void *ctx)
 {
 	struct ocl_ctx *c = ctx;
+	for (unsigned i = 0; i < RK_OCL_USER_PROGRAMS; i++)
+		if (c->user[i].prog)
+			cl.clReleaseProgram(c->user[i].prog);
+	pthread_mutex_destroy(&c->lock);
 	cl.clReleaseProgram(c->prog);
 	cl.clReleaseContext(c->ctx);
 	free(c);
@@ -343,8 +459,16 @@ static int ocl_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 	int ret = gpu_check_desc("opencl", d, c->host_va);
 	if (ret < 0)
 		return ret;
-	if (d->kind == RK_KIND_USER)
-		return rk_error(-ENOTSUP, "opencl: user kernels are not supported yet");
+	cl_program prog = c->prog;
+	const char *entry = "rk_persistent";
+	if (d->kind == RK_KIND_USER) {
+		if (!d->device_image || !d->device_image_size || !d->device_entry)
+			return rk_error(-ENOENT, "opencl: kernel %s has no OpenCL source and entry",
+					d->kernel_name);
+		if ((ret = build_user(c, d, &prog)) < 0)
+			return ret;
+		entry = d->device_entry;
+	}
 	struct ocl_kernel *k = calloc(1, sizeof(*k));
 	if (!k)
 		return rk_error(-ENOMEM, "opencl: out of memory");
@@ -356,8 +480,14 @@ static int ocl_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 	if (k->q)
 		k->buf = cl.clCreateBuffer(c->ctx, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, size,
 					   base, &err);
-	if (k->buf)
-		k->kern = cl.clCreateKernel(c->prog, "rk_persistent", &err);
+	if (k->buf) {
+		k->kern = cl.clCreateKernel(prog, entry, &err);
+		if (err == CL_INVALID_KERNEL_NAME) {
+			ocl_free(k);
+			return rk_error(-ENOENT, "opencl: kernel %s: no __kernel %s in its source",
+					d->kernel_name, entry);
+		}
+	}
 	if (!k->kern) {
 		ocl_free(k);
 		return rk_error(-EIO, "opencl: setting up the kernel failed (%d)", err);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # On a machine with an NVIDIA (or AMD) GPU: build everything and run the
-# GPU programs for real, printing their results. From the source tree:
+# GPU programs, the runtime suites and the one-source user kernel for
+# real, printing their results. From the source tree:
 #   tests/gpu/run-on-gpu.sh [cuda|hip] [messages]
 # (`make check` runs tests/gpu/gpu_echo too; it skips without a device.)
 set -u
@@ -13,12 +14,17 @@ mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$top/configure" -q --with-cuda=guess --with-hip=guess
 make -j"$(nproc)"
-make -j"$(nproc)" tests/gpu/gpu_echo
+make -j"$(nproc)" tests/gpu/gpu_echo tests/test_user_kernel tests/test_messaging tests/test_lifecycle
 export RK_PLUGIN_PATH="$build/plugins/.libs-all"
 runtime/rk-info || true
 status=0
 for be in ${1:-cuda hip}; do
 	echo "== $be"
 	tests/gpu/gpu_echo "$be" "${2:-100000}" || { rc=$?; [ $rc = 77 ] || status=1; }
+	# The runtime suites and the one-source user kernel on the device (each
+	# test skips where the backend lacks a feature, e.g. K2K on GPUs).
+	for t in test_lifecycle test_messaging test_user_kernel; do
+		RK_TEST_BACKEND=$be tests/$t --verbose=0 || status=1
+	done
 done
 exit $status
