@@ -49,8 +49,9 @@ static inline uint64_t gpu_translate(const void *host, const void *base, uint64_
 /*
  * 0 when every pointer of the descriptor lies in its region. K2K routes
  * hold host virtual addresses (the runtime writes them); a plugin passes
- * `host_va` when it has checked that its device dereferences those very
- * addresses, else a kernel with routes is refused.
+ * `host_va` when it has checked, or will check (gpu_check_routes), that its
+ * device dereferences those very addresses, else a kernel with routes is
+ * refused.
  */
 static inline int gpu_check_desc(const char *plugin, const struct rk_launch_desc *d, int host_va)
 {
@@ -68,6 +69,27 @@ static inline int gpu_check_desc(const char *plugin, const struct rk_launch_desc
 				"%s: kernel-to-kernel routes need device addresses in the route "
 				"table: not supported on this device yet",
 				plugin);
+	return 0;
+}
+
+/*
+ * K2K on CUDA / HIP: the route table holds host addresses, and a sender
+ * writes into the receiver's region. Both regions are registered with the
+ * device; where the device sees registered memory at its host address
+ * (unified addressing, the rule on 64-bit Linux, where the driver's
+ * device pointer for it is the host pointer) those addresses are valid as
+ * they are. Checked per region: a kernel with routes whose region the
+ * device maps elsewhere is refused.
+ */
+static inline int gpu_check_routes(const char *plugin, const struct rk_launch_desc *d,
+				   const void *host, uint64_t dev_base)
+{
+	if (__atomic_load_n(&d->ctrl->routes_addr, __ATOMIC_ACQUIRE) != 0 &&
+	    dev_base != (uint64_t)(uintptr_t)host)
+		return rk_error(-ENOTSUP,
+				"%s: kernel-to-kernel routes need the device to see the region at "
+				"its host address (device %#llx, host %p)",
+				plugin, (unsigned long long)dev_base, host);
 	return 0;
 }
 

@@ -351,7 +351,7 @@ static int cuda_residency(void *ctx, uint32_t block, uint32_t *max_p)
 static int cuda_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
 {
 	struct cuda_ctx *c = ctx;
-	int ret = gpu_check_desc("cuda", d, 0);
+	int ret = gpu_check_desc("cuda", d, 1);
 	if (ret < 0)
 		return ret;
 	if (d->kind == RK_KIND_USER && (!d->device_image || !d->device_entry))
@@ -389,6 +389,8 @@ static int cuda_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_
 		ret = cu_fail(r, "cuMemHostGetDevicePointer");
 		goto unregister;
 	}
+	if ((ret = gpu_check_routes("cuda", d, ck->base, (uint64_t)dbase)) < 0)
+		goto unregister;
 	if ((r = cu.StreamCreate(&ck->stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS) {
 		ret = cu_fail(r, "cuStreamCreate");
 		goto unregister;

@@ -313,7 +313,7 @@ static int hip_residency(void *ctx, uint32_t block, uint32_t *max_p)
 static int hip_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
 {
 	struct hip_ctx *c = ctx;
-	int ret = gpu_check_desc("hip", d, 0);
+	int ret = gpu_check_desc("hip", d, 1);
 	if (ret < 0)
 		return ret;
 	if (d->kind == RK_KIND_USER && (!d->device_image || !d->device_entry))
@@ -349,6 +349,8 @@ static int hip_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 		ret = hip_fail(r, "hipHostGetDevicePointer");
 		goto unregister;
 	}
+	if ((ret = gpu_check_routes("hip", d, hk->base, (uint64_t)(uintptr_t)dbase)) < 0)
+		goto unregister;
 	if ((r = hip.StreamCreateWithFlags(&hk->stream, hipStreamNonBlocking)) != hipSuccess) {
 		ret = hip_fail(r, "hipStreamCreateWithFlags");
 		goto unregister;

@@ -14,7 +14,8 @@ mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$top/configure" -q --with-cuda=guess --with-hip=guess
 make -j"$(nproc)"
-make -j"$(nproc)" tests/gpu/gpu_echo tests/test_user_kernel tests/test_messaging tests/test_lifecycle
+make -j"$(nproc)" tests/gpu/gpu_echo tests/test_user_kernel tests/test_messaging \
+	tests/test_lifecycle tests/test_k2k
 export RK_PLUGIN_PATH="$build/plugins/.libs-all"
 runtime/rk-info || true
 status=0
@@ -22,8 +23,8 @@ for be in ${1:-cuda hip}; do
 	echo "== $be"
 	tests/gpu/gpu_echo "$be" "${2:-100000}" || { rc=$?; [ $rc = 77 ] || status=1; }
 	# The runtime suites and the one-source user kernel on the device (each
-	# test skips where the backend lacks a feature, e.g. K2K on GPUs).
-	for t in test_lifecycle test_messaging test_user_kernel; do
+	# test skips where the backend lacks a feature, with the reason).
+	for t in test_lifecycle test_messaging test_k2k test_user_kernel; do
 		RK_TEST_BACKEND=$be tests/$t --verbose=0 || status=1
 	done
 done
