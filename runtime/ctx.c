@@ -26,9 +26,7 @@ int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *pay
 	if (!ctx || (len && !payload))
 		return rk_error(-EINVAL, "rk_ctx_send_k2k: NULL context or payload");
 	struct rk_dev_kernel *k = ctx->k;
-	uint64_t id = (k->id << 40) | ((k->next_seq + 1) & 0xffffffffffull);
-	int r = rk_dev_send_k2k(k, dst_id, type, 0, id, 0, k->id, rk_dev_hlc_tick(k, 0), payload,
-				len);
+	int r = rk_dev_send(k, dst_id, type, payload, len);
 	switch (r) {
 	case RK_DEV_OK: return 0;
 	case RK_DEV_TERMINATING:

@@ -92,7 +92,39 @@ static int fan_out(rk_ctx *ctx, const rk_message *in)
 	int r2 = rk_ctx_send_k2k(ctx, fan_c, 0, w, sizeof(w));
 	return r1 < 0 ? r1 : r2;
 }
-RK_KERNEL(fan_out, fan_out)
+/* A CPU handler through rk_ctx, and the same kernel as OpenCL C source
+ * against device.h: each backend runs its own build of it. */
+#define RKT_KERNEL_CPU_OPENCL(kname, cpu_handler, src, ocl_entry)                    \
+	__attribute__((constructor)) static void rkt_register_##kname(void)          \
+	{                                                                            \
+		static rk_kernel_def def = { .name = #kname, .cpu = (cpu_handler) }; \
+		def.device[0].backend = "opencl";                                    \
+		def.device[0].image = (src);                                         \
+		def.device[0].image_size = sizeof(src);                              \
+		def.device[0].entry = (ocl_entry);                                   \
+		(void)rk_register_kernel(&def);                                      \
+	}
+
+/* Routes 0 and 1 are B and C (connected in that order); sends copy from
+ * global memory, so the message is staged in the kernel's state. */
+static const char fan_out_cl[] =
+	"#define RK_DEV_USER_HANDLER fan_out_dev\n"
+	"#include <ringkernel/device.h>\n"
+	"RK_DEV_HANDLER(fan_out_dev)\n"
+	"{\n"
+	"	RK_GLOBAL rk_u64 *w = (RK_GLOBAL rk_u64 *)k->state;\n"
+	"	w[1] = *(const RK_GLOBAL rk_u64 *)payload;\n"
+	"	for (rk_u32 j = 0; j < 2; j++) {\n"
+	"		w[0] = j + 1;\n"
+	"		int r = rk_dev_send(k, k->routes->route[j].dest_id, 0,\n"
+	"				    (const RK_GLOBAL rk_u8 *)w, 16);\n"
+	"		if (r != RK_DEV_OK)\n"
+	"			return r;\n"
+	"	}\n"
+	"	return RK_DEV_OK;\n"
+	"}\n"
+	"RK_DEV_ENTRY(fan_out_dev)\n";
+RKT_KERNEL_CPU_OPENCL(fan_out, fan_out, fan_out_cl, "fan_out_dev_persistent")
 
 Test(k2k, fan_out_fan_in_keeps_per_producer_order, .timeout = 300)
 {
@@ -220,7 +252,21 @@ static int slow_sink_echo(rk_ctx *ctx, const rk_message *in)
 	nanosleep(&ts, NULL);
 	return rk_ctx_reply(ctx, in->type, in->payload, in->len);
 }
-RK_KERNEL(slow_receiver, slow_sink_echo)
+/* The device build cannot sleep: it spins on a volatile counter in its
+ * state (roughly 0.1-1 ms per message on a CPU device), then echoes. */
+static const char slow_receiver_cl[] =
+	"#define RK_DEV_USER_HANDLER slow_receiver_dev\n"
+	"#include <ringkernel/device.h>\n"
+	"RK_DEV_HANDLER(slow_receiver_dev)\n"
+	"{\n"
+	"	volatile RK_GLOBAL rk_u32 *spin = (volatile RK_GLOBAL rk_u32 *)k->state;\n"
+	"	for (rk_u32 i = 0; i < 200000; i++)\n"
+	"		*spin += 1;\n"
+	"	return rk_dev_reply(k, in, in->type, payload, len);\n"
+	"}\n"
+	"RK_DEV_ENTRY(slow_receiver_dev)\n";
+RKT_KERNEL_CPU_OPENCL(slow_receiver, slow_sink_echo, slow_receiver_cl,
+		      "slow_receiver_dev_persistent")
 
 Test(k2k, slow_receiver_stalls_sender_loses_nothing, .timeout = 120)
 {
@@ -297,7 +343,20 @@ static int send_nowhere(rk_ctx *ctx, const rk_message *in)
 	int r = rk_ctx_send_k2k(ctx, 999999, 0, in->payload, in->len);
 	return rk_ctx_reply(ctx, 0, &r, sizeof(r));
 }
-RK_KERNEL(send_nowhere, send_nowhere)
+/* The device build replies with the same code: RK_DEV_NOROUTE is what
+ * rk_ctx_send_k2k turns into -ENOENT (2 on Linux). */
+static const char send_nowhere_cl[] =
+	"#define RK_DEV_USER_HANDLER send_nowhere_dev\n"
+	"#include <ringkernel/device.h>\n"
+	"RK_DEV_HANDLER(send_nowhere_dev)\n"
+	"{\n"
+	"	int r = rk_dev_send(k, 999999, 0, payload, len);\n"
+	"	RK_GLOBAL int *e = (RK_GLOBAL int *)k->state;\n"
+	"	*e = r == RK_DEV_NOROUTE ? -2 : r;\n"
+	"	return rk_dev_reply(k, in, 0, (const RK_GLOBAL rk_u8 *)e, 4);\n"
+	"}\n"
+	"RK_DEV_ENTRY(send_nowhere_dev)\n";
+RKT_KERNEL_CPU_OPENCL(send_nowhere, send_nowhere, send_nowhere_cl, "send_nowhere_dev_persistent")
 
 Test(k2k, unknown_destination_is_an_error_the_handler_sees)
 {

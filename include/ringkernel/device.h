@@ -463,6 +463,17 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 	return RK_DEV_OK;
 }
 
+/* A new message from this kernel to kernel `dest`, over the route to it:
+ * what a handler calls (rk_ctx_send_k2k on the CPU). Returns RK_DEV_OK,
+ * RK_DEV_TERMINATING, RK_DEV_NOROUTE, RK_DEV_CLOSED or RK_DEV_TOOBIG. The
+ * payload is global memory (in OpenCL C: the input slot or k->state). */
+RK_DEVFN int rk_dev_send(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type,
+			 const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+{
+	rk_u64 id = (k->id << 40) | ((k->next_seq + 1) & 0xffffffffffull);
+	return rk_dev_send_k2k(k, dest, type, 0, id, 0, k->id, rk_dev_hlc_tick(k, 0), payload, len);
+}
+
 /* ---- built-in kernels ------------------------------------------------------- */
 
 /*
@@ -566,7 +577,7 @@ RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
  * (already checked against the slot), and returns RK_DEV_OK, what a send
  * returned (RK_DEV_TERMINATING stops the batch), or another RK_DEV_* code
  * (counted in the kernel's errors). Replies go out with rk_dev_reply() or
- * rk_dev_reply_begin()/rk_dev_emit_end(), K2K with rk_dev_send_k2k(); the
+ * rk_dev_reply_begin()/rk_dev_emit_end(), K2K with rk_dev_send(); the
  * persistent per-kernel scratch is k->state (k->state_size bytes). Give
  * the handler a distinctive name: device.h's own functions have locals
  * such as `h`, `k` and `r` that would hide a handler so named.
