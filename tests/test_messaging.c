@@ -284,7 +284,28 @@ static int slow_echo(rk_ctx *ctx, const rk_message *in)
 	nanosleep(&ts, NULL);
 	return rk_ctx_reply(ctx, in->type, in->payload, in->len);
 }
-RK_KERNEL(slow_echo, slow_echo)
+/* Its device build (OpenCL C against device.h) spins instead of sleeping. */
+static const char slow_echo_cl[] =
+	"#define RK_DEV_USER_HANDLER slow_echo_dev\n"
+	"#include <ringkernel/device.h>\n"
+	"RK_DEV_HANDLER(slow_echo_dev)\n"
+	"{\n"
+	"	volatile RK_GLOBAL rk_u32 *spin = (volatile RK_GLOBAL rk_u32 *)k->state;\n"
+	"	for (rk_u32 i = 0; i < 100000; i++)\n"
+	"		*spin += 1;\n"
+	"	return rk_dev_reply(k, in, in->type, payload, len);\n"
+	"}\n"
+	"RK_DEV_ENTRY(slow_echo_dev)\n";
+
+__attribute__((constructor)) static void register_slow_echo(void)
+{
+	static rk_kernel_def def = { .name = "slow_echo", .cpu = slow_echo };
+	def.device[0].backend = "opencl";
+	def.device[0].image = slow_echo_cl;
+	def.device[0].image_size = sizeof(slow_echo_cl);
+	def.device[0].entry = "slow_echo_dev_persistent";
+	(void)rk_register_kernel(&def);
+}
 
 Test(messaging, terminate_accounts_for_every_message, .timeout = 120)
 {
@@ -407,14 +428,28 @@ Test(messaging, registered_user_kernel_keeps_state)
 	rk_runtime_shutdown(rt);
 }
 
+/* Registered by RK_KERNEL before main(): a CPU-only kernel. */
+static int shout(rk_ctx *ctx, const rk_message *in)
+{
+	char up[8];
+	uint32_t n = in->len < sizeof(up) ? in->len : (uint32_t)sizeof(up);
+	for (uint32_t i = 0; i < n; i++) {
+		char c = ((const char *)in->payload)[i];
+		up[i] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+	}
+	return rk_ctx_reply(ctx, in->type + 1, up, n);
+}
+RK_KERNEL(shout, shout)
+
 Test(messaging, static_registration_macro)
 {
 	rk_runtime *rt = rt_open();
-	rk_kernel *k = launch(rt, "slow_echo", NULL);
+	rk_kernel *k = launch(rt, "shout", NULL);
 	rk_message m;
 	cr_assert_eq(rk_kernel_call(k, 5, "hi", 2, &m, 5 * SEC), 0);
+	cr_assert_eq(m.type, 6);
 	cr_assert_eq(m.len, 2);
-	cr_assert_arr_eq(m.payload, "hi", 2);
+	cr_assert_arr_eq(m.payload, "HI", 2);
 	rk_runtime_shutdown(rt);
 }
 

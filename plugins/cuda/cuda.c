@@ -16,8 +16,14 @@
  * it observes Terminate in its control block; terminate waits for its
  * terminated flag, then synchronizes the stream; release unregisters.
  *
- * Not yet: K2K between GPU kernels (routes hold host addresses; a K2K
- * launch is refused with -ENOTSUP), cooperative launches.
+ * K2K: routes hold host addresses, valid on the device where it maps the
+ * registered region at its host address (unified addressing); checked per
+ * launch (gpu_check_routes), else a kernel with routes is -ENOTSUP.
+ *
+ * No cooperative launch: the loop never synchronizes the grid (block 0,
+ * lane 0 runs it; the other blocks return at once), so nothing needs the
+ * grid co-resident; what must stay resident is one block per persistent
+ * kernel, which the residency op (occupancy x SMs) checks before launch.
  */
 #include "config.h"
 

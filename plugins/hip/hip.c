@@ -14,7 +14,8 @@
  * hipHostRegister(Mapped | Portable) on the whole region, device address =
  * device base + offset, one launch per kernel on its own stream, terminate
  * waits for the terminated flag then synchronizes, release unregisters.
- * K2K between GPU kernels is not implemented (refused with -ENOTSUP).
+ * K2K as on CUDA: allowed where the device maps the registered region at
+ * its host address (checked per launch), else -ENOTSUP.
  */
 #include "config.h"
 
