@@ -152,9 +152,10 @@ enum {
 /*
  * One outbound route, in the sender's RK_SECT_ROUTES section. The ring is
  * one of the receiver's inbound rings (in the receiver's region); the
- * addresses are in the sender's device address space (host virtual
- * addresses on the CPU backend), written by the host before it publishes
- * the route by bumping nroutes.
+ * addresses are host virtual addresses, written by the host before it
+ * publishes the route by bumping nroutes. A device backend runs kernels
+ * with routes only where it has checked that its device dereferences host
+ * addresses as they are (plugins/gpu_host.h).
  */
 struct rk_route {
 	rk_u64 dest_id;
