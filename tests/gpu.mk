@@ -33,3 +33,12 @@ TESTS += tests/gpu/gpu_echo
 tests_gpu_gpu_echo_SOURCES = tests/gpu/gpu_echo.c
 tests_gpu_gpu_echo_LDADD = runtime/libringkernel.la
 dist_check_SCRIPTS += tests/gpu/run-on-gpu.sh
+
+# The runtime suites and the one-source user kernel on CUDA and HIP: each
+# script skips (77, with the probe's reason) where that backend is not
+# usable, which is every machine without the GPU and its driver.
+GPU_SUITES = tests/gpu/cuda_lifecycle.sh tests/gpu/cuda_messaging.sh tests/gpu/cuda_k2k.sh \
+	tests/gpu/cuda_user_kernel.sh tests/gpu/hip_lifecycle.sh tests/gpu/hip_messaging.sh \
+	tests/gpu/hip_k2k.sh tests/gpu/hip_user_kernel.sh
+TESTS += $(GPU_SUITES)
+dist_check_SCRIPTS += $(GPU_SUITES)

@@ -3,7 +3,8 @@
 # GPU programs, the runtime suites and the one-source user kernel for
 # real, printing their results. From the source tree:
 #   tests/gpu/run-on-gpu.sh [cuda|hip] [messages]
-# (`make check` runs tests/gpu/gpu_echo too; it skips without a device.)
+# (`make check` runs gpu_echo and tests/gpu/{cuda,hip}_*.sh too; they skip
+# without a device.)
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${RK_GPU_BUILD:-$top/build-gpu-run}
