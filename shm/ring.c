@@ -4,15 +4,62 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ringkernel/error.h>
 #include <ringkernel/ring.h>
+
+/* ---- the asymmetric parking handshake (RK_RING_ASYM, see ring.h) ---------- */
+
+int rk_ring_asym_fence_;      /* this process is registered: release publishes */
+static int membarrier_global; /* membarrier GLOBAL_EXPEDITED works here */
+
+static int membarrier(int cmd)
+{
+	return (int)syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+/* Registered, this process's publishers are fenced by any parker's
+ * membarrier; unregistered, they publish RK_RING_ASYM rings seq_cst. */
+static void fence_register(void)
+{
+	int asym = membarrier_global && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+	__atomic_store_n(&rk_ring_asym_fence_, asym, __ATOMIC_RELAXED);
+}
+
+/* A forked child is a new process: register it too. */
+static void fence_atfork_child(void)
+{
+	fence_register();
+}
+
+__attribute__((constructor)) static void fence_init(void)
+{
+	int q = membarrier(MEMBARRIER_CMD_QUERY);
+	membarrier_global = q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+			    (q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
+	fence_register();
+	if (membarrier_global)
+		pthread_atfork(NULL, NULL, fence_atfork_child);
+}
+
+/* The parker's half on an RK_RING_ASYM ring: after its waiting count,
+ * before it re-reads the index. */
+static void park_membarrier(const struct rk_ring *r)
+{
+	if (r->flags & RK_RING_ASYM)
+		(void)membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+}
 
 static uint32_t round_pow2(uint32_t v)
 {
@@ -67,8 +114,11 @@ int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity
 		return rk_error(-EINVAL, "ring init: NULL handle or memory");
 	if ((uintptr_t)mem % RK_LINE)
 		return rk_error(-EINVAL, "ring memory %p is not %u-byte aligned", mem, RK_LINE);
-	if (flags & ~RK_RING_MP)
+	if (flags & ~RK_RING_FLAGS_ALL)
 		return rk_error(-EINVAL, "unknown ring flags 0x%x", flags);
+	if ((flags & RK_RING_ASYM) && !membarrier_global)
+		return rk_error(-ENOTSUP, "RK_RING_ASYM needs membarrier(MEMBARRIER_CMD_GLOBAL_"
+					  "EXPEDITED), which this kernel does not offer");
 	int ret = rk_ring_mem_size(capacity, slot_size, &need);
 	if (ret < 0)
 		return ret;
@@ -119,7 +169,7 @@ int rk_ring_attach(struct rk_ring *r, void *mem, size_t size)
 				RK_RING_MAX_CAPACITY);
 	if (ss < RK_SLOT_ALIGN || ss > RK_SLOT_MAX || ss % RK_SLOT_ALIGN)
 		return rk_error(-EBADMSG, "ring: slot size %u invalid", ss);
-	if (flags & ~RK_RING_MP)
+	if (flags & ~RK_RING_FLAGS_ALL)
 		return rk_error(-EBADMSG, "ring: unknown flags 0x%x", flags);
 	size_t need = sizeof(*h) + (size_t)cap * ss;
 	if (need > size)
@@ -224,7 +274,8 @@ void rk_ring_wake_producer_(struct rk_ring *r)
  * The fence after the waiting count is what makes the caller's re-check of
  * the index (an acquire load in rk_ring_peek/reserve) take part in the
  * Dekker handshake: without it C11 lets that load see an index older than
- * the publisher's seq_cst store even though the publisher saw no waiter.
+ * the publisher's seq_cst store even though the publisher saw no waiter
+ * (in asymmetric mode, park_membarrier() does that for release stores).
  * (On x86 and arm64 the locked add already orders it; the fence is free
  * there and keeps the C11 argument honest elsewhere. GCC refuses fences
  * under TSan, which does not model store buffering anyway.)
@@ -240,6 +291,7 @@ uint32_t rk_ring_park_consumer(struct rk_ring *r, uint32_t **bell_p)
 {
 	__atomic_fetch_add(&r->hdr->cons_waiting, 1, __ATOMIC_SEQ_CST);
 	park_fence();
+	park_membarrier(r);
 	*bell_p = &r->hdr->cons_bell;
 	return __atomic_load_n(&r->hdr->cons_bell, __ATOMIC_SEQ_CST);
 }
@@ -253,6 +305,7 @@ uint32_t rk_ring_park_producer(struct rk_ring *r, uint32_t **bell_p)
 {
 	__atomic_fetch_add(&r->hdr->prod_waiting, 1, __ATOMIC_SEQ_CST);
 	park_fence();
+	park_membarrier(r);
 	*bell_p = &r->hdr->prod_bell;
 	return __atomic_load_n(&r->hdr->prod_bell, __ATOMIC_SEQ_CST);
 }

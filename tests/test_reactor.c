@@ -96,13 +96,18 @@ struct heap_ring {
 	void *mem;
 };
 
-static void heap_ring_init(struct heap_ring *hr, uint32_t cap)
+static void heap_ring_init_flags(struct heap_ring *hr, uint32_t cap, uint32_t flags)
 {
 	size_t sz;
 	cr_assert_eq(rk_ring_mem_size(cap, 64, &sz), 0);
 	hr->mem = aligned_alloc(RK_LINE, sz);
 	cr_assert_not_null(hr->mem);
-	cr_assert_eq(rk_ring_init(&hr->r, hr->mem, sz, cap, 64, 0), 0);
+	cr_assert_eq(rk_ring_init(&hr->r, hr->mem, sz, cap, 64, flags), 0, "%s", rk_last_error());
+}
+
+static void heap_ring_init(struct heap_ring *hr, uint32_t cap)
+{
+	heap_ring_init_flags(hr, cap, 0);
 }
 
 /* ---- mode selection ------------------------------------------------------- */
@@ -397,6 +402,69 @@ BOTH_MODES(wait_readable_loses_nothing_from_a_slow_producer)
 	cr_assert_eq(hr.r.hdr->cons_waiting, 0);
 	cr_assert_eq(hr.r.hdr->prod_waiting, 0);
 	free(hr.mem);
+}
+
+/*
+ * Both sides park on every message (no spin), on RK_RING_ASYM rings: the
+ * asymmetric handshake's race (a release publish landing while the other
+ * side decides to sleep; the parker's membarrier must catch it) is hit on
+ * every round trip, through both reactor modes. A lost wake-up stalls a
+ * side until its 10 s timeout. (Symmetric rings: test_ring_mt.)
+ */
+struct ponger {
+	struct rki_reactor *re;
+	struct rk_ring *in, *out;
+	uint64_t n;
+	int ret;
+};
+
+static void *pong(void *p)
+{
+	struct ponger *g = p;
+	uint8_t slot[64];
+	g->ret = 0;
+	for (uint64_t i = 0; i < g->n; i++) {
+		while (rk_ring_dequeue(g->in, slot, sizeof(slot)) == -EAGAIN) {
+			int ret = rki_reactor_wait_readable(g->re, g->in, 0, 10 * SEC);
+			if (ret < 0) {
+				g->ret = ret;
+				return NULL;
+			}
+		}
+		if (rk_ring_enqueue(g->out, slot, sizeof(slot)) != 0) {
+			g->ret = -EOVERFLOW;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+BOTH_MODES(asym_ping_pong_parking_every_time_loses_no_wakeup)
+{
+	struct heap_ring a, b;
+	heap_ring_init_flags(&a, 8, RK_RING_ASYM);
+	heap_ring_init_flags(&b, 8, RK_RING_ASYM);
+	struct ponger g = { re, &a.r, &b.r, rk_test_count(20000), -1 };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, pong, &g), 0);
+	uint8_t slot[64] = { 0 };
+	for (uint64_t i = 0; i < g.n; i++) {
+		memcpy(slot, &i, sizeof(i));
+		cr_assert_eq(rk_ring_enqueue(&a.r, slot, sizeof(slot)), 0);
+		while (rk_ring_dequeue(&b.r, slot, sizeof(slot)) == -EAGAIN)
+			cr_assert_eq(rki_reactor_wait_readable(re, &b.r, 0, 10 * SEC), 0,
+				     "round trip %llu: a wake-up was lost", (unsigned long long)i);
+		uint64_t seq;
+		memcpy(&seq, slot, sizeof(seq));
+		cr_assert_eq(seq, i, "got %llu, expected %llu", (unsigned long long)seq,
+			     (unsigned long long)i);
+	}
+	pthread_join(t, NULL);
+	cr_assert_eq(g.ret, 0, "the echo side: %d", g.ret);
+	cr_assert_eq(a.r.hdr->cons_waiting, 0);
+	cr_assert_eq(b.r.hdr->cons_waiting, 0);
+	free(a.mem);
+	free(b.mem);
 }
 
 BOTH_MODES(wait_readable_times_out_on_an_empty_ring)

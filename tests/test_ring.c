@@ -99,6 +99,12 @@ Test(ring, init_checks_memory_and_flags)
 	cr_assert_eq(rk_ring_init(&r, NULL, sz, 8, 64, 0), -EINVAL);
 	cr_assert_eq(rk_ring_init(&r, m, sz, 8, 64, RK_RING_MP), 0);
 	cr_assert_eq(r.flags, RK_RING_MP);
+	/* RK_RING_ASYM where the kernel has membarrier (6.x does) */
+	cr_assert_eq(rk_ring_init(&r, m, sz, 8, 64, RK_RING_ASYM | RK_RING_MP), 0, "%s",
+		     rk_last_error());
+	struct rk_ring other;
+	cr_assert_eq(rk_ring_attach(&other, m, sz), 0);
+	cr_assert_eq(other.flags, RK_RING_ASYM | RK_RING_MP, "the flag travels with the ring");
 	free(m);
 }
 

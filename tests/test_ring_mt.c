@@ -341,15 +341,16 @@ static void *pong(void *arg)
 	return NULL;
 }
 
-Test(ring_mt, ping_pong_both_sides_parked, .timeout = 120)
+static void ping_pong(uint32_t flags)
 {
 	static struct pingpong pp;
+	memset(&pp, 0, sizeof(pp));
 	size_t sz;
 	cr_assert_eq(rk_ring_mem_size(1, 64, &sz), 0);
 	void *m1 = rk_test_alloc_lines(sz), *m2 = rk_test_alloc_lines(sz);
-	cr_assert_eq(rk_ring_init(&pp.a_out, m1, sz, 1, 64, 0), 0);
+	cr_assert_eq(rk_ring_init(&pp.a_out, m1, sz, 1, 64, flags), 0);
 	cr_assert_eq(rk_ring_attach(&pp.b_in, m1, sz), 0);
-	cr_assert_eq(rk_ring_init(&pp.b_out, m2, sz, 1, 64, 0), 0);
+	cr_assert_eq(rk_ring_init(&pp.b_out, m2, sz, 1, 64, flags), 0);
 	cr_assert_eq(rk_ring_attach(&pp.a_in, m2, sz), 0);
 	pp.rounds = rk_test_count(20000);
 
@@ -380,4 +381,46 @@ out:
 	cr_assert_gt(pp.a_out.hdr->cons_bell + pp.b_out.hdr->cons_bell, 0);
 	free(m1);
 	free(m2);
+}
+
+Test(ring_mt, ping_pong_both_sides_parked, .timeout = 120)
+{
+	ping_pong(0);
+}
+
+/* ---- RK_RING_ASYM: release publishes, membarrier on park ------------------------ */
+
+Test(ring_mt, asym_ping_pong_both_sides_parked, .timeout = 120)
+{
+	ping_pong(RK_RING_ASYM);
+}
+
+Test(ring_mt, asym_spsc_ten_million_in_order, .timeout = 240)
+{
+	static struct stress s;
+	stress_setup(&s, 1024, RK_RING_ASYM, 1, rk_test_count(10000000));
+	run_stress(&s);
+	check_stress(&s);
+	free(s.mem);
+}
+
+Test(ring_mt, asym_mp_producers_park_on_full_ring, .timeout = 120)
+{
+	static struct stress s;
+	stress_setup(&s, 4, RK_RING_MP | RK_RING_ASYM, 3, rk_test_count(60000));
+	s.park = true;
+	run_stress(&s);
+	check_stress(&s);
+}
+
+Test(ring_mt, asym_consumer_parks_slow_producer_wakes_it, .timeout = 120)
+{
+	static struct stress s;
+	stress_setup(&s, 64, RK_RING_ASYM, 1, 300);
+	s.park = true;
+	s.prod_delay_us = 300;
+	run_stress(&s);
+	check_stress(&s);
+	cr_assert_gt(s.cons_r.hdr->cons_bell, 10, "consumer parked %u times",
+		     s.cons_r.hdr->cons_bell);
 }

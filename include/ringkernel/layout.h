@@ -77,7 +77,9 @@ struct rk_region_hdr {
 #define RK_SLOT_MAX	     4096u
 
 /* Ring flags, fixed at init. */
-#define RK_RING_MP 0x1u /* several producers claim slots with a CAS */
+#define RK_RING_MP	  0x1u /* several producers claim slots with a CAS */
+#define RK_RING_ASYM	  0x2u /* asymmetric parking handshake (ring.h) */
+#define RK_RING_FLAGS_ALL (RK_RING_MP | RK_RING_ASYM)
 
 /*
  * A ring: power-of-two slots, free-running 64-bit indexes.

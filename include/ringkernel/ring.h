@@ -106,21 +106,50 @@ void rk_ring_wake_consumer_(struct rk_ring *r);
 void rk_ring_wake_producer_(struct rk_ring *r);
 
 /*
- * Parking handshake (Dekker): the publisher stores its index seq_cst, then
- * reads the other side's waiting count seq_cst; a parker increments its
- * waiting count seq_cst, then re-reads the index. One of the two always
- * sees the other, so no wake-up is lost. On x86 the seq_cst store is one
- * xchg, the price of the fence it replaces.
+ * Parking handshake (Dekker): a publisher stores its index, then reads the
+ * other side's waiting count; a parker increments its waiting count, then
+ * re-reads the index. One of the two must see the other, or a wake-up is
+ * lost. Two ways, chosen per ring at init:
+ *  - symmetric (default): seq_cst store and load (on x86 one xchg per
+ *    publish); parking costs a futex and nothing more.
+ *  - RK_RING_ASYM: the publisher does a release store and a plain load,
+ *    ordered only by the compiler; the parker, the rare side, calls
+ *    membarrier(GLOBAL_EXPEDITED), a full barrier on every CPU running a
+ *    process that loaded this library (each registers when it loads), so
+ *    a publisher's store is visible before the parker re-reads, or its
+ *    load comes after the parker's increment. Publishing is as cheap as in
+ *    rings that cannot block; each park costs an IPI round (microseconds,
+ *    more in a VM). For spin-mostly pipelines. A process that could not
+ *    register publishes such rings seq_cst; -ENOTSUP at init where the
+ *    kernel has no membarrier.
+ * A device publisher (device.h) always uses seq_cst.
  */
-static inline void rk_ring_notify_consumer_(struct rk_ring *r)
+extern int rk_ring_asym_fence_;
+
+/* Publish `v` at *idx; returns the other side's waiting count. */
+static inline uint32_t rk_ring_publish_(const struct rk_ring *r, uint64_t *idx, uint64_t v,
+					uint32_t *waiting)
 {
-	if (__builtin_expect(__atomic_load_n(&r->hdr->cons_waiting, __ATOMIC_SEQ_CST) != 0, 0))
+	if ((r->flags & RK_RING_ASYM) && __atomic_load_n(&rk_ring_asym_fence_, __ATOMIC_RELAXED)) {
+		__atomic_store_n(idx, v, __ATOMIC_RELEASE);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the load stays after the store */
+		return __atomic_load_n(waiting, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(idx, v, __ATOMIC_SEQ_CST);
+	return __atomic_load_n(waiting, __ATOMIC_SEQ_CST);
+}
+
+static inline void rk_ring_publish_prod_(struct rk_ring *r, uint64_t v)
+{
+	if (__builtin_expect(rk_ring_publish_(r, &r->hdr->prod_tail, v, &r->hdr->cons_waiting) != 0,
+			     0))
 		rk_ring_wake_consumer_(r);
 }
 
-static inline void rk_ring_notify_producer_(struct rk_ring *r)
+static inline void rk_ring_publish_cons_(struct rk_ring *r, uint64_t v)
 {
-	if (__builtin_expect(__atomic_load_n(&r->hdr->prod_waiting, __ATOMIC_SEQ_CST) != 0, 0))
+	if (__builtin_expect(rk_ring_publish_(r, &r->hdr->cons_head, v, &r->hdr->prod_waiting) != 0,
+			     0))
 		rk_ring_wake_producer_(r);
 }
 
@@ -149,8 +178,7 @@ static inline unsigned rk_ring_reserve(struct rk_ring *r, unsigned n, uint64_t *
 static inline void rk_ring_commit(struct rk_ring *r, unsigned n)
 {
 	r->prod.next += n;
-	__atomic_store_n(&r->hdr->prod_tail, r->prod.next, __ATOMIC_SEQ_CST);
-	rk_ring_notify_consumer_(r);
+	rk_ring_publish_prod_(r, r->prod.next);
 }
 
 /*
@@ -200,8 +228,7 @@ static inline void rk_ring_mp_commit(struct rk_ring *r, uint64_t idx, unsigned n
 	 */
 	if (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != idx)
 		rk_ring_mp_wait_turn_(r, idx);
-	__atomic_store_n(&r->hdr->prod_tail, idx + n, __ATOMIC_SEQ_CST);
-	rk_ring_notify_consumer_(r);
+	rk_ring_publish_prod_(r, idx + n);
 }
 
 /* ---- consumer: peek / release -------------------------------------------- */
@@ -225,8 +252,7 @@ static inline unsigned rk_ring_peek(struct rk_ring *r, unsigned n, uint64_t *idx
 static inline void rk_ring_release(struct rk_ring *r, unsigned n)
 {
 	r->cons.next += n;
-	__atomic_store_n(&r->hdr->cons_head, r->cons.next, __ATOMIC_SEQ_CST);
-	rk_ring_notify_producer_(r);
+	rk_ring_publish_cons_(r, r->cons.next);
 }
 
 /* ---- copying enqueue / dequeue ------------------------------------------- */
