@@ -53,4 +53,32 @@ static inline rk_kernel_status await_processed(rk_kernel *k, uint64_t n)
 	return st;
 }
 
+/* A CPU handler through rk_ctx, and the same kernel as OpenCL C source
+ * against device.h: each backend runs its own build of it. */
+#define RKT_KERNEL_CPU_OPENCL(kname, cpu_handler, src, ocl_entry)                    \
+	__attribute__((constructor)) static void rkt_register_##kname(void)          \
+	{                                                                            \
+		static rk_kernel_def def = { .name = #kname, .cpu = (cpu_handler) }; \
+		def.device[0].backend = "opencl";                                    \
+		def.device[0].image = (src);                                         \
+		def.device[0].image_size = sizeof(src);                              \
+		def.device[0].entry = (ocl_entry);                                   \
+		(void)rk_register_kernel(&def);                                      \
+	}
+
+/* The OpenCL build of a slow echo: a device cannot sleep, so it spins on a
+ * volatile counter in its state (roughly 0.1-1 ms per message on a CPU
+ * device), then echoes. */
+static const char rkt_slow_echo_cl[] =
+	"#define RK_DEV_USER_HANDLER slow_echo_dev\n"
+	"#include <ringkernel/device.h>\n"
+	"RK_DEV_HANDLER(slow_echo_dev)\n"
+	"{\n"
+	"	volatile RK_GLOBAL rk_u32 *spin = (volatile RK_GLOBAL rk_u32 *)k->state;\n"
+	"	for (rk_u32 i = 0; i < 200000; i++)\n"
+	"		*spin += 1;\n"
+	"	return rk_dev_reply(k, in, in->type, payload, len);\n"
+	"}\n"
+	"RK_DEV_ENTRY(slow_echo_dev)\n";
+
 #endif

@@ -100,19 +100,6 @@ static int fan_out(rk_ctx *ctx, const rk_message *in)
 	int r2 = rk_ctx_send_k2k(ctx, fan_c, 0, w, sizeof(w));
 	return r1 < 0 ? r1 : r2;
 }
-/* A CPU handler through rk_ctx, and the same kernel as OpenCL C source
- * against device.h: each backend runs its own build of it. */
-#define RKT_KERNEL_CPU_OPENCL(kname, cpu_handler, src, ocl_entry)                    \
-	__attribute__((constructor)) static void rkt_register_##kname(void)          \
-	{                                                                            \
-		static rk_kernel_def def = { .name = #kname, .cpu = (cpu_handler) }; \
-		def.device[0].backend = "opencl";                                    \
-		def.device[0].image = (src);                                         \
-		def.device[0].image_size = sizeof(src);                              \
-		def.device[0].entry = (ocl_entry);                                   \
-		(void)rk_register_kernel(&def);                                      \
-	}
-
 /* Routes 0 and 1 are B and C (connected in that order); sends copy from
  * global memory, so the message is staged in the kernel's state. */
 static const char fan_out_cl[] =
@@ -266,21 +253,7 @@ static int slow_sink_echo(rk_ctx *ctx, const rk_message *in)
 	nanosleep(&ts, NULL);
 	return rk_ctx_reply(ctx, in->type, in->payload, in->len);
 }
-/* The device build cannot sleep: it spins on a volatile counter in its
- * state (roughly 0.1-1 ms per message on a CPU device), then echoes. */
-static const char slow_receiver_cl[] =
-	"#define RK_DEV_USER_HANDLER slow_receiver_dev\n"
-	"#include <ringkernel/device.h>\n"
-	"RK_DEV_HANDLER(slow_receiver_dev)\n"
-	"{\n"
-	"	volatile RK_GLOBAL rk_u32 *spin = (volatile RK_GLOBAL rk_u32 *)k->state;\n"
-	"	for (rk_u32 i = 0; i < 200000; i++)\n"
-	"		*spin += 1;\n"
-	"	return rk_dev_reply(k, in, in->type, payload, len);\n"
-	"}\n"
-	"RK_DEV_ENTRY(slow_receiver_dev)\n";
-RKT_KERNEL_CPU_OPENCL(slow_receiver, slow_sink_echo, slow_receiver_cl,
-		      "slow_receiver_dev_persistent")
+RKT_KERNEL_CPU_OPENCL(slow_receiver, slow_sink_echo, rkt_slow_echo_cl, "slow_echo_dev_persistent")
 
 Test(k2k, slow_receiver_stalls_sender_loses_nothing, .timeout = 120)
 {

@@ -284,28 +284,7 @@ static int slow_echo(rk_ctx *ctx, const rk_message *in)
 	nanosleep(&ts, NULL);
 	return rk_ctx_reply(ctx, in->type, in->payload, in->len);
 }
-/* Its device build (OpenCL C against device.h) spins instead of sleeping. */
-static const char slow_echo_cl[] =
-	"#define RK_DEV_USER_HANDLER slow_echo_dev\n"
-	"#include <ringkernel/device.h>\n"
-	"RK_DEV_HANDLER(slow_echo_dev)\n"
-	"{\n"
-	"	volatile RK_GLOBAL rk_u32 *spin = (volatile RK_GLOBAL rk_u32 *)k->state;\n"
-	"	for (rk_u32 i = 0; i < 100000; i++)\n"
-	"		*spin += 1;\n"
-	"	return rk_dev_reply(k, in, in->type, payload, len);\n"
-	"}\n"
-	"RK_DEV_ENTRY(slow_echo_dev)\n";
-
-__attribute__((constructor)) static void register_slow_echo(void)
-{
-	static rk_kernel_def def = { .name = "slow_echo", .cpu = slow_echo };
-	def.device[0].backend = "opencl";
-	def.device[0].image = slow_echo_cl;
-	def.device[0].image_size = sizeof(slow_echo_cl);
-	def.device[0].entry = "slow_echo_dev_persistent";
-	(void)rk_register_kernel(&def);
-}
+RKT_KERNEL_CPU_OPENCL(slow_echo, slow_echo, rkt_slow_echo_cl, "slow_echo_dev_persistent")
 
 Test(messaging, terminate_accounts_for_every_message, .timeout = 120)
 {
