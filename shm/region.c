@@ -45,11 +45,20 @@ size_t rk_region_size_for(const size_t *sizes, unsigned n)
 	return page_round(total);
 }
 
+/*
+ * A name is one file name in /dev/shm: 1..200 characters, no '/' at all
+ * (shm_open would strip a leading one and refuse others), and not "." or
+ * "..", which name directories: shm_open would answer -EEXIST or -EISDIR,
+ * as if the caller had raced another creator.
+ */
 static int check_name(const char *name, char *path, size_t pathlen)
 {
 	size_t len = strlen(name);
 	if (len == 0 || len > 200 || strchr(name, '/'))
-		return rk_error(-EINVAL, "region name \"%s\": 1..200 characters, no '/'", name);
+		return rk_error(-EINVAL, "region name \"%.200s%s\": 1..200 characters, no '/'",
+				name, len > 200 ? "..." : "");
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return rk_error(-EINVAL, "region name \"%s\" names a directory", name);
 	snprintf(path, pathlen, "/%s", name);
 	return 0;
 }

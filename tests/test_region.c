@@ -241,12 +241,42 @@ Test(region, malformed_names_are_einval)
 	char longname[260];
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	const char *bad[] = { "", "a/b", "/lead", longname };
+	char justlong[202];
+	memset(justlong, 'y', sizeof(justlong) - 1);
+	justlong[sizeof(justlong) - 1] = '\0'; /* 201 characters: one too many */
+	/* "." and ".." name /dev/shm and its parent: directories, not objects
+	 * (shm_open would report -EEXIST or -EISDIR, which blames the caller
+	 * for the wrong thing). */
+	const char *bad[] = { "", "a/b", "/lead", "trail/", "a//b", ".", "..", longname, justlong };
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		rk_region *r = NULL;
-		cr_assert_eq(rk_region_create(bad[i], 4096, 0, &r), -EINVAL, "name %u", i);
-		cr_assert_eq(rk_region_open(bad[i], 0, &r), -EINVAL, "name %u", i);
+		int ret;
+		rk_clear_error();
+		ret = rk_region_create(bad[i], 4096, 0, &r);
+		cr_assert_eq(ret, -EINVAL, "create \"%.20s\": %s", bad[i], rk_strerror(ret));
+		cr_assert_str_neq(rk_last_error(), "", "create \"%.20s\": no detail", bad[i]);
+		ret = rk_region_open(bad[i], 0, &r);
+		cr_assert_eq(ret, -EINVAL, "open \"%.20s\": %s", bad[i], rk_strerror(ret));
+		ret = rk_region_unlink(bad[i]);
+		cr_assert_eq(ret, -EINVAL, "unlink \"%.20s\": %s", bad[i], rk_strerror(ret));
 		cr_assert_null(r);
+	}
+	/* The longest legal name and names that merely contain dots work. */
+	char longest[201];
+	snprintf(longest, sizeof(longest), "rk-test-long-%ld-", (long)getpid());
+	size_t used = strlen(longest);
+	memset(longest + used, 'z', sizeof(longest) - 1 - used);
+	longest[sizeof(longest) - 1] = '\0';
+	char dots[64];
+	snprintf(dots, sizeof(dots), "...rk-test-%ld..", (long)getpid());
+	const char *good[] = { longest, dots };
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rk_region *r = NULL;
+		rk_region_unlink(good[i]);
+		cr_assert_eq(rk_region_create(good[i], 4096, RK_REGION_UNLOCKED, &r), 0,
+			     "create \"%.20s...\": %s", good[i], rk_last_error());
+		cr_assert_str_eq(rk_region_name(r), good[i]);
+		rk_region_close(r);
 	}
 }
 
