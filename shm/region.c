@@ -63,6 +63,33 @@ static int check_name(const char *name, char *path, size_t pathlen)
 	return 0;
 }
 
+/*
+ * Give the object its pages now. tmpfs (behind /dev/shm and memfd alike)
+ * allocates a page when it is first touched, so on a full one ftruncate()
+ * and mmap(MAP_POPULATE) succeed and the first write, the header or a
+ * section's memset, is a SIGBUS; mlock() would fail with -ENOMEM and blame
+ * RLIMIT_MEMLOCK. posix_fallocate() reserves every page or fails cleanly
+ * (tmpfs gives back what it had reserved).
+ */
+static int reserve_space(rk_region *r, const char *path)
+{
+	int err = posix_fallocate(r->fd, 0, (off_t)r->size);
+	if (err == 0)
+		return 0;
+	if (err == ENOSPC && r->name[0])
+		return rk_error(-ENOSPC,
+				"region %s: no room for %zu bytes in /dev/shm (posix_fallocate: "
+				"%s); free space there (df /dev/shm) or create a smaller region",
+				path, r->size, strerror(err));
+	if (err == ENOSPC)
+		return rk_error(-ENOSPC,
+				"anonymous region: no room for %zu bytes in the memfd's tmpfs "
+				"(posix_fallocate: %s)",
+				r->size, strerror(err));
+	return rk_error(-err, "region %s: posix_fallocate of %zu bytes: %s",
+			r->name[0] ? path : "(anonymous)", r->size, strerror(err));
+}
+
 static int map_region(rk_region *r, unsigned flags)
 {
 	int mflags = MAP_SHARED | MAP_POPULATE;
@@ -131,6 +158,8 @@ int rk_region_create(const char *name, size_t size, unsigned flags, rk_region **
 		ret = rk_error(-errno, "ftruncate to %zu bytes: %s", r->size, strerror(errno));
 		goto fail;
 	}
+	if ((ret = reserve_space(r, path)) < 0)
+		goto fail;
 	if ((ret = map_region(r, flags)) < 0)
 		goto fail;
 	struct rk_region_hdr *h = r->hdr;

@@ -7,13 +7,17 @@
  * the documented errno and a non-empty rk_last_error(). The ASan build
  * proves nothing is read out of bounds on the way.
  */
+#define _GNU_SOURCE /* unshare, CLONE_NEWNS */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -494,4 +498,145 @@ Test(region, mlock_over_rlimit_memlock_fails_unless_unlocked)
 	cr_assert_not_null(strstr(rep.detail, "RLIMIT_MEMLOCK"), "detail: %s", rep.detail);
 	cr_assert_eq(rep.ret_unlocked, 0, "RK_REGION_UNLOCKED must not mlock");
 	cr_assert_eq(rep.unlocked_is_locked, 0);
+}
+
+/* ---- a full /dev/shm ----------------------------------------------------------- */
+
+/*
+ * tmpfs hands out pages when they are first touched: ftruncate() of a named
+ * object on a full /dev/shm succeeds, and the first write (the header, or
+ * rk_region_alloc's memset) is a SIGBUS. The creator reserves the pages up
+ * front instead and reports -ENOSPC. The child gets a private mount
+ * namespace with a 1 MiB tmpfs on /dev/shm; it reports back through a pipe,
+ * and a signal in it (the SIGBUS) fails the test.
+ */
+struct nospace_report {
+	int setup; /* 0 ok, else the errno of the step that failed */
+	char setup_step[64];
+	int small_ret;	   /* a region that fits: the tmpfs works */
+	int ret_unlocked;  /* 4 MiB with RK_REGION_UNLOCKED */
+	int ret_locked;	   /* 4 MiB, mlock'ed */
+	int left_unlocked; /* shm_open of the name afterwards: -errno or 0 */
+	int left_locked;
+	int fd_leaked;	   /* lowest free fd moved */
+	int out_untouched; /* out pointer left alone */
+	char detail_unlocked[512];
+	char detail_locked[512];
+};
+
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+static int name_exists(const char *n)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/%s", n);
+	int fd = shm_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void nospace_child(struct nospace_report *rep)
+{
+	char n[64];
+	rk_region *r;
+	if (unshare(CLONE_NEWNS) < 0) {
+		rep->setup = errno;
+		snprintf(rep->setup_step, sizeof(rep->setup_step), "unshare(CLONE_NEWNS)");
+		return;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		rep->setup = errno;
+		snprintf(rep->setup_step, sizeof(rep->setup_step), "mount --make-rprivate /");
+		return;
+	}
+	if (mount("rk-test-tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=1777") <
+	    0) {
+		rep->setup = errno;
+		snprintf(rep->setup_step, sizeof(rep->setup_step), "mount tmpfs size=1m /dev/shm");
+		return;
+	}
+	rk_test_shm_name(n, sizeof(n), "nospace");
+
+	rep->small_ret = rk_region_create(n, 64 * 1024, RK_REGION_UNLOCKED, &r);
+	if (rep->small_ret == 0)
+		rk_region_close(r);
+
+	int fd0 = lowest_free_fd();
+	r = (rk_region *)0x1;
+	rk_clear_error();
+	rep->ret_unlocked = rk_region_create(n, 4 << 20, RK_REGION_UNLOCKED, &r);
+	snprintf(rep->detail_unlocked, sizeof(rep->detail_unlocked), "%s", rk_last_error());
+	if (rep->ret_unlocked == 0) { /* what the old code did; then it crashed */
+		uint64_t off;
+		rk_region_alloc(r, RK_SECT_USER, 1, 2 << 20, &off);
+		rk_region_close(r);
+		r = (rk_region *)0x1;
+	}
+	rep->left_unlocked = name_exists(n);
+
+	rk_region *r2 = (rk_region *)0x1;
+	rk_clear_error();
+	rep->ret_locked = rk_region_create(n, 4 << 20, 0, &r2);
+	snprintf(rep->detail_locked, sizeof(rep->detail_locked), "%s", rk_last_error());
+	if (rep->ret_locked == 0) {
+		rk_region_close(r2);
+		r2 = (rk_region *)0x1;
+	}
+	rep->left_locked = name_exists(n);
+	rep->fd_leaked = lowest_free_fd() != fd0;
+	rep->out_untouched = r == (rk_region *)0x1 && r2 == (rk_region *)0x1;
+}
+
+Test(region, full_dev_shm_is_enospc_not_sigbus)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root: mounts a 1 MiB tmpfs on /dev/shm in a private mount "
+			     "namespace");
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct nospace_report rep = { 0 };
+		close(fds[0]);
+		nospace_child(&rep);
+		_exit(write(fds[1], &rep, sizeof(rep)) == (ssize_t)sizeof(rep) ? 0 : 1);
+	}
+	close(fds[1]);
+	struct nospace_report rep;
+	ssize_t n = read(fds[0], &rep, sizeof(rep));
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	close(fds[0]);
+	cr_assert_not(WIFSIGNALED(st), "the child died of signal %d (%s)",
+		      WIFSIGNALED(st) ? WTERMSIG(st) : 0,
+		      WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "");
+	cr_assert_eq(n, (ssize_t)sizeof(rep), "child sent no report");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (rep.setup)
+		cr_skip_test("cannot fake a full /dev/shm here: %s: %s", rep.setup_step,
+			     strerror(rep.setup));
+	cr_assert_eq(rep.small_ret, 0, "a 64 KiB region must fit in the 1 MiB tmpfs");
+
+	cr_assert_eq(rep.ret_unlocked, -ENOSPC, "unlocked: got %s (%s)",
+		     rk_strerror(rep.ret_unlocked), rep.detail_unlocked);
+	cr_assert_not_null(strstr(rep.detail_unlocked, "/dev/shm"), "detail: %s",
+			   rep.detail_unlocked);
+	cr_assert_eq(rep.left_unlocked, -ENOENT, "the failed create left its name behind");
+
+	cr_assert_eq(rep.ret_locked, -ENOSPC, "locked: got %s (%s)", rk_strerror(rep.ret_locked),
+		     rep.detail_locked);
+	cr_assert_null(strstr(rep.detail_locked, "RLIMIT_MEMLOCK"),
+		       "a full /dev/shm is not a locked-memory limit: %s", rep.detail_locked);
+	cr_assert_eq(rep.left_locked, -ENOENT, "the failed create left its name behind");
+	cr_assert_eq(rep.fd_leaked, 0, "a failed create leaked its descriptor");
+	cr_assert(rep.out_untouched, "out pointer written on failure");
 }

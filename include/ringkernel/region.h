@@ -30,8 +30,11 @@ typedef struct rk_region rk_region;
  * Create a region of at least `size` bytes (rounded up to the page size,
  * header included). `name` NULL makes an anonymous memfd region; otherwise a
  * POSIX shm name without the leading slash: -EEXIST if it exists, -EINVAL if
- * malformed. mlock failure is -ENOMEM (or -EPERM) with RLIMIT_MEMLOCK in the
- * message, unless RK_REGION_UNLOCKED is given.
+ * malformed (empty, over 200 characters, any '/', "." or ".."). The pages
+ * are reserved at once: -ENOSPC when /dev/shm (or, for memfd, the memory
+ * behind it) cannot hold them, never a SIGBUS on a later write. mlock
+ * failure is -ENOMEM (or -EPERM) with RLIMIT_MEMLOCK in the message, unless
+ * RK_REGION_UNLOCKED is given. A failed create leaves no name behind.
  */
 int rk_region_create(const char *name, size_t size, unsigned flags, rk_region **out_p);
 
