@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Bad input: a clear negative errno, a message, and nothing changed. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rt_common.h"
@@ -169,4 +171,64 @@ Test(errors, strerror_names_every_contract_errno)
 	cr_assert(strstr(rk_strerror(-EPERM), "EPERM"));
 	cr_assert(strstr(rk_strerror(-ESHUTDOWN), "ESHUTDOWN"));
 	cr_assert(strstr(rk_strerror(-EBUSY), "EBUSY"));
+}
+
+/* Every errno the library returns, its own or passed on from a syscall
+ * (shm_open, mmap, futex, io_uring, dlopen, a device runtime). */
+/* clang-format off */
+#define E(x) { x, #x }
+/* clang-format on */
+static const struct {
+	int err;
+	const char *name;
+} returned[] = {
+	E(E2BIG),	    E(EACCES),	     E(EAGAIN),	    E(EBADF),	  E(EBADMSG), E(EBUSY),
+	E(ECANCELED),	    E(ECONNREFUSED), E(ECONNRESET), E(EEXIST),	  E(EFAULT),  E(EFBIG),
+	E(EINTR),	    E(EINVAL),	     E(EIO),	    E(EISDIR),	  E(ELOOP),   E(EMFILE),
+	E(EMSGSIZE),	    E(ENAMETOOLONG), E(ENFILE),	    E(ENODEV),	  E(ENOENT),  E(ENOEXEC),
+	E(ENOMEM),	    E(ENOSPC),	     E(ENOSYS),	    E(ENOTCONN),  E(ENOTDIR), E(ENOTSUP),
+	E(ENXIO),	    E(EOVERFLOW),    E(EOWNERDEAD), E(EPERM),	  E(EPIPE),   E(EPROTO),
+	E(EPROTONOSUPPORT), E(ERANGE),	     E(EROFS),	    E(ESHUTDOWN), E(ESRCH),   E(ETIMEDOUT),
+	E(ETXTBSY),	    E(EUCLEAN),	     E(EXDEV),	    E(EDEADLK),	  E(ENOLCK),  E(ENOBUFS),
+	E(ECHILD),	    E(EHOSTUNREACH),
+};
+#undef E
+
+Test(errors, strerror_names_every_errno_the_library_returns)
+{
+	for (unsigned i = 0; i < sizeof(returned) / sizeof(returned[0]); i++) {
+		int e = returned[i].err;
+		const char *neg = rk_strerror(-e);
+		cr_assert_not_null(strstr(neg, returned[i].name), "rk_strerror(-%s) = \"%s\"",
+				   returned[i].name, neg);
+		cr_assert_null(strstr(neg, "nknown"), "rk_strerror(-%s) = \"%s\"", returned[i].name,
+			       neg);
+		cr_assert_eq(neg[0], '-', "rk_strerror(-%s) = \"%s\"", returned[i].name, neg);
+		cr_assert_not_null(strchr(neg, '('), "no description: \"%s\"", neg);
+		/* A positive errno names the same error. */
+		cr_assert_not_null(strstr(rk_strerror(e), returned[i].name), "rk_strerror(%s)",
+				   returned[i].name);
+	}
+	/* Aliases on Linux read as either name. */
+	cr_assert(strstr(rk_strerror(-EOPNOTSUPP), "ENOTSUP") ||
+		  strstr(rk_strerror(-EOPNOTSUPP), "EOPNOTSUPP"));
+	cr_assert(strstr(rk_strerror(-EWOULDBLOCK), "EAGAIN"));
+	cr_assert_str_eq(rk_strerror(0), "success");
+}
+
+Test(errors, strerror_falls_back_to_the_c_library)
+{
+	/* Not one the library returns: named and described by libc. */
+	char want[128];
+	snprintf(want, sizeof(want), "(%s)", strerror(EADDRINUSE));
+	const char *s = rk_strerror(-EADDRINUSE);
+	cr_assert_not_null(strstr(s, "EADDRINUSE"), "\"%s\"", s);
+	cr_assert_not_null(strstr(s, want), "\"%s\" lacks %s", s, want);
+	/* No errno at all: the number, never a bare "unknown error". */
+	s = rk_strerror(-4242);
+	cr_assert_not_null(strstr(s, "4242"), "\"%s\"", s);
+	s = rk_strerror(INT_MIN);
+	cr_assert_not_null(strstr(s, "2147483648"), "\"%s\"", s);
+	/* The buffer is per thread and the text is stable across calls. */
+	cr_assert_str_eq(rk_strerror(-EADDRINUSE), rk_strerror(-EADDRINUSE));
 }
