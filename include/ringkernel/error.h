@@ -12,7 +12,9 @@
 extern "C" {
 #endif
 
-/* Name of a (negative or positive) errno value, "-ETIMEDOUT (timed out)". */
+/* Name of a (negative or positive) errno value, "-ETIMEDOUT (timed out)".
+ * Never "unknown": an errno the library does not return itself is named by
+ * the C library, in a per-thread buffer valid until this thread's next call. */
 const char *rk_strerror(int err);
 
 /* Detail for the last failing call on this thread ("" when none). */
