@@ -181,9 +181,13 @@ fail:
 	return ret;
 }
 
-/* Validate everything an opener reads from the header. */
-static int validate(const struct rk_region_hdr *h, size_t mapped)
+/* Validate everything an opener reads from the header (see region.h). */
+int rk_region_validate_(const void *base, size_t mapped)
 {
+	const struct rk_region_hdr *h = base;
+	if (!base || mapped < RK_REGION_HDR_SIZE)
+		return rk_error(-ERANGE, "region: %zu bytes, smaller than its %u-byte header",
+				mapped, RK_REGION_HDR_SIZE);
 	uint64_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
 	if (magic != RK_REGION_MAGIC)
 		return rk_error(-EBADMSG,
@@ -264,7 +268,7 @@ int rk_region_open(const char *name, unsigned flags, rk_region **out_p)
 	r->size = (size_t)st.st_size;
 	if ((ret = map_region(r, flags)) < 0)
 		goto fail;
-	if ((ret = validate(r->hdr, r->size)) < 0) {
+	if ((ret = rk_region_validate_(r->hdr, r->size)) < 0) {
 		if (r->locked)
 			munlock(r->hdr, r->size);
 		munmap(r->hdr, r->size);
