@@ -7,8 +7,10 @@
  * checked. The order of the checks is the point of this file:
  *
  *   1. the directory and the file are safe to load from (nobody but us or
- *      root can write them) - before dlopen, which already runs the
- *      plugin's constructors;
+ *      root can write them, nor replace them through any directory above
+ *      their real path) - before dlopen, which already runs the plugin's
+ *      constructors - and what is loaded is the descriptor those checks
+ *      were made on, not a path looked up again;
  *   2. the entry symbol exists and returns a struct;
  *   3. its ABI major is ours, and struct_size covers every member before
  *      that member is read (the struct may come from an older or newer
@@ -25,6 +27,8 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -141,23 +145,123 @@ static char *search_path_dup(const char *builder_path)
 
 /* ---- permission checks -------------------------------------------------- */
 
-/* DESIGN §4: code is loaded only from what nobody else can write. Returns
- * true (and why) when `st` is unsafe. */
+/*
+ * DESIGN §4: code is loaded only from what nobody else can write. Every
+ * check is on a real path (realpath(): no symlink left in it), and covers:
+ *
+ *   - the plugin file and the directory searched: owned by us or root, and
+ *     neither group- nor world-writable;
+ *   - every directory above the real path of either: owned by us or root,
+ *     and not group- or world-writable unless sticky. Whoever can write a
+ *     directory can rename what it holds and put their own in its place,
+ *     so a safe directory under /home/alice (when we are not alice) or
+ *     under a mode 0777 directory is as unsafe as the 0777 one itself. In
+ *     a sticky directory (/tmp) others may add entries but cannot rename
+ *     or remove ours, and every entry on the path is ours or root's, so
+ *     /tmp/mine/rk-plugin-x.so, mine all the way, is safe; a file of
+ *     another user in /tmp is refused for its owner.
+ *
+ * The directory searched gets no sticky exception: others could add
+ * rk-plugin-NAME.so files to it. A link's target directory does: only the
+ * file the link names is loaded from it.
+ */
+static bool trusted_uid(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
+}
+
+/* True (and why) when `st`, the file or the directory searched, is unsafe. */
 static bool unsafe_owner_mode(const struct stat *st, char *why, size_t len)
 {
-	uid_t me = geteuid();
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
 		set_why(why, len, "%s-writable (mode %04o): others could plant code in it",
 			(st->st_mode & S_IWOTH) ? "world" : "group",
 			(unsigned)(st->st_mode & 07777));
 		return true;
 	}
-	if (st->st_uid != me && st->st_uid != 0) {
+	if (!trusted_uid(st->st_uid)) {
 		set_why(why, len, "owned by uid %u, neither uid %u nor root", (unsigned)st->st_uid,
-			(unsigned)me);
+			(unsigned)geteuid());
 		return true;
 	}
 	return false;
+}
+
+/*
+ * 0 when every directory above `real` (an absolute path as realpath()
+ * returns it) is safe as the comment above says; else a negative errno and
+ * why, naming the directory.
+ */
+static int unsafe_ancestors(const char *real, char *why, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(real);
+
+	if (real[0] != '/' || n >= sizeof(dir)) {
+		set_why(why, len, "'%s' is not an absolute path", real);
+		return -EINVAL;
+	}
+	memcpy(dir, real, n + 1);
+	while (n > 1) {
+		while (n > 1 && dir[n - 1] != '/')
+			n--;
+		dir[n > 1 ? n - 1 : 1] = '\0'; /* the parent; "/" last */
+		if (lstat(dir, &st) < 0) {
+			int err = -errno;
+			set_why(why, len, "directory %s: %s", dir, strerror(errno));
+			return err;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			/* realpath() left no link; one now is a swap in progress */
+			set_why(why, len, "%s changed while it was checked", dir);
+			return -EACCES;
+		}
+		if (!trusted_uid(st.st_uid)) {
+			set_why(why, len, "directory %s is owned by uid %u, neither uid %u nor root",
+				dir, (unsigned)st.st_uid, (unsigned)geteuid());
+			return -EACCES;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+			set_why(why, len,
+				"directory %s is %s-writable (mode %04o) and not sticky: others "
+				"could put their own code in its place",
+				dir, (st.st_mode & S_IWOTH) ? "world" : "group",
+				(unsigned)(st.st_mode & 07777));
+			return -EACCES;
+		}
+		n = strlen(dir);
+	}
+	return 0;
+}
+
+/*
+ * A directory to search, by its real path (`real`, PATH_MAX bytes) and
+ * stat. 0 when it is safe; -ENOENT (quietly: a stale path entry, the
+ * install dir of an uninstalled build) when it is not there; another
+ * negative errno and why when it must not be searched.
+ */
+static int check_dir(const char *dir, char *real, struct stat *st, char *why, size_t len)
+{
+	int err;
+
+	if (!realpath(dir, real)) {
+		err = -errno;
+		set_why(why, len, "%s", strerror(errno));
+		return err;
+	}
+	if (lstat(real, st) < 0) {
+		err = -errno;
+		set_why(why, len, "%s: %s", real, strerror(errno));
+		return err;
+	}
+	if (!S_ISDIR(st->st_mode)) {
+		set_why(why, len, "not a directory");
+		return -ENOTDIR;
+	}
+	if (unsafe_owner_mode(st, why, len))
+		return -EACCES;
+	return unsafe_ancestors(real, why, len);
 }
 
 /* ---- one candidate ------------------------------------------------------ */
@@ -179,6 +283,18 @@ static int refuse(struct rki_plugin *p, int err)
 	p->load_err = err;
 	rki_log_warn("plugin %s refused: %s (%s)", p->path, p->why, rk_strerror(err));
 	return err;
+}
+
+static int check_name(struct rki_plugin *p)
+{
+	for (const char *c = p->name; *c; c++) {
+		if (!valid_name_char(*c)) {
+			set_why(p->why, sizeof(p->why), "plugin name '%s' is not [a-z0-9_-]{1,63}",
+				p->name);
+			return refuse(p, -EINVAL);
+		}
+	}
+	return 0;
 }
 
 static int check_ops(struct rki_plugin *p, const struct rk_plugin_ops *ops)
@@ -207,46 +323,150 @@ static int check_ops(struct rki_plugin *p, const struct rk_plugin_ops *ops)
 	return 0;
 }
 
+/*
+ * The name to dlopen descriptor `fd` (the file `st` describes) by, into
+ * buf (RKI_FD_NAME_MAX bytes): /proc/self/fd/N, the open file itself, so
+ * what was checked is what loads, whatever the path leads to by then.
+ *
+ * ld.so returns an object it loaded before under the same name without
+ * opening anything, and descriptor numbers are reused: a plugin loaded as
+ * /proc/self/fd/5 after another one that is still loaded (kept by a
+ * runtime) would be that other one. So the file's device and inode are
+ * spelt into the name as components the kernel ignores, "./" for a 1 bit
+ * and "/" for a 0 bit, after /proc/: equal names mean the same device and
+ * inode, and an inode ld.so still has mapped is not reused for another
+ * file. (A debugger shows plugins under these names.)
+ *
+ * -ENOENT when there is no /proc (a chroot, a bare container).
+ */
+#define RKI_FD_NAME_MAX (sizeof("/proc/self/fd/") + 2 * 2 * 64 + 12)
+static int fd_name(int fd, const struct stat *st, char *buf, size_t len)
+{
+	const uint64_t id[2] = { (uint64_t)st->st_dev, (uint64_t)st->st_ino };
+	struct stat chk;
+	size_t pos = 0;
+
+	if (len < RKI_FD_NAME_MAX)
+		return -ERANGE;
+	memcpy(buf, "/proc/", 6);
+	pos = 6;
+	for (int w = 0; w < 2; w++)
+		for (int bit = 63; bit >= 0; bit--) {
+			if ((id[w] >> bit) & 1)
+				buf[pos++] = '.';
+			buf[pos++] = '/';
+		}
+	snprintf(buf + pos, len - pos, "self/fd/%d", fd);
+	if (stat(buf, &chk) < 0 || chk.st_dev != st->st_dev || chk.st_ino != st->st_ino)
+		return -ENOENT;
+	return 0;
+}
+
+/*
+ * Open the plugin file for loading: its real path, every directory above
+ * it, and the file itself (through the descriptor) checked. Returns the
+ * descriptor, with its stat in *st and the real path in `real`, or a
+ * negative errno with p->why set.
+ */
+static int open_checked(struct rki_plugin *p, char *real, struct stat *st)
+{
+	struct stat lst;
+	int fd, ret;
+
+	if (!realpath(p->path, real)) {
+		ret = -errno;
+		set_why(p->why, sizeof(p->why), "%s", strerror(errno));
+		return ret;
+	}
+	if ((ret = unsafe_ancestors(real, p->why, sizeof(p->why))) < 0)
+		return ret;
+	/* lstat first: opening a FIFO or a device (a tape that rewinds)
+	 * could block or act; a regular file's open does neither. */
+	if (lstat(real, &lst) < 0) {
+		ret = -errno;
+		set_why(p->why, sizeof(p->why), "%s: %s", real, strerror(errno));
+		return ret;
+	}
+	if (!S_ISREG(lst.st_mode)) {
+		set_why(p->why, sizeof(p->why), "not a regular file");
+		return -ENOEXEC;
+	}
+	fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		set_why(p->why, sizeof(p->why), "open %s: %s", real, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, st) < 0) {
+		ret = -errno;
+		set_why(p->why, sizeof(p->why), "fstat %s: %s", real, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st->st_mode) || st->st_dev != lst.st_dev || st->st_ino != lst.st_ino) {
+		set_why(p->why, sizeof(p->why), "%s changed while it was checked", real);
+		close(fd);
+		return -EACCES;
+	}
+	if (unsafe_owner_mode(st, p->why, sizeof(p->why))) {
+		close(fd);
+		return -EACCES;
+	}
+	return fd;
+}
+
+/* dlopen the checked descriptor (fd_name()); where there is no /proc, the
+ * real path, checked again against the descriptor: with every directory
+ * above it ours or root's, only we or root could swap it in between. The
+ * name given to dlopen is left in `name` (PATH_MAX bytes). */
+static void *dlopen_checked(int fd, const struct stat *st, const char *real, char *name)
+{
+	_Static_assert(PATH_MAX >= RKI_FD_NAME_MAX, "fd_name() needs RKI_FD_NAME_MAX bytes");
+	struct stat again;
+
+	/* RTLD_NOW: an unresolved symbol fails here, with a reason, rather
+	 * than crash the first kernel launch. RTLD_LOCAL: two plugins never
+	 * bind to each other's symbols. */
+	if (fd_name(fd, st, name, PATH_MAX) == 0)
+		return dlopen(name, RTLD_NOW | RTLD_LOCAL);
+	rki_log_debug("plugin %s: no /proc/self/fd, loading it by its path", real);
+	snprintf(name, PATH_MAX, "%s", real);
+	if (stat(real, &again) < 0 || again.st_dev != st->st_dev || again.st_ino != st->st_ino)
+		return NULL;
+	return dlopen(real, RTLD_NOW | RTLD_LOCAL);
+}
+
 static int load_one(struct rki_plugin *p)
 {
+	char real[PATH_MAX], name[PATH_MAX];
 	struct stat st;
 	const struct rk_plugin *pl;
 	rk_plugin_entry_fn entry;
 	void *sym;
-	int ret;
+	int fd, ret;
 
-	for (const char *c = p->name; *c; c++) {
-		if (!valid_name_char(*c)) {
-			set_why(p->why, sizeof(p->why), "plugin name '%s' is not [a-z0-9_-]{1,63}",
-				p->name);
-			return refuse(p, -EINVAL);
-		}
-	}
+	if ((ret = check_name(p)) < 0)
+		return ret;
 
-	/* stat, not lstat: the build tree links plugins into one directory,
-	 * so what matters is the file the link leads to. Once the directory
-	 * and the file are writable by nobody else, nobody else can swap
-	 * the file between this stat and dlopen. */
-	if (stat(p->path, &st) < 0) {
-		ret = -errno;
-		set_why(p->why, sizeof(p->why), "stat: %s", strerror(-ret));
-		return refuse(p, ret);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		set_why(p->why, sizeof(p->why), "not a regular file");
-		return refuse(p, -ENOEXEC);
-	}
-	if (unsafe_owner_mode(&st, p->why, sizeof(p->why)))
-		return refuse(p, -EACCES);
+	/* The real path, not the link: the build tree links plugins into
+	 * one directory, so what matters is the file a link leads to and
+	 * every directory above that file. */
+	fd = open_checked(p, real, &st);
+	if (fd < 0)
+		return refuse(p, fd);
 
 	dlerror();
-	/* RTLD_NOW: an unresolved symbol fails here, with a reason, rather
-	 * than crash the first kernel launch. RTLD_LOCAL: two plugins never
-	 * bind to each other's symbols. */
-	p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
+	p->dl = dlopen_checked(fd, &st, real, name);
+	close(fd); /* ld.so has the file mapped, through its own descriptor */
 	if (!p->dl) {
 		const char *e = dlerror();
-		set_why(p->why, sizeof(p->why), "dlopen: %s", e ? e : "unknown error");
+		size_t n = strlen(name);
+		/* dlerror() starts with the name dlopen had, here a long
+		 * /proc/self/fd one: say which file it was instead. */
+		if (e && !strncmp(e, name, n) && !strncmp(e + n, ": ", 2))
+			e += n + 2;
+		set_why(p->why, sizeof(p->why), "dlopen: %s: %s", real,
+			e ? e : "the file changed while it was checked");
 		return refuse(p, -ENOEXEC);
 	}
 	dlerror();
@@ -390,30 +610,30 @@ static int scan_dir(struct scan *sc, const char *dir)
 {
 	struct dirent **names = NULL;
 	struct stat st;
-	char why[256];
+	char real[PATH_MAX], why[256];
 	int k, ret = 0;
 
-	if (stat(dir, &st) < 0) {
+	ret = check_dir(dir, real, &st, why, sizeof(why));
+	if (ret == -ENOENT) {
 		/* The install dir of an uninstalled build, a stale path entry:
 		 * nothing to list, and nothing wrong. */
-		rki_log_debug("plugin directory %s: %s", dir, strerror(errno));
+		rki_log_debug("plugin directory %s: %s", dir, why);
 		return 0;
 	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (ret == -ENOTDIR) {
 		rki_log_warn("plugin directory %s: not a directory, skipped", dir);
+		return 0;
+	}
+	if (ret < 0) {
+		rki_log_warn("plugin directory %s refused: %s (%s)", dir, why, rk_strerror(ret));
 		return 0;
 	}
 	ret = dir_seen(sc, &st);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	if (unsafe_owner_mode(&st, why, sizeof(why))) {
-		rki_log_warn("plugin directory %s refused: %s (%s)", dir, why,
-			     rk_strerror(-EACCES));
-		return 0;
-	}
 
 	/* alphasort: the same tree lists the same way on every run. */
-	k = scandir(dir, &names, is_candidate, alphasort);
+	k = scandir(real, &names, is_candidate, alphasort);
 	if (k < 0) {
 		if (errno == ENOMEM)
 			return -ENOMEM;

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,23 +36,34 @@
 static char tmp_dirs[MAX_DIRS][64];
 static int n_tmp_dirs;
 
-/* .fini of every test: remove what it made, even a directory a test made
- * world-writable. */
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* Make every directory under `top` ours to empty again, even one a test
+ * made world-writable or gave away. */
+static int chmod_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_D && st->st_uid == geteuid())
+		chmod(path, 0700);
+	return 0;
+}
+
+/* .fini of every test: remove what it made, subdirectories included. */
 static void rm_dirs(void)
 {
 	for (int i = 0; i < n_tmp_dirs; i++) {
-		DIR *d;
-		struct dirent *e;
 		chmod(tmp_dirs[i], 0700);
-		d = opendir(tmp_dirs[i]);
-		if (!d)
-			continue;
-		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] != '.')
-				unlinkat(dirfd(d), e->d_name, 0);
-		}
-		closedir(d);
-		rmdir(tmp_dirs[i]);
+		nftw(tmp_dirs[i], chmod_one, 16, FTW_PHYS);
+		nftw(tmp_dirs[i], rm_one, 16, FTW_PHYS | FTW_DEPTH);
 	}
 	n_tmp_dirs = 0;
 }
@@ -353,6 +365,194 @@ Test(loader, symlink_is_judged_by_its_target, .fini = rm_dirs)
 	cr_assert_eq(listed(&set, d, "fast")->load_err, 0);
 	cr_assert_eq(listed(&set, d, "slow")->load_err, -EACCES);
 	rki_plugins_release(&set, NULL, NULL);
+}
+
+/* ---- the real path's whole directory chain ------------------------------ */
+
+/* DIR/SUB, made with mode 0755 whatever the umask. */
+static const char *make_subdir(const char *dir, const char *sub, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", dir, sub);
+	cr_assert_eq(mkdir(buf, 0700), 0, "mkdir %s: %s", buf, strerror(errno));
+	cr_assert_eq(chmod(buf, 0755), 0);
+	return buf;
+}
+
+/* A link in a safe directory to a file that is ours and not writable by
+ * anyone else, but sits in a directory others can write: they could put
+ * their own file in its place between any check and the load. */
+static void expect_link_into_writable_dir_refused(mode_t store_mode, const char *why)
+{
+	struct rki_plugin_set set;
+	char target[4096], link[4096];
+	const char *store = make_dir(), *d = make_dir();
+
+	install(store, "fast", "fast");
+	cr_assert_eq(chmod(store, store_mode), 0);
+	plugin_path(target, sizeof(target), store, "fast");
+	plugin_path(link, sizeof(link), d, "fast");
+	cr_assert_eq(symlink(target, link), 0);
+	discover(d, &set);
+	struct rki_plugin *p = listed(&set, d, "fast");
+	cr_assert_eq(p->load_err, -EACCES, "load_err %d: %s", p->load_err, p->why);
+	cr_assert_null(p->dl);
+	assert_contains(p->why, store);
+	assert_contains(p->why, why);
+	rki_plugins_release(&set, NULL, NULL);
+}
+
+Test(loader, symlink_into_a_world_writable_directory_is_eacces, .fini = rm_dirs)
+{
+	expect_link_into_writable_dir_refused(0777, "world-writable");
+}
+
+Test(loader, symlink_into_a_group_writable_directory_is_eacces, .fini = rm_dirs)
+{
+	expect_link_into_writable_dir_refused(0775, "group-writable");
+}
+
+Test(loader, symlink_into_a_sticky_directory_loads_a_file_of_ours, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	char target[4096], link[4096];
+	const char *store = make_dir(), *d = make_dir();
+
+	/* Like /tmp: others may add files, but the sticky bit stops them
+	 * renaming or removing ours, and the file is not theirs to write. */
+	install(store, "fast", "fast");
+	cr_assert_eq(chmod(store, 01777), 0);
+	plugin_path(target, sizeof(target), store, "fast");
+	plugin_path(link, sizeof(link), d, "fast");
+	cr_assert_eq(symlink(target, link), 0);
+	discover(d, &set);
+	struct rki_plugin *p = listed(&set, d, "fast");
+	cr_assert_eq(p->load_err, 0, "load_err %d: %s", p->load_err, p->why);
+	cr_assert_eq(p->probe_ret, 0);
+	rki_plugins_release(&set, NULL, NULL);
+}
+
+Test(loader, file_of_another_user_in_a_sticky_directory_is_eacces, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	char target[4096], link[4096];
+	const char *store = make_dir(), *d = make_dir();
+
+	if (geteuid() != 0)
+		cr_skip_test("giving a file to another user needs root");
+	install(store, "fast", "fast");
+	cr_assert_eq(chmod(store, 01777), 0);
+	plugin_path(target, sizeof(target), store, "fast");
+	cr_assert_eq(chown(target, 65534, 65534), 0, "chown: %s", strerror(errno));
+	plugin_path(link, sizeof(link), d, "fast");
+	cr_assert_eq(symlink(target, link), 0);
+	discover(d, &set);
+	struct rki_plugin *p = listed(&set, d, "fast");
+	cr_assert_eq(p->load_err, -EACCES, "load_err %d: %s", p->load_err, p->why);
+	assert_contains(p->why, "owned by uid 65534");
+	rki_plugins_release(&set, NULL, NULL);
+}
+
+/* A safe plugin directory under a parent others can write: they could
+ * rename it away and put their own directory in its place. */
+static void expect_dir_under_parent_skipped(mode_t parent_mode)
+{
+	struct rki_plugin_set set;
+	char sub[4096];
+	const char *parent = make_dir();
+	const char *d = make_subdir(parent, "plugins", sub, sizeof(sub));
+
+	install(d, "fast", "fast");
+	cr_assert_eq(chmod(parent, parent_mode), 0);
+	discover(d, &set);
+	cr_assert_eq(listed_in(&set, d), 0, "%s was searched under a mode %04o parent", d,
+		     (unsigned)parent_mode);
+	rki_plugins_release(&set, NULL, NULL);
+}
+
+Test(loader, directory_under_a_world_writable_parent_is_skipped, .fini = rm_dirs)
+{
+	expect_dir_under_parent_skipped(0777);
+}
+
+Test(loader, directory_under_a_group_writable_parent_is_skipped, .fini = rm_dirs)
+{
+	expect_dir_under_parent_skipped(0770);
+}
+
+Test(loader, directory_under_a_sticky_parent_is_searched, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	char sub[4096];
+	const char *parent = make_dir();
+	const char *d = make_subdir(parent, "plugins", sub, sizeof(sub));
+
+	/* Every test here runs under /tmp (1777, root's): the same rule. */
+	install(d, "fast", "fast");
+	cr_assert_eq(chmod(parent, 01777), 0);
+	discover(d, &set);
+	cr_assert_eq(listed_in(&set, d), 1);
+	cr_assert_eq(listed(&set, d, "fast")->load_err, 0);
+	rki_plugins_release(&set, NULL, NULL);
+}
+
+Test(loader, directory_under_a_parent_of_another_user_is_skipped, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	char sub[4096];
+	const char *parent = make_dir();
+	const char *d = make_subdir(parent, "plugins", sub, sizeof(sub));
+
+	if (geteuid() != 0)
+		cr_skip_test("giving a directory to another user needs root");
+	install(d, "fast", "fast");
+	cr_assert_eq(chmod(parent, 0755), 0);
+	cr_assert_eq(chown(parent, 65534, 65534), 0, "chown: %s", strerror(errno));
+	discover(d, &set);
+	cr_assert_eq(listed_in(&set, d), 0);
+	rki_plugins_release(&set, NULL, NULL);
+}
+
+Test(loader, symlinked_directory_is_judged_by_its_real_path, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	char sub[4096], link[4096];
+	const char *parent = make_dir(), *d = make_dir();
+	const char *real = make_subdir(parent, "plugins", sub, sizeof(sub));
+
+	/* The path names a safe-looking link; what it leads to is not safe. */
+	install(real, "fast", "fast");
+	cr_assert_eq(chmod(parent, 0777), 0);
+	snprintf(link, sizeof(link), "%s/via", d);
+	cr_assert_eq(symlink(real, link), 0);
+	discover(link, &set);
+	cr_assert_eq(listed_in(&set, link), 0);
+	rki_plugins_release(&set, NULL, NULL);
+}
+
+/* The loader dlopens the descriptor it checked. ld.so matches a file name
+ * it has loaded before without opening it, so a plugin loaded through a
+ * descriptor number that an earlier, still-loaded plugin used must still be
+ * itself. */
+Test(loader, plugin_loaded_after_another_is_itself, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	struct rki_plugin *sel, kept;
+	const char *a = make_dir(), *b = make_dir();
+
+	install(a, "fast", "fast");
+	install(b, "slow", "slow");
+	discover(a, &set);
+	cr_assert_eq(rki_plugins_select(&set, "fast", &sel), 0);
+	rki_plugins_release(&set, sel, &kept);
+	for (int i = 0; i < 3; i++) {
+		discover(b, &set);
+		struct rki_plugin *p = listed(&set, b, "slow");
+		cr_assert_eq(p->load_err, 0, "load_err %d: %s", p->load_err, p->why);
+		cr_assert_str_eq(p->version, "0.9.0");
+		cr_assert_eq(p->priority, 50);
+		rki_plugins_release(&set, NULL, NULL);
+	}
+	rki_plugin_unload(&kept);
 }
 
 Test(loader, broken_plugins_do_not_hide_the_others, .fini = rm_dirs)
