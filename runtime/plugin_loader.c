@@ -20,7 +20,10 @@
  *   5. its ops table is long enough for, and fills in, every mandatory op.
  *
  * A plugin that fails any check is listed with why, logged once, closed,
- * and discovery goes on: one broken plugin never hides the others.
+ * and discovery goes on: one broken plugin never hides the others. A
+ * program that names its backend opens that plugin's file only
+ * (rki_plugins_discover_named): no other plugin's constructor or probe
+ * runs in it, so none can crash it, end it or leave threads in it.
  */
 #include "config.h"
 
@@ -552,6 +555,8 @@ struct scan {
 	struct seen_dir *seen;
 	unsigned n_seen, cap_seen;
 	int device;
+	const char *only; /* NULL, or the one plugin name to look for */
+	bool found;	  /* `only` was found: search no further */
 };
 
 static int is_candidate(const struct dirent *d)
@@ -606,6 +611,36 @@ static const struct rki_plugin *find_earlier(const struct rki_plugin_set *set,
 	return NULL;
 }
 
+/* Load and probe candidate p. */
+static void load_candidate(struct scan *sc, struct rki_plugin *p)
+{
+	pthread_mutex_lock(&dl_lock);
+	if (load_one(p) == 0)
+		probe_one(p, sc->device);
+	pthread_mutex_unlock(&dl_lock);
+}
+
+/* A candidate DIR/FILE, listed under the name between prefix and suffix. */
+static struct rki_plugin *add_file(struct scan *sc, const char *dir, const char *f)
+{
+	size_t pre = sizeof(PLUGIN_PREFIX) - 1;
+	size_t n = strlen(f) - pre - (sizeof(PLUGIN_SUFFIX) - 1);
+	struct rki_plugin *p = add_candidate(sc);
+	if (!p)
+		return NULL;
+	int w = snprintf(p->path, sizeof(p->path), "%s/%s", dir, f);
+	snprintf(p->name, sizeof(p->name), "%.*s", (int)n, f + pre);
+	if (w < 0 || (size_t)w >= sizeof(p->path)) {
+		set_why(p->why, sizeof(p->why), "path longer than %zu bytes", sizeof(p->path) - 1);
+		refuse(p, -EINVAL);
+	} else if (n >= sizeof(p->name)) {
+		set_why(p->why, sizeof(p->why), "plugin name longer than %zu bytes",
+			sizeof(p->name) - 1);
+		refuse(p, -EINVAL);
+	}
+	return p;
+}
+
 static int scan_dir(struct scan *sc, const char *dir)
 {
 	struct dirent **names = NULL;
@@ -632,6 +667,30 @@ static int scan_dir(struct scan *sc, const char *dir)
 	if (ret)
 		return ret < 0 ? ret : 0;
 
+	if (sc->only) {
+		/* One name: look for its file alone, list and load nothing
+		 * else. Anything by that name counts, a broken link too: the
+		 * first directory that has it owns the name. */
+		char f[sizeof(PLUGIN_PREFIX) + 64 + sizeof(PLUGIN_SUFFIX)];
+		snprintf(f, sizeof(f), PLUGIN_PREFIX "%s" PLUGIN_SUFFIX, sc->only);
+		int dfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0) {
+			rki_log_warn("plugin directory %s: %s, skipped", dir, strerror(errno));
+			return 0;
+		}
+		ret = fstatat(dfd, f, &st, AT_SYMLINK_NOFOLLOW);
+		close(dfd);
+		if (ret < 0)
+			return 0;
+		struct rki_plugin *p = add_file(sc, dir, f);
+		if (!p)
+			return -ENOMEM;
+		sc->found = true;
+		if (!p->load_err)
+			load_candidate(sc, p);
+		return 0;
+	}
+
 	/* alphasort: the same tree lists the same way on every run. */
 	k = scandir(real, &names, is_candidate, alphasort);
 	if (k < 0) {
@@ -640,29 +699,15 @@ static int scan_dir(struct scan *sc, const char *dir)
 		rki_log_warn("plugin directory %s: %s, skipped", dir, strerror(errno));
 		return 0;
 	}
+	ret = 0;
 	for (int i = 0; i < k; i++) {
-		const char *f = names[i]->d_name;
-		size_t pre = sizeof(PLUGIN_PREFIX) - 1;
-		size_t n = strlen(f) - pre - (sizeof(PLUGIN_SUFFIX) - 1);
-		struct rki_plugin *p = add_candidate(sc);
+		struct rki_plugin *p = add_file(sc, dir, names[i]->d_name);
 		if (!p) {
 			ret = -ENOMEM;
 			break;
 		}
-		int w = snprintf(p->path, sizeof(p->path), "%s/%s", dir, f);
-		snprintf(p->name, sizeof(p->name), "%.*s", (int)n, f + pre);
-		if (w < 0 || (size_t)w >= sizeof(p->path)) {
-			set_why(p->why, sizeof(p->why), "path longer than %zu bytes",
-				sizeof(p->path) - 1);
-			refuse(p, -EINVAL);
+		if (p->load_err)
 			continue;
-		}
-		if (n >= sizeof(p->name)) {
-			set_why(p->why, sizeof(p->why), "plugin name longer than %zu bytes",
-				sizeof(p->name) - 1);
-			refuse(p, -EINVAL);
-			continue;
-		}
 		const struct rki_plugin *q = find_earlier(sc->set, p);
 		if (q) {
 			/* First directory wins, as with $PATH: a user plugin in
@@ -672,10 +717,7 @@ static int scan_dir(struct scan *sc, const char *dir)
 			rki_log_info("plugin %s %s", p->path, p->why);
 			continue;
 		}
-		pthread_mutex_lock(&dl_lock);
-		if (load_one(p) == 0)
-			probe_one(p, sc->device);
-		pthread_mutex_unlock(&dl_lock);
+		load_candidate(sc, p);
 	}
 	for (int i = 0; i < k; i++)
 		free(names[i]);
@@ -685,9 +727,21 @@ static int scan_dir(struct scan *sc, const char *dir)
 
 /* ---- the interface ------------------------------------------------------ */
 
-int rki_plugins_discover(const char *builder_path, int device, struct rki_plugin_set *out)
+static bool valid_name(const char *name)
 {
-	struct scan sc = { .set = out, .device = device };
+	size_t n = strlen(name);
+	if (n == 0 || n >= sizeof(((struct rki_plugin *)0)->name))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!valid_name_char(name[i]))
+			return false;
+	return true;
+}
+
+static int discover(const char *builder_path, const char *only, int device,
+		    struct rki_plugin_set *out)
+{
+	struct scan sc = { .set = out, .device = device, .only = only };
 	char *list, *save = NULL;
 	int ret = 0;
 
@@ -698,7 +752,8 @@ int rki_plugins_discover(const char *builder_path, int device, struct rki_plugin
 		ret = rk_error(-ENOMEM, "plugin discovery: out of memory");
 		goto fail;
 	}
-	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+	for (char *d = strtok_r(list, ":", &save); d && !sc.found;
+	     d = strtok_r(NULL, ":", &save)) {
 		ret = scan_dir(&sc, d);
 		if (ret < 0) {
 			rk_error(ret, "plugin discovery: out of memory in %s", d);
@@ -713,6 +768,39 @@ fail:
 	free(sc.seen);
 	rki_plugins_release(out, NULL, NULL);
 	return ret;
+}
+
+int rki_plugins_discover(const char *builder_path, int device, struct rki_plugin_set *out)
+{
+	return discover(builder_path, NULL, device, out);
+}
+
+int rki_plugins_discover_named(const char *builder_path, const char *name, int device,
+			       struct rki_plugin_set *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!name || !valid_name(name))
+		return rk_error(-EINVAL, "plugin name \"%s\" is not [a-z0-9_-]{1,63}",
+				name ? name : "(null)");
+	return discover(builder_path, name, device, out);
+}
+
+int rki_plugins_discover_for(const char *builder_path, const char *want, int device,
+			     struct rki_plugin_set *out)
+{
+	if (!want || !*want || !strcmp(want, "auto"))
+		return rki_plugins_discover(builder_path, device, out);
+	return rki_plugins_discover_named(builder_path, want, device, out);
+}
+
+void rki_plugin_set_unusable(struct rki_plugin *p, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->why, sizeof(p->why), fmt, ap);
+	va_end(ap);
+	p->probe_ret = err < 0 ? err : -ENODEV;
+	rki_log_warn("plugin %s: %s", p->name, p->why);
 }
 
 static void no_usable_plugin(const struct rki_plugin_set *set)
@@ -850,20 +938,19 @@ int rk_plugins_auto_pick(const char *plugin_path, int device, char *name, size_t
 		return rk_error(-EINVAL, "rk_plugins_auto_pick: no room for the name");
 	name[0] = '\0';
 	rki_log_init();
-	ret = rki_plugins_discover(plugin_path, device, &set);
-	if (ret < 0)
-		return ret;
-	/* RK_BACKEND=auto|cpu|cuda|hip|NAME, checked as the builder checks it. */
-	const char *want = getenv("RK_BACKEND");
+	/* RK_BACKEND=auto|cpu|cuda|hip|NAME, checked and honoured as the
+	 * builder does: a name opens that plugin's file only. */
+	const char *want = secure_getenv("RK_BACKEND");
 	for (const char *c = want; c && *c; c++) {
-		if (!valid_name_char(*c)) {
-			rki_plugins_release(&set, NULL, NULL);
+		if (!valid_name_char(*c))
 			return rk_error(-EINVAL,
 					"RK_BACKEND=\"%s\": expected auto, cpu, cuda, hip or a "
 					"plugin name ([a-z0-9_-])",
 					want);
-		}
 	}
+	ret = rki_plugins_discover_for(plugin_path, want, device, &set);
+	if (ret < 0)
+		return ret;
 	ret = rki_plugins_select(&set, want, &p);
 	if (ret == 0) {
 		if (strlen(p->name) >= len) {

@@ -52,15 +52,38 @@ static inline int rki_plugin_usable(const struct rki_plugin *p)
 }
 
 /*
- * Discover in order: $RK_PLUGIN_PATH entries (colon list), then builder_path
- * entries (colon list, may be NULL), then RK_PLUGIN_DIR. Load each
- * rk-plugin-*.so, validate, and probe(device). Every candidate is listed,
- * usable or not; a plugin name found again in a later directory is shadowed
- * (listed with why="shadowed by <path>", not loaded). One log line (warn)
- * per refused plugin saying why. Returns 0 (even if nothing usable) or
- * -ENOMEM.
+ * Discover in order: $RK_PLUGIN_PATH entries (colon list; ignored by a
+ * set-uid program, secure_getenv), then builder_path entries (colon list,
+ * may be NULL), then RK_PLUGIN_DIR. Load each rk-plugin-*.so, validate,
+ * and probe(device). Every candidate is listed, usable or not; a plugin
+ * name found again in a later directory is shadowed (listed with
+ * why="shadowed by <path>", not loaded). A directory that is unsafe
+ * (writable by others, or under a directory others could rename it from:
+ * see plugin_loader.c) is not searched. One log line (warn) per refused
+ * plugin saying why. Returns 0 (even if nothing usable) or -ENOMEM.
  */
 int rki_plugins_discover(const char *builder_path, int device, struct rki_plugin_set *out);
+
+/*
+ * The same search for one name: the first rk-plugin-NAME.so in search
+ * order is listed, loaded and probed, and nothing else is opened - no
+ * other plugin's code runs. The set is empty when no directory has it.
+ * -EINVAL when name is not [a-z0-9_-]{1,63} (it becomes a file name), else
+ * as rki_plugins_discover().
+ */
+int rki_plugins_discover_named(const char *builder_path, const char *name, int device,
+			       struct rki_plugin_set *out);
+
+/* What the builder loads for `want`: everything for NULL, "" or "auto",
+ * else rki_plugins_discover_named(want). */
+int rki_plugins_discover_for(const char *builder_path, const char *want, int device,
+			     struct rki_plugin_set *out);
+
+/* A usable candidate turned out unusable after all (its open failed):
+ * probe_ret = err (a negative errno), why from fmt, one warn log line.
+ * rki_plugins_select() passes it over from then on. */
+__attribute__((format(printf, 3, 4))) void rki_plugin_set_unusable(struct rki_plugin *p, int err,
+								   const char *fmt, ...);
 
 /*
  * want NULL or "auto": the usable plugin with the highest priority (the

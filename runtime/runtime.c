@@ -119,8 +119,14 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 	want = b->backend_name[0] ? b->backend_name : backend_enum_name(b->backend);
 	if (want && want[0] == '\x01')
 		return rk_error(-EINVAL, "invalid backend (enum value or plugin name)");
-	/* RK_BACKEND overrides what the program asked for, read at build time. */
-	const char *env = getenv("RK_BACKEND");
+	/* It becomes a file name: "../x" must not reach outside the path. */
+	if (want && !valid_backend_word(want))
+		return rk_error(-EINVAL, "backend \"%s\": expected a plugin name ([a-z0-9_-])",
+				want);
+	/* RK_BACKEND overrides what the program asked for, read at build
+	 * time; not in a set-uid program (secure_getenv), whose caller must
+	 * not choose the code it runs, as ld.so ignores LD_LIBRARY_PATH. */
+	const char *env = secure_getenv("RK_BACKEND");
 	if (env && *env) {
 		if (!valid_backend_word(env))
 			return rk_error(-EINVAL,
@@ -135,16 +141,37 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 		return rk_error(-ENOMEM, "runtime: out of memory");
 	struct rki_plugin_set set;
 	struct rki_plugin *chosen = NULL;
-	if ((ret = rki_plugins_discover(b->plugin_path, b->device, &set)) < 0)
+	char why[512];
+	/* An explicit backend opens its own plugin file only: nothing else
+	 * on the path runs in this process, to crash it or leave threads. */
+	if ((ret = rki_plugins_discover_for(b->plugin_path, want, b->device, &set)) < 0)
 		goto fail;
-	ret = rki_plugins_select(&set, want, &chosen);
-	if (ret < 0) {
-		/* keep select's reason: release must not overwrite it */
-		char why[512];
-		snprintf(why, sizeof(why), "%s", rk_last_error());
-		rki_plugins_release(&set, NULL, NULL);
-		rk_error(ret, "%s", why);
-		goto fail;
+	for (;;) {
+		ret = rki_plugins_select(&set, want, &chosen);
+		if (ret < 0) {
+			/* keep select's reason: release must not overwrite it */
+			snprintf(why, sizeof(why), "%s", rk_last_error());
+			rki_plugins_release(&set, NULL, NULL);
+			rk_error(ret, "%s", why);
+			goto fail;
+		}
+		rk_clear_error();
+		ret = chosen->plugin->ops->open(b->device, &rt->pctx);
+		if (ret == 0)
+			break;
+		snprintf(why, sizeof(why), "open of device %d failed: %s", b->device,
+			 *rk_last_error() ? rk_last_error() : rk_strerror(ret));
+		if (want) {
+			/* Asked for by name: its failure is the answer. */
+			char msg[sizeof(why) + 80];
+			snprintf(msg, sizeof(msg), "backend %s: %s", chosen->name, why);
+			rki_plugins_release(&set, NULL, NULL);
+			rk_error(ret, "%s", msg);
+			goto fail;
+		}
+		/* Auto: a probe that said yes to a device open refuses (held
+		 * by another process, out of memory) is the next one's turn. */
+		rki_plugin_set_unusable(chosen, ret, "%s", why);
 	}
 	rki_plugins_release(&set, chosen, &rt->plugin);
 	rt->ops = rt->plugin.plugin->ops;
@@ -152,13 +179,6 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 	rt->profiling = b->profiling;
 	rt->next_kernel_id = 1;
 	pthread_mutex_init(&rt->lock, NULL);
-	if ((ret = rt->ops->open(b->device, &rt->pctx)) < 0) {
-		if (!*rk_last_error())
-			rk_error(ret, "backend %s: open of device %d failed", rt->plugin.name,
-				 b->device);
-		rki_plugin_unload(&rt->plugin);
-		goto fail;
-	}
 	if ((ret = rki_reactor_create(&rt->reactor)) < 0) {
 		rt->ops->close(rt->pctx);
 		rki_plugin_unload(&rt->plugin);

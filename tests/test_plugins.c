@@ -817,6 +817,65 @@ Test(path, same_directory_twice_is_scanned_once, .fini = rm_dirs)
 	rki_plugins_release(&set, NULL, NULL);
 }
 
+Test(path, named_discovery_opens_only_the_first_file_of_that_name, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	struct rki_plugin *sel;
+	char search[256], mark[4200];
+	const char *first = make_dir(), *second = make_dir(), *m = make_dir();
+
+	/* Anything else on the path would crash the process or tell on
+	 * itself if it were opened. */
+	install(first, "ctor_marker", "marker");
+	install(first, "probe_crash", "crash");
+	install(second, "fast", "fast");
+	install(second, "slow", "slow");
+	install(second, "probe_exit", "exits");
+	snprintf(mark, sizeof(mark), "%s/marker", m);
+	setenv("RKT_MARKER", mark, 1);
+	snprintf(search, sizeof(search), "%s:%s", first, second);
+	setenv("RK_PLUGIN_PATH", search, 1);
+	cr_assert_eq(rki_plugins_discover_named(NULL, "slow", 0, &set), 0);
+	cr_assert_eq(set.n, 1);
+	struct rki_plugin *p = listed(&set, second, "slow");
+	cr_assert_eq(p->load_err, 0);
+	cr_assert_eq(p->probe_ret, 0);
+	cr_assert_eq(rki_plugins_select(&set, "slow", &sel), 0);
+	cr_assert_eq(sel, p);
+	rki_plugins_release(&set, NULL, NULL);
+	cr_assert_neq(access(mark, F_OK), 0, "ctor_marker was loaded");
+
+	/* Not there: an empty set, and select says where it looked. */
+	cr_assert_eq(rki_plugins_discover_named(NULL, "nosuch", 0, &set), 0);
+	cr_assert_eq(set.n, 0);
+	cr_assert_eq(rki_plugins_select(&set, "nosuch", &sel), -ENOENT);
+	assert_contains(rk_last_error(), first);
+	rki_plugins_release(&set, NULL, NULL);
+
+	/* A name is a file name: nothing outside the alphabet. */
+	cr_assert_eq(rki_plugins_discover_named(NULL, "../fast", 0, &set), -EINVAL);
+	cr_assert_eq(set.n, 0);
+	cr_assert_eq(rki_plugins_discover_named(NULL, "", 0, &set), -EINVAL);
+	cr_assert_neq(access(mark, F_OK), 0, "ctor_marker was loaded");
+}
+
+Test(path, named_discovery_skips_unsafe_directories, .fini = rm_dirs)
+{
+	struct rki_plugin_set set;
+	char search[256];
+	const char *bad = make_dir(), *good = make_dir();
+
+	install(bad, "slow", "slow");
+	cr_assert_eq(chmod(bad, 0777), 0);
+	install(good, "slow", "slow");
+	snprintf(search, sizeof(search), "%s:%s", bad, good);
+	setenv("RK_PLUGIN_PATH", search, 1);
+	cr_assert_eq(rki_plugins_discover_named(NULL, "slow", 0, &set), 0);
+	cr_assert_eq(set.n, 1);
+	cr_assert_eq(listed(&set, good, "slow")->load_err, 0);
+	rki_plugins_release(&set, NULL, NULL);
+}
+
 /* Two runtimes may be built at once: discovery shares nothing between
  * calls (the TSan build checks it). */
 static void *discover_thread(void *arg)

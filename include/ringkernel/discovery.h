@@ -44,10 +44,10 @@ int rk_plugins_list(const char *plugin_path, int device, rk_plugin_info *out, un
 
 /*
  * The plugin RK_BACKEND_AUTO would pick, honouring $RK_BACKEND like the
- * builder does: its name in `name` (len bytes), its priority in
- * *priority_p (may be NULL). -ENODEV when nothing is usable, -ENOENT when
- * $RK_BACKEND names a plugin that is not there, -ERANGE when `name` is too
- * short; rk_last_error() says more.
+ * builder does (a name there opens that plugin's file only): its name in
+ * `name` (len bytes), its priority in *priority_p (may be NULL). -ENODEV
+ * when nothing is usable, -ENOENT when $RK_BACKEND names a plugin that is
+ * not there, -ERANGE when `name` is too short; rk_last_error() says more.
  */
 int rk_plugins_auto_pick(const char *plugin_path, int device, char *name, size_t len,
 			 int *priority_p);

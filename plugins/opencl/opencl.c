@@ -95,7 +95,8 @@ static int load_cl(char *why, size_t len)
 		goto out;
 	/* Workers must be raised before the platform starts. */
 	setenv("POCL_MAX_PTHREAD_COUNT", RK_OCL_WORKERS, 0);
-	const char *lib = getenv("RK_OPENCL_LIB");
+	/* secure_getenv: a set-uid program never dlopens what its caller names. */
+	const char *lib = secure_getenv("RK_OPENCL_LIB");
 	void *dl = dlopen(lib && *lib ? lib : "libOpenCL.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (!dl) {
 		snprintf(why, len, "no OpenCL ICD loader: %s", dlerror());

@@ -22,7 +22,7 @@ RKT_UNUSED static int stub_probe(int device, int *priority, char *why, size_t wh
 	return 0;
 }
 
-static int stub_open(int device, void **ctx_p)
+RKT_UNUSED static int stub_open(int device, void **ctx_p)
 {
 	*ctx_p = NULL;
 	return 0;
