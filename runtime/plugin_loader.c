@@ -556,6 +556,7 @@ struct scan {
 	unsigned n_seen, cap_seen;
 	int device;
 	const char *only; /* NULL, or the one plugin name to look for */
+	bool load;	  /* load and probe, or only check what needs no loading */
 	bool found;	  /* `only` was found: search no further */
 };
 
@@ -611,9 +612,11 @@ static const struct rki_plugin *find_earlier(const struct rki_plugin_set *set,
 	return NULL;
 }
 
-/* Load and probe candidate p. */
+/* Load (and probe) candidate p, when this scan loads. */
 static void load_candidate(struct scan *sc, struct rki_plugin *p)
 {
+	if (!sc->load)
+		return;
 	pthread_mutex_lock(&dl_lock);
 	if (load_one(p) == 0)
 		probe_one(p, sc->device);
@@ -717,7 +720,20 @@ static int scan_dir(struct scan *sc, const char *dir)
 			rki_log_info("plugin %s %s", p->path, p->why);
 			continue;
 		}
-		load_candidate(sc, p);
+		if (sc->load) {
+			load_candidate(sc, p);
+			continue;
+		}
+		/* Listing only: every check that runs no code of the plugin. */
+		char real_f[PATH_MAX];
+		struct stat fst;
+		if (check_name(p) < 0)
+			continue;
+		int fd = open_checked(p, real_f, &fst);
+		if (fd < 0)
+			refuse(p, fd);
+		else
+			close(fd);
 	}
 	for (int i = 0; i < k; i++)
 		free(names[i]);
@@ -738,10 +754,10 @@ static bool valid_name(const char *name)
 	return true;
 }
 
-static int discover(const char *builder_path, const char *only, int device,
+static int discover(const char *builder_path, const char *only, bool load, int device,
 		    struct rki_plugin_set *out)
 {
-	struct scan sc = { .set = out, .device = device, .only = only };
+	struct scan sc = { .set = out, .device = device, .only = only, .load = load };
 	char *list, *save = NULL;
 	int ret = 0;
 
@@ -772,7 +788,7 @@ fail:
 
 int rki_plugins_discover(const char *builder_path, int device, struct rki_plugin_set *out)
 {
-	return discover(builder_path, NULL, device, out);
+	return discover(builder_path, NULL, true, device, out);
 }
 
 int rki_plugins_discover_named(const char *builder_path, const char *name, int device,
@@ -782,7 +798,7 @@ int rki_plugins_discover_named(const char *builder_path, const char *name, int d
 	if (!name || !valid_name(name))
 		return rk_error(-EINVAL, "plugin name \"%s\" is not [a-z0-9_-]{1,63}",
 				name ? name : "(null)");
-	return discover(builder_path, name, device, out);
+	return discover(builder_path, name, true, device, out);
 }
 
 int rki_plugins_discover_for(const char *builder_path, const char *want, int device,
@@ -791,6 +807,11 @@ int rki_plugins_discover_for(const char *builder_path, const char *want, int dev
 	if (!want || !*want || !strcmp(want, "auto"))
 		return rki_plugins_discover(builder_path, device, out);
 	return rki_plugins_discover_named(builder_path, want, device, out);
+}
+
+int rki_plugins_scan(const char *builder_path, struct rki_plugin_set *out)
+{
+	return discover(builder_path, NULL, false, 0, out);
 }
 
 void rki_plugin_set_unusable(struct rki_plugin *p, int err, const char *fmt, ...)
@@ -905,7 +926,7 @@ static void to_info(const struct rki_plugin *p, rk_plugin_info *i)
 	i->status = p->load_err ? p->load_err : p->probe_ret;
 	i->priority = p->priority;
 	i->shadowed = p->load_err == RKI_PLUGIN_SHADOWED;
-	i->loaded = p->load_err == 0;
+	i->loaded = p->plugin != NULL;
 }
 
 int rk_plugins_list(const char *plugin_path, int device, rk_plugin_info *out, unsigned max,
@@ -924,6 +945,70 @@ int rk_plugins_list(const char *plugin_path, int device, rk_plugin_info *out, un
 		to_info(&set.v[i], &out[i]);
 	*n_p = set.n;
 	rki_plugins_release(&set, NULL, NULL);
+	return 0;
+}
+
+int rk_plugins_find(const char *plugin_path, rk_plugin_info *out, unsigned max, unsigned *n_p)
+{
+	struct rki_plugin_set set;
+	int ret;
+
+	if (!n_p || (!out && max))
+		return rk_error(-EINVAL, "rk_plugins_find: %s is NULL", n_p ? "out" : "n_p");
+	rki_log_init();
+	ret = rki_plugins_scan(plugin_path, &set);
+	if (ret < 0)
+		return ret;
+	for (unsigned i = 0; i < set.n && i < max; i++)
+		to_info(&set.v[i], &out[i]);
+	*n_p = set.n;
+	rki_plugins_release(&set, NULL, NULL);
+	return 0;
+}
+
+int rk_plugin_probe_path(const char *path, int device, rk_plugin_info *out)
+{
+	struct rki_plugin p;
+	struct stat st;
+	char dir[PATH_MAX], real[PATH_MAX], why[256];
+	const char *f;
+	size_t pre = sizeof(PLUGIN_PREFIX) - 1, suf = sizeof(PLUGIN_SUFFIX) - 1, n;
+	int ret;
+
+	if (!path || !out)
+		return rk_error(-EINVAL, "rk_plugin_probe_path: %s is NULL", path ? "out" : "path");
+	f = strrchr(path, '/');
+	f = f ? f + 1 : path;
+	n = strlen(f);
+	if (n <= pre + suf || strncmp(f, PLUGIN_PREFIX, pre) || strcmp(f + n - suf, PLUGIN_SUFFIX))
+		return rk_error(-EINVAL, "%s: not named " PLUGIN_PREFIX "NAME" PLUGIN_SUFFIX, path);
+	if (strlen(path) >= sizeof(p.path) || n - pre - suf >= sizeof(p.name))
+		return rk_error(-EINVAL, "%s: path or plugin name too long", path);
+	rki_log_init();
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.path, path, strlen(path) + 1);
+	snprintf(p.name, sizeof(p.name), "%.*s", (int)(n - pre - suf), f + pre);
+	/* The directory it is in is judged as discovery judges a directory
+	 * it searches. */
+	if (f == path)
+		snprintf(dir, sizeof(dir), ".");
+	else if (f == path + 1)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(f - path - 1), path);
+	ret = check_dir(dir, real, &st, why, sizeof(why));
+	if (ret < 0) {
+		set_why(p.why, sizeof(p.why), "plugin directory %s refused: %s", dir, why);
+		refuse(&p, ret);
+	} else {
+		pthread_mutex_lock(&dl_lock);
+		if (load_one(&p) == 0)
+			probe_one(&p, device);
+		pthread_mutex_unlock(&dl_lock);
+	}
+	to_info(&p, out);
+	rki_plugin_unload(&p);
 	return 0;
 }
 

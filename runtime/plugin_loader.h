@@ -79,6 +79,14 @@ int rki_plugins_discover_named(const char *builder_path, const char *name, int d
 int rki_plugins_discover_for(const char *builder_path, const char *want, int device,
 			     struct rki_plugin_set *out);
 
+/*
+ * The search of rki_plugins_discover() with every check that runs no code
+ * of a plugin (name, shadowing, owner and mode of the file and of every
+ * directory above it), and no dlopen: candidates that passed have
+ * load_err 0 and plugin NULL. For rk-info, which loads each in a child.
+ */
+int rki_plugins_scan(const char *builder_path, struct rki_plugin_set *out);
+
 /* A usable candidate turned out unusable after all (its open failed):
  * probe_ret = err (a negative errno), why from fmt, one warn log line.
  * rki_plugins_select() passes it over from then on. */

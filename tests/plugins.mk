@@ -14,7 +14,8 @@ check_LTLIBRARIES += tests/plugins/abi_major.la tests/plugins/misnamed.la \
 	tests/plugins/no_entry.la tests/plugins/null_entry.la tests/plugins/short_struct.la \
 	tests/plugins/short_ops.la tests/plugins/missing_op.la tests/plugins/probe_fails.la \
 	tests/plugins/fast.la tests/plugins/slow.la tests/plugins/probe_crash.la \
-	tests/plugins/probe_exit.la tests/plugins/open_fails.la tests/plugins/ctor_marker.la
+	tests/plugins/probe_exit.la tests/plugins/probe_hang.la tests/plugins/open_fails.la \
+	tests/plugins/ctor_marker.la
 check_PROGRAMS += tests/test_plugins tests/test_backend_select tests/setuid_helper
 TESTS += tests/test_plugins tests/test_backend_select
 endif
@@ -46,6 +47,8 @@ tests_plugins_probe_crash_la_SOURCES = tests/plugins/probe_crash.c
 tests_plugins_probe_crash_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
 tests_plugins_probe_exit_la_SOURCES = tests/plugins/probe_exit.c
 tests_plugins_probe_exit_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_probe_hang_la_SOURCES = tests/plugins/probe_hang.c
+tests_plugins_probe_hang_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
 tests_plugins_open_fails_la_SOURCES = tests/plugins/open_fails.c
 tests_plugins_open_fails_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
 tests_plugins_ctor_marker_la_SOURCES = tests/plugins/ctor_marker.c

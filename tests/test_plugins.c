@@ -1011,6 +1011,75 @@ Test(api, list_marks_shadowed_plugins, .fini = rm_dirs)
 	assert_contains(info[1].reason, info[0].path);
 }
 
+Test(api, find_loads_nothing_and_probe_path_loads_one, .fini = rm_dirs)
+{
+	rk_plugin_info info[8], one;
+	unsigned n = 0, mine = 0;
+	char mark[4200], bad[4096];
+	const char *d = make_dir(), *m = make_dir();
+
+	install(d, "ctor_marker", "marker");
+	install(d, "fast", "fast");
+	install(d, "slow", "slow");
+	plugin_path(bad, sizeof(bad), d, "slow");
+	cr_assert_eq(chmod(bad, 0666), 0);
+	snprintf(mark, sizeof(mark), "%s/marker", m);
+	setenv("RKT_MARKER", mark, 1);
+	unsetenv("RK_PLUGIN_PATH");
+	cr_assert_eq(rk_plugins_find(d, info, 8, &n), 0);
+	cr_assert_neq(access(mark, F_OK), 0, "rk_plugins_find loaded ctor_marker");
+	for (unsigned i = 0; i < n && i < 8; i++) {
+		const rk_plugin_info *p = &info[i];
+		if (strncmp(p->path, d, strlen(d)))
+			continue;
+		mine++;
+		cr_assert_not(p->loaded);
+		cr_assert_str_eq(p->version, "");
+		if (!strcmp(p->name, "slow")) {
+			cr_assert_eq(p->status, -EACCES);
+			assert_contains(p->reason, "world-writable");
+		} else {
+			cr_assert_eq(p->status, 0, "%s: %s", p->name, p->reason);
+		}
+	}
+	cr_assert_eq(mine, 3);
+
+	plugin_path(bad, sizeof(bad), d, "marker");
+	cr_assert_eq(rk_plugin_probe_path(bad, 0, &one), 0);
+	cr_assert_eq(access(mark, F_OK), 0, "rk_plugin_probe_path did not load it");
+	cr_assert_str_eq(one.path, bad);
+	cr_assert_str_eq(one.name, "marker");
+	cr_assert_str_eq(one.version, "1.0.0");
+	cr_assert(one.loaded);
+	cr_assert_eq(one.status, 0);
+	cr_assert_eq(one.priority, 10);
+
+	plugin_path(bad, sizeof(bad), d, "slow");
+	cr_assert_eq(rk_plugin_probe_path(bad, 0, &one), 0);
+	cr_assert_eq(one.status, -EACCES);
+	cr_assert_not(one.loaded);
+
+	cr_assert_eq(rk_plugin_probe_path("/nonexistent/libfoo.so", 0, &one), -EINVAL);
+	cr_assert_eq(rk_plugin_probe_path("rk-plugin-.so", 0, &one), -EINVAL);
+	cr_assert_eq(rk_plugin_probe_path(NULL, 0, &one), -EINVAL);
+	cr_assert_eq(rk_plugin_probe_path(bad, 0, NULL), -EINVAL);
+}
+
+Test(api, probe_path_judges_the_directory_it_is_in, .fini = rm_dirs)
+{
+	rk_plugin_info one;
+	char path[4096];
+	const char *d = make_dir();
+
+	install(d, "fast", "fast");
+	cr_assert_eq(chmod(d, 0777), 0);
+	plugin_path(path, sizeof(path), d, "fast");
+	cr_assert_eq(rk_plugin_probe_path(path, 0, &one), 0);
+	cr_assert_eq(one.status, -EACCES);
+	cr_assert_not(one.loaded);
+	assert_contains(one.reason, "world-writable");
+}
+
 Test(api, auto_pick_honours_rk_backend, .fini = rm_dirs)
 {
 	char name[64];
@@ -1198,4 +1267,70 @@ Test(rk_info, bad_arguments_exit_2)
 	cr_assert_eq(rk_info("--bogus", out, sizeof(out)), 2);
 	cr_assert_eq(rk_info("-h", out, sizeof(out)), 0);
 	assert_contains(out, "--plugin-path");
+}
+
+/* A probe that crashes, exits or hangs is run in a child: rk-info reports
+ * it in the table, with why, and goes on to the others. */
+static void rk_info_with_bad_plugin(const char *module, const char *name, const char *args,
+				    const char *status, const char *reason)
+{
+	static char out[65536];
+	char line[4096];
+	const char *d = make_dir();
+
+	install(d, "fast", "fast");
+	install(d, module, name);
+	install(d, "slow", "slow");
+	setenv("RK_PLUGIN_PATH", d, 1);
+	unsetenv("RK_BACKEND");
+	cr_assert_eq(rk_info(args, out, sizeof(out)), 0);
+	table_line(out, name, line, sizeof(line));
+	assert_contains(line, status);
+	assert_contains(out, reason);
+	table_line(out, "fast", line, sizeof(line));
+	assert_contains(line, "usable");
+	table_line(out, "slow", line, sizeof(line));
+	assert_contains(line, "usable");
+	assert_contains(out, "auto would pick: fast (priority 1000)");
+}
+
+Test(rk_info, crashing_probe_is_reported, .fini = rm_dirs, .timeout = 60)
+{
+	rk_info_with_bad_plugin("probe_crash", "crash", "", "crashed", "killed by signal");
+}
+
+Test(rk_info, exiting_probe_is_reported, .fini = rm_dirs, .timeout = 60)
+{
+	rk_info_with_bad_plugin("probe_exit", "exits", "", "exited",
+				"the process exited with status 3");
+}
+
+Test(rk_info, hanging_probe_is_killed_and_reported, .fini = rm_dirs, .timeout = 60)
+{
+	rk_info_with_bad_plugin("probe_hang", "hangs", "--timeout 1", "hung",
+				"did not return within 1 s");
+}
+
+Test(rk_info, rk_backend_naming_a_crashing_plugin_picks_none, .fini = rm_dirs, .timeout = 60)
+{
+	static char out[65536];
+	const char *d = make_dir();
+
+	install(d, "fast", "fast");
+	install(d, "probe_crash", "crash");
+	setenv("RK_PLUGIN_PATH", d, 1);
+	setenv("RK_BACKEND", "crash", 1);
+	cr_assert_eq(rk_info("", out, sizeof(out)), 1);
+	unsetenv("RK_BACKEND");
+	assert_contains(out, "auto would pick: none: plugin crash unavailable: ");
+	assert_contains(out, "killed by signal");
+}
+
+Test(rk_info, timeout_option_is_checked)
+{
+	static char out[4096];
+	cr_assert_eq(rk_info("--timeout 0", out, sizeof(out)), 2);
+	cr_assert_eq(rk_info("--timeout x", out, sizeof(out)), 2);
+	cr_assert_eq(rk_info("-h", out, sizeof(out)), 0);
+	assert_contains(out, "--timeout");
 }

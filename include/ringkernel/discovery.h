@@ -5,8 +5,11 @@
  *
  * Plugins are searched in $RK_PLUGIN_PATH, then `plugin_path` (a colon
  * list, may be NULL: the builder's rk_runtime_builder_plugin_path()), then
- * the install directory. Every call loads and probes the plugins afresh and
- * unloads them before it returns.
+ * the install directory. rk_plugins_list() and rk_plugins_auto_pick() load
+ * and probe the plugins afresh, in the calling process, and unload them
+ * before they return; rk_plugins_find() loads nothing, and
+ * rk_plugin_probe_path() loads one, for a caller that runs each plugin's
+ * code somewhere it may crash (rk-info probes each in a child process).
  */
 #ifndef RINGKERNEL_DISCOVERY_H
 #define RINGKERNEL_DISCOVERY_H
@@ -31,7 +34,7 @@ typedef struct rk_plugin_info {
 	int priority;	  /* the probe's; meaningful when status is 0 */
 	char reason[256]; /* human reason when status is not 0 */
 	bool shadowed;	  /* an earlier directory has a plugin of this name */
-	bool loaded;	  /* the file passed every load check */
+	bool loaded;	  /* the file passed every load check (and was loaded) */
 } rk_plugin_info;
 
 /*
@@ -41,6 +44,25 @@ typedef struct rk_plugin_info {
  */
 int rk_plugins_list(const char *plugin_path, int device, rk_plugin_info *out, unsigned max,
 		    unsigned *n_p);
+
+/*
+ * List the plugin files found, as rk_plugins_list() does, but load none:
+ * no plugin code runs. Each entry has path, name and shadowed; a file
+ * refused by a check that needs no loading (name, owner, mode, the
+ * directories above it) has its status and reason; every other entry has
+ * status 0 and loaded false: load and probe it with rk_plugin_probe_path().
+ * 0, -EINVAL or -ENOMEM.
+ */
+int rk_plugins_find(const char *plugin_path, rk_plugin_info *out, unsigned max, unsigned *n_p);
+
+/*
+ * Load the one plugin file `path` (named rk-plugin-NAME.so; its directory
+ * is checked as a searched one is), probe device `device`, unload it, and
+ * fill *out as rk_plugins_list() fills an entry. This runs the plugin's
+ * constructors and probe in the calling process. 0 (out->status says how
+ * the plugin fared) or -EINVAL (NULL argument, or not a plugin file name).
+ */
+int rk_plugin_probe_path(const char *path, int device, rk_plugin_info *out);
 
 /*
  * The plugin RK_BACKEND_AUTO would pick, honouring $RK_BACKEND like the
