@@ -307,7 +307,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ring-bench: %s: %s\n", rk_strerror(ret), rk_last_error());
 		return 1;
 	}
-	void *mem = aligned_alloc(RK_LINE, memsize);
+	void *mem = aligned_alloc(RK_LINE, (memsize + RK_LINE - 1) / RK_LINE * RK_LINE);
 	if (!mem) {
 		fprintf(stderr, "ring-bench: out of memory\n");
 		return 1;

@@ -60,6 +60,7 @@
 #include <ringkernel/error.h>
 #include <ringkernel/ring.h>
 
+#include "../shm/sys.h"
 #include "log.h"
 #include "reactor.h"
 
@@ -131,60 +132,24 @@ struct rki_reactor {
 	uint32_t ctl;
 };
 
-/* ---- time and futexes -------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* now + rel, saturating at UINT64_MAX (= never). */
-static uint64_t deadline_after(uint64_t rel)
-{
-	uint64_t now = now_ns();
-	return rel == UINT64_MAX || now + rel < now ? UINT64_MAX : now + rel;
-}
-
-static struct timespec ns_to_ts(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
-			       .tv_nsec = (long)(ns % 1000000000u) };
-	return ts;
-}
-
-static void futex_wake_all(uint32_t *word)
-{
-	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
+/* ---- futexes ------------------------------------------------------------- */
 
 /*
- * Shared FUTEX_WAIT_BITSET against an absolute CLOCK_MONOTONIC deadline, so
- * a signal (EINTR) simply retries. 0 (woken, or the value already differed)
- * or -ETIMEDOUT; other errors (a bad address) are returned as they are.
+ * A shared futex wait against an absolute deadline; a signal (EINTR)
+ * retries unless the word changed. 0 (woken, or the value already
+ * differed) or -ETIMEDOUT; other errors (a bad address) as they are.
  */
 static int futex_wait_until(uint32_t *word, uint32_t expected, uint64_t deadline)
 {
 	for (;;) {
-		struct timespec abs, *absp = NULL;
-		if (deadline != UINT64_MAX) {
-			abs = ns_to_ts(deadline);
-			absp = &abs;
+		int ret = rk_sys_futex_wait_until(word, expected, deadline);
+		if (ret != -EINTR) {
+			if (ret < 0 && ret != -ETIMEDOUT)
+				return rk_error(ret, "futex wait on %p failed", (void *)word);
+			return ret;
 		}
-		long ret = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, expected, absp, NULL,
-				   FUTEX_BITSET_MATCH_ANY);
-		if (ret == 0)
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != expected)
 			return 0;
-		switch (errno) {
-		case EAGAIN: return 0;
-		case EINTR:
-			if (__atomic_load_n(word, __ATOMIC_ACQUIRE) != expected)
-				return 0;
-			continue;
-		case ETIMEDOUT: return -ETIMEDOUT;
-		default: return rk_error(-errno, "futex wait on %p failed", (void *)word);
-		}
 	}
 }
 
@@ -309,7 +274,7 @@ int rki_reactor_wait(struct rki_reactor *re, uint32_t *word, uint32_t expected, 
 		return -ETIMEDOUT;
 	/* The deadline is fixed before any sleep, so the fallback below gets
 	 * the same budget however long it took to find the ring busy. */
-	uint64_t deadline = deadline_after(timeout_ns);
+	uint64_t deadline = rk_sys_deadline(timeout_ns);
 	if (re->kind == RKI_REACTOR_URING && pthread_mutex_trylock(&re->uring_lock) == 0) {
 		int ret, handled = uring_wait_locked(re, word, expected, timeout_ns, &ret);
 		pthread_mutex_unlock(&re->uring_lock);
@@ -319,77 +284,26 @@ int rki_reactor_wait(struct rki_reactor *re, uint32_t *word, uint32_t expected, 
 	return futex_wait_until(word, expected, deadline);
 }
 
-/* ---- blocking ring helpers ----------------------------------------------- */
+/* ---- blocking ring waits ------------------------------------------------ */
 
-/* Caller-side checks: the consumer (producer) may refresh its own cache. */
-static bool ring_ready(struct rk_ring *r, bool readable)
+/* The sleep of rk_ring_wait(): the reactor's, io_uring where it can. */
+int rki_reactor_sleep(void *arg, uint32_t *word, uint32_t expected, uint64_t deadline)
 {
-	uint64_t idx;
-	if (readable)
-		return rk_ring_peek(r, 1, &idx) > 0;
-	if (r->flags & RK_RING_MP) {
-		uint64_t head = __atomic_load_n(&r->hdr->prod_head, __ATOMIC_ACQUIRE);
-		uint64_t cons = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
-		/* head - cons > capacity: other producers moved the head past
-		 * our stale copy; say ready and let the claim sort it out. */
-		return head - cons != r->capacity;
-	}
-	return rk_ring_reserve(r, 1, &idx) > 0;
-}
-
-static int ring_wait(struct rki_reactor *re, struct rk_ring *r, bool readable, uint64_t spin_ns,
-		     uint64_t timeout_ns)
-{
-	if (ring_ready(r, readable))
-		return 0;
-	uint64_t start = now_ns();
-	uint64_t deadline = timeout_ns == UINT64_MAX || start + timeout_ns < start
-				    ? UINT64_MAX
-				    : start + timeout_ns;
-	uint64_t spin_end =
-		spin_ns < timeout_ns && start + spin_ns >= start ? start + spin_ns : deadline;
-	for (;;) {
-		for (int i = 0; i < 64; i++) {
-			if (ring_ready(r, readable))
-				return 0;
-			RK_CPU_RELAX();
-		}
-		uint64_t now = now_ns();
-		if (now >= deadline)
-			return ring_ready(r, readable) ? 0 : -ETIMEDOUT;
-		if (now < spin_end)
-			continue;
-		/* Park first, then re-check: the publisher stores its index,
-		 * then reads *_waiting (both seq_cst), so either it sees us
-		 * parked and rings, or we see its index here. */
-		uint32_t *bell;
-		uint32_t v = readable ? rk_ring_park_consumer(r, &bell)
-				      : rk_ring_park_producer(r, &bell);
-		int ret = 0;
-		if (!ring_ready(r, readable))
-			ret = rki_reactor_wait(
-				re, bell, v, deadline == UINT64_MAX ? UINT64_MAX : deadline - now);
-		if (readable)
-			rk_ring_unpark_consumer(r);
-		else
-			rk_ring_unpark_producer(r);
-		if (ret < 0 && ret != -ETIMEDOUT)
-			return ret;
-		if (ret == -ETIMEDOUT)
-			return ring_ready(r, readable) ? 0 : -ETIMEDOUT;
-	}
+	return rki_reactor_wait(arg, word, expected, rk_sys_left(deadline));
 }
 
 int rki_reactor_wait_readable(struct rki_reactor *re, struct rk_ring *ring, uint64_t spin_ns,
 			      uint64_t timeout_ns)
 {
-	return ring_wait(re, ring, true, spin_ns, timeout_ns);
+	struct rk_ring_sleep how = { .sleep = rki_reactor_sleep, .arg = re };
+	return rk_ring_wait(ring, RK_RING_READABLE, spin_ns, timeout_ns, &how);
 }
 
 int rki_reactor_wait_writable(struct rki_reactor *re, struct rk_ring *ring, uint64_t spin_ns,
 			      uint64_t timeout_ns)
 {
-	return ring_wait(re, ring, false, spin_ns, timeout_ns);
+	struct rk_ring_sleep how = { .sleep = rki_reactor_sleep, .arg = re };
+	return rk_ring_wait(ring, RK_RING_WRITABLE, spin_ns, timeout_ns, &how);
 }
 
 /* ---- readiness fd: the helper thread --------------------------------------- */
@@ -398,7 +312,7 @@ int rki_reactor_wait_writable(struct rki_reactor *re, struct rk_ring *ring, uint
 static void ctl_kick(struct rki_reactor *re)
 {
 	__atomic_fetch_add(&re->ctl, 1, __ATOMIC_SEQ_CST);
-	futex_wake_all(&re->ctl);
+	rk_sys_futex_wake(&re->ctl);
 }
 
 static bool any_ready(struct rk_ring **rings, unsigned n)
@@ -439,7 +353,7 @@ static void helper_sleep(struct helper *h, unsigned nw, uint64_t timeout_ns)
 	if (h->waitv_ok) {
 		struct timespec abs, *absp = NULL;
 		if (timeout_ns != UINT64_MAX) {
-			abs = ns_to_ts(deadline_after(timeout_ns));
+			abs = rk_sys_ts(rk_sys_deadline(timeout_ns));
 			absp = &abs;
 		}
 		long ret = syscall(SYS_futex_waitv, h->wv, nw, 0, absp, CLOCK_MONOTONIC);
@@ -455,7 +369,7 @@ static void helper_sleep(struct helper *h, unsigned nw, uint64_t timeout_ns)
 	/* Degraded: sleep on the control word only; rings are polled. */
 	uint64_t t = nw > 1 && timeout_ns > RKI_POLL_NS ? RKI_POLL_NS : timeout_ns;
 	futex_wait_until((uint32_t *)(uintptr_t)h->wv[0].uaddr, (uint32_t)h->wv[0].val,
-			 deadline_after(t));
+			 rk_sys_deadline(t));
 }
 
 static void helper_set(struct rki_futex_waitv *w, uint32_t *word, uint32_t val)

@@ -54,11 +54,13 @@ int rki_reactor_wait(struct rki_reactor *re, uint32_t *word, uint32_t expected,
 		     uint64_t timeout_ns);
 
 /*
- * Blocking receive/send helpers: spin up to spin_ns re-checking the ring,
- * then park (rk_ring_park_consumer/producer) and sleep with
- * rki_reactor_wait until the ring is readable (writable) or the deadline:
- * 0 or -ETIMEDOUT. The caller must be the ring's consumer (producer).
+ * The `sleep` of a struct rk_ring_sleep (ringkernel/ring.h) for
+ * rk_ring_wait(): `arg` is the reactor. Blocking receive and send are
+ * rk_ring_wait() with this sleep and the kernel's "closed" test.
  */
+int rki_reactor_sleep(void *arg, uint32_t *word, uint32_t expected, uint64_t deadline);
+
+/* rk_ring_wait() with the reactor's sleep and nothing that closes. */
 int rki_reactor_wait_readable(struct rki_reactor *re, struct rk_ring *ring, uint64_t spin_ns,
 			      uint64_t timeout_ns);
 int rki_reactor_wait_writable(struct rki_reactor *re, struct rk_ring *ring, uint64_t spin_ns,

@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ringkernel/error.h>
 #include <ringkernel/ring.h>
+
+#include "sys.h"
 
 /* ---- the asymmetric parking handshake (RK_RING_ASYM, see ring.h) ---------- */
 
@@ -37,10 +40,14 @@ static void fence_register(void)
 	__atomic_store_n(&rk_ring_asym_fence_, asym, __ATOMIC_RELAXED);
 }
 
+pid_t rk_ring_self_pid_; /* what MP claims record */
+
 /* A forked child is a new process: register it too. */
 static void fence_atfork_child(void)
 {
-	fence_register();
+	rk_ring_self_pid_ = getpid();
+	if (membarrier_global)
+		fence_register();
 }
 
 __attribute__((constructor)) static void fence_init(void)
@@ -48,9 +55,44 @@ __attribute__((constructor)) static void fence_init(void)
 	int q = membarrier(MEMBARRIER_CMD_QUERY);
 	membarrier_global = q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
 			    (q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
+	rk_ring_self_pid_ = getpid();
 	fence_register();
-	if (membarrier_global)
-		pthread_atfork(NULL, NULL, fence_atfork_child);
+	pthread_atfork(NULL, NULL, fence_atfork_child);
+}
+
+pid_t rk_sys_pid(void)
+{
+	return rk_ring_self_pid_;
+}
+
+bool rk_sys_pid_dead(pid_t pid)
+{
+	if (pid <= 0)
+		return false;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	/* Still there (or not ours to signal): a zombie is dead all the same.
+	 * /proc/PID/stat is "pid (comm) S ...": the state follows the last ')'. */
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+void rk_ring_mark_corrupt_(struct rk_ring *r, const char *which, uint64_t seen, uint64_t expect)
+{
+	r->corrupt = 1;
+	r->corrupt_events++;
+	rk_error(-EUCLEAN,
+		 "ring %p corrupt: %s index %llu is impossible (last seen %llu, capacity %u)",
+		 (void *)r->hdr, which, (unsigned long long)seen, (unsigned long long)expect,
+		 r->capacity);
 }
 
 /* The parker's half on an RK_RING_ASYM ring: after its waiting count,
@@ -88,7 +130,8 @@ int rk_ring_mem_size(uint32_t capacity, uint32_t slot_size, size_t *size_p)
 	int ret = check_geometry(capacity, slot_size);
 	if (ret < 0)
 		return ret;
-	*size_p = sizeof(struct rk_ring_hdr) + (size_t)round_pow2(capacity) * slot_size;
+	*size_p = sizeof(struct rk_ring_hdr) +
+		  (size_t)round_pow2(capacity) * (slot_size + RK_RING_CLAIM_BYTES);
 	return 0;
 }
 
@@ -100,6 +143,10 @@ static void bind_handle(struct rk_ring *r, struct rk_ring_hdr *h)
 	r->mask = h->capacity - 1;
 	r->slot_size = h->slot_size;
 	r->flags = h->flags;
+	r->claims = (uint64_t *)(r->slots + (size_t)r->capacity * r->slot_size);
+	r->corrupt = 0;
+	r->corrupt_events = 0;
+	r->peer = 0;
 	r->prod.next = __atomic_load_n(&h->prod_tail, __ATOMIC_ACQUIRE);
 	r->prod.cons_cache = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
 	r->cons.next = r->prod.cons_cache;
@@ -135,6 +182,9 @@ int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity
 	h->prod_head = start;
 	h->prod_tail = start;
 	h->cons_head = start;
+	/* No claim yet: tags that no index near `start` matches. */
+	memset((uint8_t *)(h + 1) + (size_t)h->capacity * slot_size, 0xff,
+	       (size_t)h->capacity * RK_RING_CLAIM_BYTES);
 	__atomic_store_n(&h->magic, RK_RING_MAGIC, __ATOMIC_RELEASE);
 	bind_handle(r, h);
 	return 0;
@@ -171,7 +221,7 @@ int rk_ring_attach(struct rk_ring *r, void *mem, size_t size)
 		return rk_error(-EBADMSG, "ring: slot size %u invalid", ss);
 	if (flags & ~RK_RING_FLAGS_ALL)
 		return rk_error(-EBADMSG, "ring: unknown flags 0x%x", flags);
-	size_t need = sizeof(*h) + (size_t)cap * ss;
+	size_t need = sizeof(*h) + (size_t)cap * (ss + RK_RING_CLAIM_BYTES);
 	if (need > size)
 		return rk_error(-ERANGE, "ring: %u slots of %u bytes overrun its %zu-byte section",
 				cap, ss, size);
@@ -187,8 +237,27 @@ int rk_ring_attach(struct rk_ring *r, void *mem, size_t size)
 	r->mask = cap - 1;
 	r->slot_size = ss;
 	r->flags = flags;
+	r->claims = (uint64_t *)(r->slots + (size_t)cap * ss);
+	r->corrupt = 0;
+	r->corrupt_events = 0;
+	r->peer = 0;
 	r->prod.next = prod;
 	r->prod.cons_cache = cons;
+	r->cons.next = cons;
+	r->cons.prod_cache = prod;
+	return 0;
+}
+
+int rk_ring_adopt_consumer(struct rk_ring *r)
+{
+	if (!r || !r->hdr)
+		return rk_error(-EINVAL, "ring adopt: NULL handle");
+	uint64_t prod = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
+	uint64_t cons = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
+	if (prod - cons > r->capacity) {
+		rk_ring_mark_corrupt_(r, "consumer", cons, prod);
+		return -EUCLEAN;
+	}
 	r->cons.next = cons;
 	r->cons.prod_cache = prod;
 	return 0;
@@ -227,37 +296,58 @@ int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t l
 	return 0;
 }
 
-void rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx)
+/* Check the claimant every this often once a turn is slow. */
+#define CLAIM_CHECK_NS 2000000u
+
+int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns)
 {
 	/* A claimant that got preempted holds everyone after it; on a host with
 	 * fewer cores than producers spinning would only delay its return. */
-	for (unsigned spins = 0; __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != idx;
-	     spins++) {
-		if (spins < 128)
+	uint64_t deadline = 0, next_check = 0;
+	for (unsigned spins = 0;; spins++) {
+		uint64_t tail = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
+		if (tail == idx)
+			return 0;
+		/* Earlier claims are at most `capacity` behind ours. */
+		if (idx - tail > r->capacity) {
+			rk_ring_mark_corrupt_(r, "producer tail", tail, idx);
+			return -EUCLEAN;
+		}
+		if (spins < 128) {
 			RK_CPU_RELAX();
-		else
-			sched_yield();
+			continue;
+		}
+		uint64_t now = rk_sys_now_ns();
+		if (!deadline) {
+			deadline = rk_sys_deadline_at(now, timeout_ns);
+			next_check = now + CLAIM_CHECK_NS;
+		}
+		if (now >= next_check) {
+			/* The claim the tail waits for starts at `tail`. */
+			uint64_t c = __atomic_load_n(&r->claims[tail & r->mask], __ATOMIC_RELAXED);
+			pid_t pid = (pid_t)(c >> 32);
+			if ((uint32_t)c == (uint32_t)tail && rk_sys_pid_dead(pid))
+				return rk_error(-EOWNERDEAD,
+						"ring %p: slot %llu was claimed by process %d, "
+						"which died before publishing it",
+						(void *)r->hdr, (unsigned long long)tail, (int)pid);
+			next_check = now + CLAIM_CHECK_NS;
+		}
+		if (now >= deadline)
+			return rk_error(-ETIMEDOUT,
+					"ring %p: an earlier claim (slot %llu) was not published "
+					"in time",
+					(void *)r->hdr, (unsigned long long)tail);
+		sched_yield();
 	}
 }
 
 /* ---- parking ---------------------------------------------------------------- */
 
-/* Shared (not private) futexes: the other side may be another process. */
-static void futex_wake_all(uint32_t *word)
-{
-	syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
-static int futex_wait(uint32_t *word, uint32_t val, const struct timespec *rel)
-{
-	long ret = syscall(SYS_futex, word, FUTEX_WAIT, val, rel, NULL, 0);
-	return ret < 0 ? -errno : 0;
-}
-
 static void ring_bell(uint32_t *bell)
 {
 	__atomic_fetch_add(bell, 1, __ATOMIC_SEQ_CST);
-	futex_wake_all(bell);
+	rk_sys_futex_wake(bell);
 }
 
 void rk_ring_wake_consumer_(struct rk_ring *r)
@@ -315,83 +405,113 @@ void rk_ring_unpark_producer(struct rk_ring *r)
 	__atomic_fetch_sub(&r->hdr->prod_waiting, 1, __ATOMIC_RELEASE);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int ring_ready(struct rk_ring *r, int readable)
+/* The caller's condition; the consumer (producer) may refresh its own cache. */
+static bool ring_ready(struct rk_ring *r, int what)
 {
 	uint64_t idx;
-	if (readable)
+	if (what == RK_RING_READABLE)
 		return rk_ring_peek(r, 1, &idx) > 0;
 	if (r->flags & RK_RING_MP) {
 		/* As in rk_ring_mp_reserve: a head older than the consumer index
-		 * means both moved on since, so report ready and let the caller
-		 * retry rather than park on a stale view. */
+		 * means both moved on since; say ready and let the claim retry.
+		 * An unchanged head with an impossible distance is corrupt. */
 		uint64_t head = __atomic_load_n(&r->hdr->prod_head, __ATOMIC_ACQUIRE);
 		uint64_t cons = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
-		if (head - cons > r->capacity)
-			return __atomic_load_n(&r->hdr->prod_head, __ATOMIC_ACQUIRE) != head;
+		if (head - cons > r->capacity) {
+			if (__atomic_load_n(&r->hdr->prod_head, __ATOMIC_ACQUIRE) != head)
+				return true;
+			rk_ring_mark_corrupt_(r, "consumer", cons, head);
+			return false;
+		}
 		return head - cons < r->capacity;
 	}
 	return rk_ring_reserve(r, 1, &idx) > 0;
 }
 
-static int ring_wait(struct rk_ring *r, int readable, uint64_t spin_ns, uint64_t timeout_ns)
+/* How often a wait with a peer process looks whether it is still there. */
+#define PEER_CHECK_NS 20000000u
+
+static int default_sleep(void *arg, uint32_t *word, uint32_t expected, uint64_t deadline)
 {
-	if (ring_ready(r, readable))
+	(void)arg;
+	return rk_sys_futex_wait_until(word, expected, deadline);
+}
+
+static int wait_stop(struct rk_ring *r, const struct rk_ring_sleep *how)
+{
+	if (r->corrupt)
+		return rk_error(-EUCLEAN, "ring %p is corrupt (an impossible index was read)",
+				(void *)r->hdr);
+	return how->closed ? how->closed(how->arg) : 0;
+}
+
+int rk_ring_wait(struct rk_ring *r, int what, uint64_t spin_ns, uint64_t timeout_ns,
+		 const struct rk_ring_sleep *how)
+{
+	static const struct rk_ring_sleep plain = { .sleep = default_sleep };
+	if (!r || !r->hdr || (what != RK_RING_READABLE && what != RK_RING_WRITABLE))
+		return rk_error(-EINVAL, "ring wait: NULL ring or bad condition %d", what);
+	if (!how)
+		how = &plain;
+	int (*sleep)(void *, uint32_t *, uint32_t, uint64_t) =
+		how->sleep ? how->sleep : default_sleep;
+	if (ring_ready(r, what))
 		return 0;
-	uint64_t start = now_ns();
-	uint64_t deadline = timeout_ns == UINT64_MAX || start + timeout_ns < start
-				    ? UINT64_MAX
-				    : start + timeout_ns;
-	/* Saturating: a huge spin must not wrap into "park at once". */
-	uint64_t spin_end = deadline;
-	if (spin_ns < timeout_ns)
-		spin_end = start + spin_ns < start ? UINT64_MAX : start + spin_ns;
+	int ret = wait_stop(r, how);
+	if (ret < 0)
+		return ret;
+	if (timeout_ns == 0)
+		return -ETIMEDOUT;
+	/* One clock read here; the spin below reads it every 64 turns. */
+	uint64_t start = rk_sys_now_ns();
+	uint64_t deadline = rk_sys_deadline_at(start, timeout_ns);
+	uint64_t spin_end = spin_ns < timeout_ns ? rk_sys_deadline_at(start, spin_ns) : deadline;
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
-			if (ring_ready(r, readable))
+			if (ring_ready(r, what))
 				return 0;
 			RK_CPU_RELAX();
 		}
-		uint64_t now = now_ns();
+		if ((ret = wait_stop(r, how)) < 0)
+			return ret;
+		uint64_t now = rk_sys_now_ns();
 		if (now >= deadline)
-			return -ETIMEDOUT;
+			return ring_ready(r, what) ? 0 : -ETIMEDOUT;
 		if (now < spin_end)
 			continue;
+		if (r->peer && rk_sys_pid_dead(r->peer))
+			return ring_ready(r, what)
+				       ? 0
+				       : rk_error(-EPIPE, "ring %p: peer process %d is gone",
+						  (void *)r->hdr, (int)r->peer);
+		/* Park first, then re-check: the publisher stores its index,
+		 * then reads *_waiting, so either it sees us parked and rings,
+		 * or we see its index here. Whoever closes wakes us the same
+		 * way, after closing. */
 		uint32_t *bell;
-		uint32_t v = readable ? rk_ring_park_consumer(r, &bell)
-				      : rk_ring_park_producer(r, &bell);
-		int ret = 0;
-		if (!ring_ready(r, readable)) {
-			struct timespec rel, *relp = NULL;
-			if (deadline != UINT64_MAX) {
-				uint64_t left = deadline - now;
-				rel.tv_sec = (time_t)(left / 1000000000u);
-				rel.tv_nsec = (long)(left % 1000000000u);
-				relp = &rel;
-			}
-			ret = futex_wait(bell, v, relp);
-		}
-		if (readable)
+		uint32_t v = what == RK_RING_READABLE ? rk_ring_park_consumer(r, &bell)
+						      : rk_ring_park_producer(r, &bell);
+		uint64_t until = deadline;
+		if (r->peer && until - now > PEER_CHECK_NS)
+			until = now + PEER_CHECK_NS;
+		ret = 0;
+		if (!ring_ready(r, what) && wait_stop(r, how) == 0)
+			ret = sleep(how->arg, bell, v, until);
+		if (what == RK_RING_READABLE)
 			rk_ring_unpark_consumer(r);
 		else
 			rk_ring_unpark_producer(r);
-		if (ret == -ETIMEDOUT && !ring_ready(r, readable))
-			return -ETIMEDOUT;
+		if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR)
+			return ret;
 	}
 }
 
 int rk_ring_wait_readable(struct rk_ring *r, uint64_t spin_ns, uint64_t timeout_ns)
 {
-	return ring_wait(r, 1, spin_ns, timeout_ns);
+	return rk_ring_wait(r, RK_RING_READABLE, spin_ns, timeout_ns, NULL);
 }
 
 int rk_ring_wait_writable(struct rk_ring *r, uint64_t spin_ns, uint64_t timeout_ns)
 {
-	return ring_wait(r, 0, spin_ns, timeout_ns);
+	return rk_ring_wait(r, RK_RING_WRITABLE, spin_ns, timeout_ns, NULL);
 }

@@ -100,7 +100,7 @@ static void heap_ring_init_flags(struct heap_ring *hr, uint32_t cap, uint32_t fl
 {
 	size_t sz;
 	cr_assert_eq(rk_ring_mem_size(cap, 64, &sz), 0);
-	hr->mem = aligned_alloc(RK_LINE, sz);
+	hr->mem = aligned_alloc(RK_LINE, (sz + RK_LINE - 1) / RK_LINE * RK_LINE);
 	cr_assert_not_null(hr->mem);
 	cr_assert_eq(rk_ring_init(&hr->r, hr->mem, sz, cap, 64, flags), 0, "%s", rk_last_error());
 }

@@ -43,7 +43,7 @@ Test(ring, capacity_rounds_up_to_power_of_two)
 	for (unsigned i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		size_t sz;
 		cr_assert_eq(rk_ring_mem_size(in[i], 64, &sz), 0);
-		cr_assert_eq(sz, sizeof(struct rk_ring_hdr) + (size_t)want[i] * 64, "capacity %u",
+		cr_assert_eq(sz, sizeof(struct rk_ring_hdr) + (size_t)want[i] * (64 + RK_RING_CLAIM_BYTES), "capacity %u",
 			     in[i]);
 		if (in[i] > 4096)
 			continue; /* the big ones only check the arithmetic */
@@ -83,7 +83,7 @@ Test(ring, bad_slot_sizes_are_einval)
 	static const uint32_t good[] = { 64, 128, 192, 1024, RK_SLOT_MAX };
 	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		cr_assert_eq(rk_ring_mem_size(8, good[i], &sz), 0, "slot size %u", good[i]);
-		cr_assert_eq(sz, sizeof(struct rk_ring_hdr) + 8u * good[i]);
+		cr_assert_eq(sz, sizeof(struct rk_ring_hdr) + 8u * (good[i] + RK_RING_CLAIM_BYTES));
 	}
 }
 
@@ -477,5 +477,120 @@ Test(ring, wait_times_out_after_the_timeout)
 	cr_assert_eq(rk_ring_wait_writable(&r, 1000, 20 * 1000000ull), -ETIMEDOUT);
 	cr_assert_geq(mono_ns() - t0, 20 * 1000000ull);
 	cr_assert_eq(r.hdr->prod_waiting, 0);
+	free(m);
+}
+
+/* ---- an index someone else wrote ------------------------------------------ */
+
+/* A producer index far ahead of the consumer is not cached: no slot is
+ * handed out, and not again on the next look (it once gave 200 stale
+ * slots, 34 of them twice). */
+Test(ring, producer_index_far_ahead_marks_the_ring_corrupt)
+{
+	struct rk_ring r;
+	void *m = ring_new(&r, 8, 64, 0, 0);
+	uint64_t v = 1, idx;
+	cr_assert_eq(rk_ring_enqueue(&r, &v, 8), 0);
+	cr_assert_eq(rk_ring_dequeue(&r, &v, 8), 0);
+	r.hdr->prod_tail = 1000;
+	cr_assert_eq(rk_ring_peek(&r, 8, &idx), 0);
+	cr_assert(rk_ring_corrupt(&r));
+	cr_assert(strstr(rk_last_error(), "corrupt"), "%s", rk_last_error());
+	cr_assert_eq(rk_ring_peek(&r, 8, &idx), 0, "the impossible index was cached");
+	cr_assert_eq(rk_ring_peek(&r, 1, &idx), 0);
+	cr_assert_eq(r.corrupt_events, 3);
+	free(m);
+}
+
+Test(ring, producer_index_behind_the_consumer_marks_the_ring_corrupt)
+{
+	struct rk_ring r;
+	void *m = ring_new(&r, 8, 64, 0, 100);
+	uint64_t v = 1, idx;
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(rk_ring_enqueue(&r, &v, 8), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(rk_ring_dequeue(&r, &v, 8), 0);
+	r.hdr->prod_tail = 101; /* backwards: the consumer is at 104 */
+	cr_assert_eq(rk_ring_peek(&r, 1, &idx), 0);
+	cr_assert(rk_ring_corrupt(&r));
+	cr_assert_eq(rk_ring_dequeue(&r, &v, 8), -EAGAIN);
+	free(m);
+}
+
+/* A consumer index moved backwards or past the producer never lets a
+ * producer overwrite unread slots (it once overwrote 999). */
+Test(ring, consumer_index_out_of_range_never_overwrites)
+{
+	static const uint64_t bad[] = { 0, 2, 9, 1000, UINT64_MAX };
+	for (unsigned b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+		struct rk_ring r;
+		void *m = ring_new(&r, 8, 64, 0, 0);
+		uint64_t v = 0, idx;
+		for (v = 0; v < 8; v++)
+			cr_assert_eq(rk_ring_enqueue(&r, &v, 8), 0);
+		/* the consumer took 4: cons_head 4 */
+		struct rk_ring c;
+		cr_assert_eq(rk_ring_attach(&c, m, sizeof(struct rk_ring_hdr) +
+							   8 * (64 + RK_RING_CLAIM_BYTES)),
+			     0);
+		for (int i = 0; i < 4; i++)
+			cr_assert_eq(rk_ring_dequeue(&c, &v, 8), 0);
+		cr_assert_eq(rk_ring_reserve(&r, 1, &idx), 1); /* sees cons 4 */
+		r.hdr->cons_head = bad[b];
+		/* 4 free slots were seen; wanting more forces a fresh look */
+		unsigned got = rk_ring_reserve(&r, 8, &idx);
+		if (bad[b] < 4 || bad[b] > 8) {
+			cr_assert(rk_ring_corrupt(&r), "cons_head %llu accepted",
+				  (unsigned long long)bad[b]);
+			cr_assert_leq(got, 4, "cons_head %llu: %u slots, 4 are unread",
+				      (unsigned long long)bad[b], got);
+		}
+		free(m);
+	}
+}
+
+/* The same for a multi-producer ring: the claim sees a corrupt consumer. */
+Test(ring, mp_consumer_index_past_the_head_is_corrupt)
+{
+	struct rk_ring r;
+	void *m = ring_new(&r, 8, 64, RK_RING_MP, 0);
+	uint64_t v = 7, idx;
+	cr_assert_eq(rk_ring_enqueue(&r, &v, 8), 0);
+	r.hdr->cons_head = 50;
+	cr_assert_eq(rk_ring_mp_reserve(&r, 1, &idx), 0);
+	cr_assert(rk_ring_corrupt(&r));
+	cr_assert_eq(rk_ring_wait_writable(&r, 0, 1000000000ull), -EUCLEAN);
+	free(m);
+}
+
+/* An MP tail moved past our claim: commit fails at once, not never. */
+Test(ring, mp_commit_after_a_tampered_tail_is_euclean)
+{
+	struct rk_ring r;
+	void *m = ring_new(&r, 8, 64, RK_RING_MP, 0);
+	uint64_t idx;
+	cr_assert_eq(rk_ring_mp_reserve(&r, 1, &idx), 1);
+	r.hdr->prod_tail = idx + 16;
+	cr_assert_eq(rk_ring_mp_commit_timed(&r, idx, 1, 1000000000ull), -EUCLEAN);
+	cr_assert(rk_ring_corrupt(&r));
+	free(m);
+}
+
+/* An earlier claim that is never published: the timeout holds. */
+Test(ring, mp_commit_waits_no_longer_than_its_timeout)
+{
+	struct rk_ring r;
+	void *m = ring_new(&r, 8, 64, RK_RING_MP, 0);
+	uint64_t a, b;
+	cr_assert_eq(rk_ring_mp_reserve(&r, 1, &a), 1);
+	cr_assert_eq(rk_ring_mp_reserve(&r, 1, &b), 1);
+	uint64_t t0 = mono_ns();
+	cr_assert_eq(rk_ring_mp_commit_timed(&r, b, 1, 50000000ull), -ETIMEDOUT);
+	cr_assert_geq(mono_ns() - t0, 50000000ull);
+	/* the claim is still ours: once a is in, b goes too */
+	cr_assert_eq(rk_ring_mp_commit(&r, a, 1), 0);
+	cr_assert_eq(rk_ring_mp_commit_timed(&r, b, 1, 0), 0);
+	cr_assert_eq(r.hdr->prod_tail, 2);
 	free(m);
 }

@@ -300,3 +300,117 @@ Test(xproc, parked_receivers_are_woken_across_processes, .timeout = 300)
 	cr_log_info("%llu round trips; parent parked %u times, child %u times",
 		    (unsigned long long)rounds, parent_parks, child_parks);
 }
+
+/* ---- a peer that dies ---------------------------------------------------------- */
+
+/* The child attaches and then blocks or stops as told; it never returns. */
+static void child_attach_then(int what)
+{
+	rk_region *r;
+	struct rk_ring tx;
+	uint64_t idx;
+	if (rk_region_open(name, 0, &r) < 0 || attach(r, TO_PARENT, &tx) < 0)
+		_exit(XP_OPEN);
+	switch (what) {
+	case 0: /* a producer that sends nothing and is killed */
+		pause();
+		break;
+	case 1: /* an MP claimant that dies between reserve and commit */
+		if (rk_ring_mp_reserve(&tx, 1, &idx) != 1)
+			_exit(XP_ATTACH);
+		raise(SIGKILL);
+		break;
+	}
+	_exit(XP_OK);
+}
+
+static rk_region *make_mp_region(void)
+{
+	rk_region *r;
+	size_t need;
+	uint64_t off;
+	void *p;
+	struct rk_ring tmp;
+	rk_test_shm_name(name, sizeof(name), "xpeer");
+	rk_region_unlink(name);
+	cr_assert_eq(rk_ring_mem_size(CAP, SLOT, &need), 0);
+	cr_assert_eq(rk_region_create(name, rk_region_size_for(&need, 1), 0, &r), 0, "%s",
+		     rk_last_error());
+	cr_assert_eq(rk_region_alloc(r, RK_SECT_RING, TO_PARENT, need, &off), 0);
+	cr_assert_eq(rk_region_find(r, RK_SECT_RING, TO_PARENT, &p, NULL), 0);
+	cr_assert_eq(rk_ring_init(&tmp, p, need, CAP, SLOT, RK_RING_MP), 0);
+	return r;
+}
+
+/*
+ * A consumer waiting forever on a ring whose producer process is killed:
+ * with the peer named (rk_ring_set_peer) the wait ends with -EPIPE instead
+ * of never.
+ */
+Test(xproc, a_wait_forever_ends_when_the_peer_dies, .timeout = 60)
+{
+	rk_region *r = make_mp_region();
+	struct rk_ring rx;
+	cr_assert_eq(attach(r, TO_PARENT, &rx), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		child_attach_then(0);
+	rk_ring_set_peer(&rx, pid);
+	cr_assert_eq(rk_ring_wait_readable(&rx, 0, 100000000ull), -ETIMEDOUT,
+		     "the peer is alive: a plain timeout");
+	kill(pid, SIGKILL); /* not reaped: a zombie is gone all the same */
+	uint64_t t0 = mono_ns();
+	cr_assert_eq(rk_ring_wait_readable(&rx, 0, UINT64_MAX), -EPIPE, "%s", rk_last_error());
+	cr_assert_lt(mono_ns() - t0, 10 * 1000000000ull);
+	cr_assert(strstr(rk_last_error(), "gone"), "%s", rk_last_error());
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert_eq(rk_ring_wait_readable(&rx, 0, UINT64_MAX), -EPIPE, "reaped: still -EPIPE");
+	rk_region_close(r);
+}
+
+/*
+ * An MP producer process dies between its reserve and its commit: the next
+ * claimant's commit does not spin forever, it reports -EOWNERDEAD (and its
+ * own claim stays, unpublished).
+ */
+Test(xproc, a_claimant_that_died_before_commit_is_eownerdead, .timeout = 60)
+{
+	rk_region *r = make_mp_region();
+	struct rk_ring tx;
+	cr_assert_eq(attach(r, TO_PARENT, &tx), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		child_attach_then(1);
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status %d", st);
+	uint64_t idx;
+	cr_assert_eq(rk_ring_mp_reserve(&tx, 1, &idx), 1);
+	cr_assert_eq(idx, 1, "the dead child holds slot 0");
+	cr_assert_eq(rk_ring_mp_commit_timed(&tx, idx, 1, 1000000000ull), -EOWNERDEAD, "%s",
+		     rk_last_error());
+	char want[64];
+	snprintf(want, sizeof(want), "process %d", (int)pid);
+	cr_assert(strstr(rk_last_error(), want), "%s", rk_last_error());
+	/* forever too: the dead claimant is found, the wait ends */
+	cr_assert_eq(rk_ring_mp_commit(&tx, idx, 1), -EOWNERDEAD);
+	rk_region_close(r);
+}
+
+/* A live claimant that is slow is not dead: the timeout is what ends it. */
+Test(xproc, a_slow_claimant_is_not_dead, .timeout = 60)
+{
+	rk_region *r = make_mp_region();
+	struct rk_ring tx;
+	cr_assert_eq(attach(r, TO_PARENT, &tx), 0);
+	uint64_t a, b;
+	cr_assert_eq(rk_ring_mp_reserve(&tx, 1, &a), 1); /* ours, this process: alive */
+	cr_assert_eq(rk_ring_mp_reserve(&tx, 1, &b), 1);
+	cr_assert_eq(rk_ring_mp_commit_timed(&tx, b, 1, 20000000ull), -ETIMEDOUT);
+	cr_assert_eq(rk_ring_mp_commit(&tx, a, 1), 0);
+	cr_assert_eq(rk_ring_mp_commit(&tx, b, 1), 0);
+	rk_region_close(r);
+}

@@ -25,7 +25,7 @@ typedef uint32_t rk_u32;
 typedef uint64_t rk_u64;
 #endif
 
-#define RK_LAYOUT_VERSION 1u
+#define RK_LAYOUT_VERSION 2u
 
 /* Producer and consumer lines are 128 bytes apart: x86 adjacent-line
  * prefetch pulls 64-byte lines in pairs. */

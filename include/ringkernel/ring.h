@@ -13,6 +13,14 @@
  *
  * Hot paths are inline and make no syscall; a futex wake is issued only when
  * the other side has parked (rk_ring_wait_*).
+ *
+ * The ring's memory is untrusted: another process (or a device) may write
+ * anything there at any time. A handle keeps its geometry in private memory
+ * (validated at init/attach) and checks every index it reads against what
+ * it has already seen: an index that moves backwards, or more than
+ * `capacity` ahead, marks the handle corrupt (rk_ring_corrupt(), sticky,
+ * counted) and is never cached, so no slot is handed out twice and none is
+ * read or written out of bounds. Callers map a corrupt ring to -EUCLEAN.
  */
 #ifndef RINGKERNEL_RING_H
 #define RINGKERNEL_RING_H
@@ -22,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <sys/types.h>
 
 #include <ringkernel/layout.h>
 
@@ -54,7 +64,16 @@ struct rk_ring {
 		uint64_t next;
 		uint64_t prod_cache;
 	} cons __attribute__((aligned(RK_LINE)));
+	/* handle-local, never shared */
+	uint64_t *claims;	 /* MP: who claimed each slot, (pid << 32 | idx) */
+	uint32_t corrupt;	 /* sticky: an index read from the ring was impossible */
+	uint32_t corrupt_events; /* how many such reads */
+	pid_t peer;		 /* the other side's process, 0 = unknown (rk_ring_set_peer) */
 };
+
+/* Every MP claim records its claimant here (8 bytes per slot, after the
+ * slots), so that a waiter can tell a slow claimant from a dead one. */
+#define RK_RING_CLAIM_BYTES 8u
 
 /* Bytes a ring of `capacity` (rounded up to a power of two) slots of
  * `slot_size` bytes needs. -EINVAL for 0, oversized or misaligned. */
@@ -82,6 +101,28 @@ static inline uint32_t rk_ring_slot_size(const struct rk_ring *r)
 	return r->slot_size;
 }
 
+/* True once an impossible index was read from the ring (see above). */
+static inline bool rk_ring_corrupt(const struct rk_ring *r)
+{
+	return r->corrupt != 0;
+}
+
+/* Record that an impossible index was read (out of line: sets
+ * rk_last_error() to -EUCLEAN's detail). */
+void rk_ring_mark_corrupt_(struct rk_ring *r, const char *which, uint64_t seen, uint64_t expect);
+
+/*
+ * The process on the other side, when it is another one (0: none or
+ * unknown). Blocking waits then check every few milliseconds that it is
+ * still alive and return -EPIPE once it is gone (killed, exited, or a
+ * zombie), instead of sleeping forever. The pid is taken as it is: a
+ * recycled pid within one wait is not detected.
+ */
+static inline void rk_ring_set_peer(struct rk_ring *r, pid_t pid)
+{
+	r->peer = pid;
+}
+
 static inline void *rk_ring_slot(const struct rk_ring *r, uint64_t idx)
 {
 	return r->slots + (size_t)(idx & r->mask) * r->slot_size;
@@ -96,10 +137,16 @@ static inline uint32_t rk_ring_count(const struct rk_ring *r)
 	return n > r->capacity ? r->capacity : (uint32_t)n;
 }
 
-/* An MP claimant waits for earlier claimants to publish: spins, then yields
- * (one of them may have been preempted between its reserve and commit).
- * Returns with prod_tail == idx, acquired. */
-void rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx);
+/*
+ * An MP claimant waits for earlier claimants to publish: spins, then yields
+ * (one of them may have been preempted between its reserve and commit), up
+ * to timeout_ns (UINT64_MAX = forever). 0 with prod_tail == idx, acquired;
+ * -ETIMEDOUT; -EOWNERDEAD when the claimant the ring waits for is a dead
+ * process (its claim will never be published); -EUCLEAN when the tail has
+ * moved past idx or backwards (corrupt). A failed wait keeps the claim.
+ */
+int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns);
+extern pid_t rk_ring_self_pid_; /* this process, kept current across fork */
 
 /* Wake the parked side; out of line because it makes a syscall. */
 void rk_ring_wake_consumer_(struct rk_ring *r);
@@ -165,10 +212,13 @@ static inline unsigned rk_ring_reserve(struct rk_ring *r, unsigned n, uint64_t *
 	uint64_t next = r->prod.next;
 	uint64_t free = r->capacity - (next - r->prod.cons_cache);
 	if (free < n) {
-		r->prod.cons_cache = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
+		/* A consumer index only moves forward, and never past ours. */
+		uint64_t c = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(c - r->prod.cons_cache > next - r->prod.cons_cache, 0))
+			rk_ring_mark_corrupt_(r, "consumer", c, r->prod.cons_cache);
+		else
+			r->prod.cons_cache = c;
 		free = r->capacity - (next - r->prod.cons_cache);
-		if (free > r->capacity) /* corrupt consumer index: treat as full */
-			free = 0;
 	}
 	*idx_p = next;
 	return n < free ? n : (unsigned)free;
@@ -201,8 +251,10 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 		uint64_t used = head - cons;
 		if (__builtin_expect(used > r->capacity, 0)) {
 			uint64_t again = __atomic_load_n(&h->prod_head, __ATOMIC_ACQUIRE);
-			if (again == head) /* corrupt consumer index: treat as full */
+			if (again == head) { /* corrupt: treat as full */
+				rk_ring_mark_corrupt_(r, "consumer", cons, head);
 				return 0;
+			}
 			head = again;
 			continue;
 		}
@@ -214,11 +266,22 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 			break;
 	}
+	/* Tagged with the index, so a stale entry of an earlier lap is never
+	 * taken for this claim. */
+	__atomic_store_n(&r->claims[head & r->mask],
+			 (uint64_t)(uint32_t)rk_ring_self_pid_ << 32 | (uint32_t)head,
+			 __ATOMIC_RELAXED);
 	*idx_p = head;
 	return k;
 }
 
-static inline void rk_ring_mp_commit(struct rk_ring *r, uint64_t idx, unsigned n)
+/*
+ * Publish a claim: 0, or (only when the ring's memory was tampered with or
+ * a claimant process died) -EUCLEAN / -EOWNERDEAD from the wait for our
+ * turn, which then never ends: see rk_ring_mp_commit_timed().
+ */
+static inline int rk_ring_mp_commit_timed(struct rk_ring *r, uint64_t idx, unsigned n,
+					  uint64_t timeout_ns)
 {
 	/*
 	 * Earlier claimants publish first: wait for the tail to reach us. The
@@ -226,9 +289,18 @@ static inline void rk_ring_mp_commit(struct rk_ring *r, uint64_t idx, unsigned n
 	 * below; the consumer synchronizes with our store only, and must see
 	 * every slot up to idx + n.
 	 */
-	if (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != idx)
-		rk_ring_mp_wait_turn_(r, idx);
+	if (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != idx) {
+		int ret = rk_ring_mp_wait_turn_(r, idx, timeout_ns);
+		if (ret < 0)
+			return ret;
+	}
 	rk_ring_publish_prod_(r, idx + n);
+	return 0;
+}
+
+static inline int rk_ring_mp_commit(struct rk_ring *r, uint64_t idx, unsigned n)
+{
+	return rk_ring_mp_commit_timed(r, idx, n, UINT64_MAX);
 }
 
 /* ---- consumer: peek / release -------------------------------------------- */
@@ -239,10 +311,14 @@ static inline unsigned rk_ring_peek(struct rk_ring *r, unsigned n, uint64_t *idx
 	uint64_t next = r->cons.next;
 	uint64_t avail = r->cons.prod_cache - next;
 	if (avail < n) {
-		r->cons.prod_cache = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
+		/* A producer index only moves forward, at most `capacity`
+		 * past ours; anything else is not cached. */
+		uint64_t p = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(p - r->cons.prod_cache > r->capacity - avail, 0))
+			rk_ring_mark_corrupt_(r, "producer", p, r->cons.prod_cache);
+		else
+			r->cons.prod_cache = p;
 		avail = r->cons.prod_cache - next;
-		if (avail > r->capacity) /* corrupt producer index */
-			avail = 0;
 	}
 	*idx_p = next;
 	return n < avail ? n : (unsigned)avail;
@@ -285,10 +361,10 @@ static inline unsigned rk_ring_enqueue_burst(struct rk_ring *r, const void *src,
 		rk_ring_copy_(rk_ring_slot(r, idx + i), (const uint8_t *)src + (size_t)i * stride,
 			      len);
 	if (k) {
-		if (r->flags & RK_RING_MP)
-			rk_ring_mp_commit(r, idx, k);
-		else
+		if (!(r->flags & RK_RING_MP))
 			rk_ring_commit(r, k);
+		else if (rk_ring_mp_commit(r, idx, k) < 0)
+			return 0; /* a dead claimant or a tampered tail: not published */
 	}
 	return k;
 }
@@ -323,16 +399,50 @@ int rk_ring_enqueue_bulk(struct rk_ring *r, const void *src, size_t stride, uint
 			 unsigned n);
 int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t len, unsigned n);
 
-/* ---- parking ------------------------------------------------------------- */
+/* ---- waiting --------------------------------------------------------------- */
 
 /*
- * Sleep until the ring is readable (consumer) or writable (producer), up to
- * `timeout_ns` (UINT64_MAX = forever). Spins for `spin_ns` first. Returns 0,
- * or -ETIMEDOUT. Uses a shared futex on the ring's bell word, so the other
- * side may be another process.
+ * The one blocking wait. Until the ring is readable (the caller is its
+ * consumer) or writable (its producer): spin for `spin_ns`, then park
+ * (below) and sleep on the ring's bell, up to `timeout_ns` (UINT64_MAX =
+ * forever, RK_NO_WAIT = look once). Returns 0 (ready), -ETIMEDOUT,
+ * -EUCLEAN (the ring is corrupt), -EPIPE (the peer process of
+ * rk_ring_set_peer() is gone), or what `how` ends it with.
+ *
+ * `how` (may be NULL) says how to sleep and when to give up:
+ *   sleep   sleep while *word == expected until the absolute CLOCK_MONOTONIC
+ *           deadline (UINT64_MAX: none): 0 (woken, or the word changed),
+ *           -ETIMEDOUT, -EINTR, or an error that ends the wait. NULL: a
+ *           shared futex(2) wait. Spurious returns are fine.
+ *   closed  0 while the wait may go on, else the negative errno to return
+ *           (the runtime: -ESHUTDOWN once the kernel is terminated). Asked
+ *           before every sleep and after every wake; whoever closes must
+ *           then wake the ring's waiters (rk_ring_wake_*_).
+ * A ready ring wins over a closed one.
  */
+struct rk_ring_sleep {
+	int (*sleep)(void *arg, uint32_t *word, uint32_t expected, uint64_t deadline);
+	int (*closed)(void *arg);
+	void *arg;
+};
+
+#define RK_RING_READABLE 1
+#define RK_RING_WRITABLE 2
+
+int rk_ring_wait(struct rk_ring *r, int what, uint64_t spin_ns, uint64_t timeout_ns,
+		 const struct rk_ring_sleep *how);
+
+/* rk_ring_wait() with futex(2) sleeps and nothing that closes. */
 int rk_ring_wait_readable(struct rk_ring *r, uint64_t spin_ns, uint64_t timeout_ns);
 int rk_ring_wait_writable(struct rk_ring *r, uint64_t spin_ns, uint64_t timeout_ns);
+
+/*
+ * Become the ring's consumer: once its consumer has stopped for good (a
+ * terminated kernel), its owner drains what is left through this handle.
+ * Both indexes are read once and checked against the handle's private
+ * capacity; -EUCLEAN (and the handle marked corrupt) if impossible.
+ */
+int rk_ring_adopt_consumer(struct rk_ring *r);
 
 /*
  * The parking protocol, for callers that sleep elsewhere (io_uring):
