@@ -64,7 +64,7 @@ static inline int gpu_check_desc(const char *plugin, const struct rk_launch_desc
 		if ((const char *)p[i] < base || (const char *)p[i] >= base + size)
 			return rk_error(-EINVAL, "%s: launch pointer outside the kernel's region",
 					plugin);
-	if (!host_va && __atomic_load_n(&d->ctrl->routes_addr, __ATOMIC_ACQUIRE) != 0)
+	if (!host_va && d->k2k)
 		return rk_error(-ENOTSUP,
 				"%s: kernel-to-kernel routes need device addresses in the route "
 				"table: not supported on this device yet",
@@ -84,8 +84,7 @@ static inline int gpu_check_desc(const char *plugin, const struct rk_launch_desc
 static inline int gpu_check_routes(const char *plugin, const struct rk_launch_desc *d,
 				   const void *host, uint64_t dev_base)
 {
-	if (__atomic_load_n(&d->ctrl->routes_addr, __ATOMIC_ACQUIRE) != 0 &&
-	    dev_base != (uint64_t)(uintptr_t)host)
+	if (d->k2k && dev_base != (uint64_t)(uintptr_t)host)
 		return rk_error(-ENOTSUP,
 				"%s: kernel-to-kernel routes need the device to see the region at "
 				"its host address (device %#llx, host %p)",
@@ -167,7 +166,8 @@ static inline void gpu_bells_stop(struct gpu_bells *b)
 /* Wait for the device loop's terminated flag, up to timeout_ns. */
 static inline int gpu_wait_terminated(const char *plugin, struct rk_ctrl *ctrl, uint64_t timeout_ns)
 {
-	uint64_t deadline = gpu_now_ns() + timeout_ns;
+	uint64_t now = gpu_now_ns();
+	uint64_t deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
 	uint64_t hb0 = __atomic_load_n(&ctrl->heartbeat, __ATOMIC_ACQUIRE);
 	while (!__atomic_load_n(&ctrl->terminated, __ATOMIC_ACQUIRE)) {
 		if (gpu_now_ns() >= deadline) {

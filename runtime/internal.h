@@ -58,6 +58,13 @@ struct rk_kernel {
 
 	pthread_mutex_t state_lock; /* serializes lifecycle transitions */
 	rk_state state;		    /* atomic reads, written under state_lock */
+	/* Terminate closes the input first (seq_cst), then waits for the
+	 * senders already inside a send to leave: nothing is committed into a
+	 * kernel once it has begun to stop. */
+	uint32_t closing; /* atomic */
+	uint32_t senders; /* atomic: threads inside a send */
+	uint32_t users;	  /* atomic: threads inside any call; release waits */
+	uint32_t abandoned; /* atomic: released while it would not stop (leaked) */
 
 	rk_region *region;
 	struct rk_ctrl *ctrl;
@@ -77,11 +84,16 @@ struct rk_kernel {
 	unsigned stash_len, stash_cap;
 	bool input_drained; /* after terminate: leftovers returned */
 
-	/* K2K (NULL routes without it). Under rt->lock. */
+	/* K2K (NULL routes without it). Under rt->lock. k2k is what the loop
+	 * follows (private mapping), routes what observers read (region). */
+	struct rk_k2k *k2k;
+	size_t k2k_size;
 	struct rk_routes *routes;
 	struct rk_kernel *route_to[RK_MAX_ROUTES];     /* outbound, by route index */
+	struct rk_ring *route_ring[RK_MAX_ROUTES];     /* the receiver's inbound ring */
 	struct rk_kernel *inbound_from[RK_MAX_ROUTES]; /* by inbound ring index */
 	struct rk_ring inbound[RK_MAX_ROUTES];	       /* host views of inbound rings */
+	unsigned ninbound, nroutes;		       /* the host's counts, never the region's */
 	unsigned inbound_drained;		       /* after terminate */
 	/* The region outlives the handle while live senders route into it:
 	 * 1 for the handle + 1 per sender with a route here. Under rt->lock. */
@@ -101,6 +113,7 @@ int rki_registry_lookup(const char *name, struct rki_kernel_impl *out);
 
 /* kernel.c */
 int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns);
+void rki_kernel_free_k2k(rk_kernel *k);
 
 /* time */
 uint64_t rki_now_ns(void);

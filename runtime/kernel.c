@@ -3,12 +3,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <ringkernel/device.h>
 
+#include "../shm/sys.h"
 #include "internal.h"
 #include "log.h"
 
@@ -33,18 +36,79 @@ static uint64_t spin_ns(void)
 	return v;
 }
 
-static uint64_t deadline_of(uint64_t timeout_ns)
+
+/* ---- calls in flight ------------------------------------------------------ */
+
+/*
+ * Every call that may block counts itself in k->users, so that release and
+ * shutdown free nothing while a thread is still inside one: they first
+ * make every waiter return (terminate wakes them), then wait for users to
+ * drain. Senders also count in k->senders and check k->closing after
+ * (seq_cst, Dekker with terminate): a send either sees the kernel closing
+ * and fails, or terminate waits for it to commit.
+ */
+static void enter(rk_kernel *k)
 {
-	uint64_t now = rki_now_ns();
-	return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+	__atomic_add_fetch(&k->users, 1, __ATOMIC_SEQ_CST);
 }
 
-static uint64_t left_until(uint64_t deadline)
+static void leave(rk_kernel *k)
 {
-	if (deadline == UINT64_MAX)
-		return UINT64_MAX;
-	uint64_t now = rki_now_ns();
-	return deadline > now ? deadline - now : 0;
+	__atomic_sub_fetch(&k->users, 1, __ATOMIC_SEQ_CST);
+}
+
+static int send_enter(rk_kernel *k)
+{
+	__atomic_add_fetch(&k->senders, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&k->closing, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&k->senders, 1, __ATOMIC_SEQ_CST);
+		return rk_error(-ESHUTDOWN, "kernel %llu is terminating",
+				(unsigned long long)k->id);
+	}
+	return 0;
+}
+
+static void send_leave(rk_kernel *k)
+{
+	__atomic_sub_fetch(&k->senders, 1, __ATOMIC_SEQ_CST);
+}
+
+/* rk_ring_sleep.closed for a sender: the kernel began to terminate. */
+static int send_closed(void *arg)
+{
+	rk_kernel *k = arg;
+	if (__atomic_load_n(&k->closing, __ATOMIC_SEQ_CST))
+		return rk_error(-ESHUTDOWN, "kernel %llu terminated while sending",
+				(unsigned long long)k->id);
+	return 0;
+}
+
+/* ... for the reader: the kernel has stopped (what is left is drained). */
+static int recv_closed(void *arg)
+{
+	rk_kernel *k = arg;
+	if (__atomic_load_n(&k->state, __ATOMIC_SEQ_CST) == RK_STATE_TERMINATED ||
+	    __atomic_load_n(&k->abandoned, __ATOMIC_SEQ_CST))
+		return -ESHUTDOWN;
+	return 0;
+}
+
+static int kernel_sleep(void *arg, uint32_t *word, uint32_t expected, uint64_t deadline)
+{
+	rk_kernel *k = arg;
+	return rki_reactor_sleep(k->rt->reactor, word, expected, deadline);
+}
+
+/* The one wait (rk_ring_wait) with the runtime's sleep and the kernel's
+ * closed test: a waiter returns when its kernel is terminated. */
+static int wait_ring(rk_kernel *k, struct rk_ring *r, int what, uint64_t timeout_ns)
+{
+	struct rk_ring_sleep how = {
+		.sleep = kernel_sleep,
+		.closed = what == RK_RING_WRITABLE ? send_closed : recv_closed,
+		.arg = k,
+	};
+	return rk_ring_wait(r, what, spin_ns(), timeout_ns, &how);
 }
 
 /* ---- lifecycle -------------------------------------------------------------------- */
@@ -99,7 +163,7 @@ static const char *const action_name[] = { "activate", "deactivate", "terminate"
 
 int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns)
 {
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = rk_sys_deadline(timeout_ns);
 	unsigned spins = 0;
 	while (__atomic_load_n(&k->ctrl->observed, __ATOMIC_ACQUIRE) != want) {
 		if (__atomic_load_n(&k->ctrl->terminated, __ATOMIC_ACQUIRE))
@@ -136,6 +200,27 @@ static void wake_host_waiters(rk_kernel *k)
 	pthread_mutex_unlock(&k->recv_lock);
 }
 
+/*
+ * No send commits into a kernel that has begun to terminate: close, wake
+ * the senders parked on a full ring (they see `closing` and leave), and
+ * wait for the ones inside a send to finish committing. What they sent is
+ * then either processed or left in the input ring, which receive returns
+ * as undelivered before it says -ESHUTDOWN.
+ */
+static void close_input(rk_kernel *k)
+{
+	__atomic_store_n(&k->closing, 1, __ATOMIC_SEQ_CST);
+	for (unsigned spins = 0; __atomic_load_n(&k->senders, __ATOMIC_SEQ_CST); spins++) {
+		rk_ring_wake_producer_(&k->in);
+		if (spins < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 50000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
 static int lifecycle(rk_kernel *k, int action)
 {
 	if (!k)
@@ -165,6 +250,7 @@ static int lifecycle(rk_kernel *k, int action)
 		}
 		break;
 	case ACT_TERMINATE:
+		close_input(k);
 		set_desired(k, RK_CTRL_TERMINATE);
 		ret = rt->ops->terminate(rt->pctx, k->pkernel, 10000000000ull);
 		if (ret < 0) {
@@ -181,12 +267,14 @@ static int lifecycle(rk_kernel *k, int action)
 		 * senders stop stalling on it and get an error (forward falls back
 		 * to the host); what they already sent is returned by receive. */
 		pthread_mutex_lock(&rt->lock);
-		for (unsigned i = 0; k->routes && i < k->routes->ninbound; i++) {
+		for (unsigned i = 0; i < k->ninbound; i++) {
 			rk_kernel *src = k->inbound_from[i];
-			for (unsigned j = 0; src && j < src->routes->nroutes; j++)
-				if (src->route_to[j] == k)
-					__atomic_store_n(&src->routes->route[j].state,
+			for (unsigned j = 0; src && j < src->nroutes; j++)
+				if (src->route_to[j] == k) {
+					__atomic_store_n(&src->k2k->route[j].state,
 							 RK_ROUTE_CLOSED, __ATOMIC_SEQ_CST);
+					src->routes->route[j].state = RK_ROUTE_CLOSED;
+				}
 		}
 		pthread_mutex_unlock(&rt->lock);
 		break;
@@ -226,14 +314,35 @@ static bool unref_locked(rk_kernel *k)
 	return --k->refs == 0;
 }
 
+void rki_kernel_free_k2k(rk_kernel *k)
+{
+	if (k->k2k)
+		munmap(k->k2k, k->k2k_size);
+	k->k2k = NULL;
+}
+
 static void free_kernel(rk_kernel *k)
 {
+	rki_kernel_free_k2k(k);
 	rk_region_close(k->region);
 	free(k->stash);
 	pthread_cond_destroy(&k->recv_cond);
 	pthread_mutex_destroy(&k->recv_lock);
 	pthread_mutex_destroy(&k->state_lock);
 	free(k);
+}
+
+static void drain_users(rk_kernel *k)
+{
+	for (unsigned spins = 0; __atomic_load_n(&k->users, __ATOMIC_SEQ_CST); spins++) {
+		wake_host_waiters(k);
+		if (spins < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 100000 };
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 void rk_kernel_release(rk_kernel *k)
@@ -247,6 +356,10 @@ void rk_kernel_release(rk_kernel *k)
 		if (rk_kernel_terminate(k) < 0) {
 			rki_log_error("kernel %llu still running: its handle is leaked",
 				      (unsigned long long)k->id);
+			/* Its waiters give up (-ESHUTDOWN) rather than wait on a
+			 * kernel nobody will stop again. */
+			__atomic_store_n(&k->abandoned, 1, __ATOMIC_SEQ_CST);
+			drain_users(k);
 			pthread_mutex_lock(&rt->lock);
 			for (rk_kernel **p = &rt->kernels; *p; p = &(*p)->next)
 				if (*p == k) {
@@ -257,6 +370,9 @@ void rk_kernel_release(rk_kernel *k)
 			return;
 		}
 	}
+	/* Threads still inside a call on this handle were woken by terminate
+	 * and are on their way out: nothing is freed under them. */
+	drain_users(k);
 	rt->ops->release(rt->pctx, k->pkernel);
 	k->pkernel = NULL;
 	rk_kernel *dead[RK_MAX_ROUTES + 1];
@@ -272,11 +388,11 @@ void rk_kernel_release(rk_kernel *k)
 	rt->received_done += k->received;
 	/* This kernel will never send again: the kernels it routed to no
 	 * longer need to keep their memory for it. */
-	for (unsigned j = 0; k->routes && j < k->routes->nroutes; j++) {
+	for (unsigned j = 0; j < k->nroutes; j++) {
 		rk_kernel *t = k->route_to[j];
 		if (!t)
 			continue;
-		for (unsigned i = 0; i < t->routes->ninbound; i++)
+		for (unsigned i = 0; i < t->ninbound; i++)
 			if (t->inbound_from[i] == k)
 				t->inbound_from[i] = NULL; /* k's memory goes below */
 		if (unref_locked(t))
@@ -318,36 +434,52 @@ int rk_kernel_connect(rk_kernel *from, rk_kernel *to)
 							    : from->id));
 		goto out;
 	}
-	for (unsigned j = 0; j < fr->nroutes; j++) {
+	for (unsigned j = 0; j < from->nroutes; j++) {
 		if (from->route_to[j] == to) {
 			ret = rk_error(-EEXIST, "kernel %llu already routes to kernel %llu",
 				       (unsigned long long)from->id, (unsigned long long)to->id);
 			goto out;
 		}
 	}
-	if (fr->nroutes == fr->max_routes || tr->ninbound == tr->max_inbound) {
+	if (from->nroutes == from->opts.max_routes || to->ninbound == to->opts.max_routes) {
 		ret = rk_error(-ENOSPC,
 			       "route table full (kernel %llu: %u of %u outbound, kernel "
 			       "%llu: %u of %u inbound); raise max_routes",
-			       (unsigned long long)from->id, fr->nroutes, fr->max_routes,
-			       (unsigned long long)to->id, tr->ninbound, tr->max_inbound);
+			       (unsigned long long)from->id, from->nroutes, from->opts.max_routes,
+			       (unsigned long long)to->id, to->ninbound, to->opts.max_routes);
 		goto out;
 	}
 	/* The receiver's inbound ring first, then the sender's route: each is
 	 * complete before its count is published (release), which is what the
 	 * kernels read with acquire. */
-	unsigned i = tr->ninbound;
+	unsigned i = to->ninbound;
+	const struct rk_ring *ring = &to->inbound[i];
+	struct rk_k2k_ring *in = &to->k2k->inbound[i];
+	in->dest_id = from->id;
+	in->ring_addr = (uint64_t)(uintptr_t)ring->hdr;
+	in->capacity = ring->capacity;
+	in->slot_size = ring->slot_size;
 	tr->inbound_src[i] = from->id;
 	to->inbound_from[i] = from;
+	to->ninbound = i + 1;
+	__atomic_store_n(&to->k2k->ninbound, i + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&tr->ninbound, i + 1, __ATOMIC_RELEASE);
-	unsigned j = fr->nroutes;
+	unsigned j = from->nroutes;
+	struct rk_k2k_ring *out = &from->k2k->route[j];
+	out->dest_id = to->id;
+	out->ring_addr = in->ring_addr;
+	out->bell_addr = (uint64_t)(uintptr_t)to->in.hdr;
+	out->capacity = ring->capacity;
+	out->slot_size = ring->slot_size;
+	out->state = RK_ROUTE_OPEN;
 	struct rk_route *r = &fr->route[j];
 	r->dest_id = to->id;
-	r->ring_addr = tr->inbound_addr[i];
-	r->bell_addr = (uint64_t)(uintptr_t)to->in.hdr;
 	r->state = RK_ROUTE_OPEN;
 	from->route_to[j] = to;
+	from->route_ring[j] = &to->inbound[i];
+	from->nroutes = j + 1;
 	to->refs++;
+	__atomic_store_n(&from->k2k->nroutes, j + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&fr->nroutes, j + 1, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&rt->lock);
@@ -358,7 +490,11 @@ int rk_kernel_route_count(const rk_kernel *k)
 {
 	if (!k)
 		return rk_error(-EINVAL, "rk_kernel_route_count: NULL kernel");
-	return k->routes ? (int)__atomic_load_n(&k->routes->nroutes, __ATOMIC_ACQUIRE) : 0;
+	rk_runtime *rt = k->rt;
+	pthread_mutex_lock(&rt->lock);
+	int n = (int)k->nroutes;
+	pthread_mutex_unlock(&rt->lock);
+	return n;
 }
 
 int rk_kernel_route_status(const rk_kernel *k, unsigned idx, rk_route_status *out)
@@ -366,21 +502,24 @@ int rk_kernel_route_status(const rk_kernel *k, unsigned idx, rk_route_status *ou
 	if (!k || !out)
 		return rk_error(-EINVAL, "rk_kernel_route_status: NULL kernel or out");
 	int n = rk_kernel_route_count(k);
-	if ((int)idx >= n)
+	if (idx >= (unsigned)n)
 		return rk_error(-ENOENT, "kernel %llu has %d routes, no route %u",
 				(unsigned long long)k->id, n, idx);
 	const struct rk_route *r = &k->routes->route[idx];
-	const struct rk_ring_hdr *h = (const struct rk_ring_hdr *)(uintptr_t)r->ring_addr;
+	/* The receiver's ring through the host's own handle: never an
+	 * address read back from the region. */
+	const struct rk_ring *ring = k->route_ring[idx];
+	const struct rk_ring_hdr *h = ring->hdr;
 	memset(out, 0, sizeof(*out));
-	out->dest = r->dest_id;
+	out->dest = k->route_to[idx]->id;
 	out->sent = __atomic_load_n(&r->sent, __ATOMIC_ACQUIRE);
 	out->stalls = __atomic_load_n(&r->stalls, __ATOMIC_ACQUIRE);
 	/* The receiver's memory lives while this route holds a reference. */
 	uint64_t cons = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
 	uint64_t prod = __atomic_load_n(&h->prod_tail, __ATOMIC_ACQUIRE);
-	out->delivered = cons - h->start;
-	out->depth = (uint32_t)(prod - cons);
-	out->open = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == RK_ROUTE_OPEN;
+	out->delivered = cons; /* the runtime's rings start at index 0 */
+	out->depth = prod - cons > ring->capacity ? ring->capacity : (uint32_t)(prod - cons);
+	out->open = __atomic_load_n(&k->k2k->route[idx].state, __ATOMIC_ACQUIRE) == RK_ROUTE_OPEN;
 	return 0;
 }
 
@@ -421,31 +560,60 @@ static void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t type, co
 	rk_msg_write_parts(rk_ring_slot(&k->in, idx), k->in.slot_size, &h, payload, len);
 }
 
-/* One message with a chosen id; blocks up to timeout_ns while the ring is full. */
+static int ring_corrupt_error(rk_kernel *k, const char *which)
+{
+	return rk_error(-EUCLEAN,
+			"kernel %llu: its %s ring is corrupt (an index in shared memory was "
+			"changed from outside); the kernel must be terminated",
+			(unsigned long long)k->id, which);
+}
+
+/*
+ * How long a claim may wait for its turn to publish. Earlier claimants are
+ * threads of this process between their reserve and their commit: a turn
+ * comes within microseconds, or the time a preempted thread needs to run
+ * again. Only a tampered tail makes it never come. A non-blocking call
+ * still grants the preempted case its 100 ms.
+ */
+static uint64_t turn_budget(uint64_t timeout_ns)
+{
+	return timeout_ns < 100000000u ? 100000000u : timeout_ns;
+}
+
+/* One message with a chosen id; blocks up to timeout_ns while the ring is
+ * full. The caller is inside send_enter(). */
 static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payload, uint32_t len,
 		    uint64_t timeout_ns)
 {
-	uint64_t deadline = 0, idx;
+	uint64_t deadline = RK_SYS_NEVER, idx;
 	bool waited = false;
 	while (rk_ring_mp_reserve(&k->in, 1, &idx) == 0) {
+		if (rk_ring_corrupt(&k->in))
+			return ring_corrupt_error(k, "input");
 		if (timeout_ns == 0)
 			return rk_error(-EAGAIN, "kernel %llu input queue full (%u slots)",
 					(unsigned long long)k->id, k->in.capacity);
 		if (!waited) {
-			deadline = deadline_of(timeout_ns);
+			deadline = rk_sys_deadline(timeout_ns);
 			waited = true;
 		}
-		uint64_t left = left_until(deadline);
+		uint64_t left = rk_sys_left(deadline);
 		if (left == 0)
 			return rk_error(-ETIMEDOUT, "kernel %llu input queue stayed full",
 					(unsigned long long)k->id);
-		rki_reactor_wait_writable(k->rt->reactor, &k->in, spin_ns(), left);
-		if (rk_kernel_state(k) == RK_STATE_TERMINATED)
-			return rk_error(-ESHUTDOWN, "kernel %llu terminated while sending",
-					(unsigned long long)k->id);
+		int ret = wait_ring(k, &k->in, RK_RING_WRITABLE, left);
+		if (ret < 0 && ret != -ETIMEDOUT)
+			return ret;
 	}
 	fill_slot(k, idx, id, type, payload, len);
-	rk_ring_mp_commit(&k->in, idx, 1);
+	int ret = rk_ring_mp_commit_timed(&k->in, idx, 1,
+					  turn_budget(waited ? rk_sys_left(deadline) : timeout_ns));
+	if (ret < 0) {
+		/* Only a tampered tail holds an in-process claim back: the claim
+		 * can never be published, and the ring stays unusable. */
+		k->in.corrupt = 1;
+		return ret == -ETIMEDOUT ? ring_corrupt_error(k, "input") : ret;
+	}
 	__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -456,7 +624,13 @@ int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	int ret = check_send(k, payload, len);
 	if (ret < 0)
 		return ret;
-	return send_one(k, next_msg_id(k), type, payload, len, timeout_ns);
+	enter(k);
+	if ((ret = send_enter(k)) == 0) {
+		ret = send_one(k, next_msg_id(k), type, payload, len, timeout_ns);
+		send_leave(k);
+	}
+	leave(k);
+	return ret;
 }
 
 int rk_kernel_try_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t len)
@@ -477,14 +651,27 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 	while (ok < n && msgs[ok].len <= k->opts.max_payload)
 		ok++;
 	uint64_t idx;
+	enter(k);
+	if ((ret = send_enter(k)) < 0) {
+		leave(k);
+		return ret;
+	}
 	unsigned got = ok ? rk_ring_mp_reserve(&k->in, ok, &idx) : 0;
 	for (unsigned i = 0; i < got; i++)
 		fill_slot(k, idx + i, next_msg_id(k), msgs[i].type, msgs[i].payload, msgs[i].len);
-	if (got) {
-		rk_ring_mp_commit(&k->in, idx, got);
+	if (got && (ret = rk_ring_mp_commit_timed(&k->in, idx, got, turn_budget(0))) < 0) {
+		/* as in send_one: the claim can never be published */
+		k->in.corrupt = 1;
+		got = 0;
+	} else if (got) {
 		__atomic_fetch_add(&k->sent, got, __ATOMIC_RELAXED);
 	}
+	bool corrupt = rk_ring_corrupt(&k->in);
+	send_leave(k);
+	leave(k);
 	*sent = got;
+	if (corrupt && got == 0)
+		return ring_corrupt_error(k, "input");
 	if (got == ok && ok < n)
 		return rk_error(-EMSGSIZE, "message %u: payload of %u bytes exceeds max payload %u",
 				ok, msgs[ok].len, k->opts.max_payload);
@@ -507,29 +694,32 @@ static int take_one(rk_kernel *k, rk_message *out)
 	struct rk_ring *r = &k->out;
 	bool undelivered = false;
 	if (rk_ring_peek(r, 1, &idx) == 0) {
+		if (rk_ring_corrupt(r))
+			return ring_corrupt_error(k, "output");
 		if (rk_kernel_state(k) != RK_STATE_TERMINATED)
 			return 0;
-		/* The kernel has stopped: the host now owns the input's consumer side. */
+		/* The kernel has stopped: the host now owns the input's consumer
+		 * side. A corrupt ring returns nothing more (never a stale slot). */
 		if (!k->input_drained) {
 			k->input_drained = true;
-			rk_ring_attach(&k->in, k->in.hdr,
-				       sizeof(struct rk_ring_hdr) +
-					       (size_t)k->in.capacity * k->in.slot_size);
+			if (rk_ring_adopt_consumer(&k->in) < 0)
+				rki_log_warn("kernel %llu: %s", (unsigned long long)k->id,
+					     rk_last_error());
 		}
 		/* Sources in order: the input ring (0), then inbound route i (i + 1):
-		 * what other kernels routed here and it never took. */
+		 * what other kernels routed here and it never took. The count is
+		 * the host's own, never the region's. */
 		for (;;) {
 			unsigned src = k->inbound_drained;
 			r = src == 0 ? &k->in : &k->inbound[src - 1];
-			if (rk_ring_peek(r, 1, &idx) > 0)
+			if (!rk_ring_corrupt(r) && rk_ring_peek(r, 1, &idx) > 0)
 				break;
-			if (!k->routes || src >= k->routes->ninbound)
+			if (src >= k->ninbound)
 				return 0;
 			k->inbound_drained = src + 1;
-			r = &k->inbound[src];
-			rk_ring_attach(r, r->hdr,
-				       sizeof(struct rk_ring_hdr) +
-					       (size_t)r->capacity * r->slot_size);
+			if (rk_ring_adopt_consumer(&k->inbound[src]) < 0)
+				rki_log_warn("kernel %llu: %s", (unsigned long long)k->id,
+					     rk_last_error());
 		}
 		undelivered = true;
 	}
@@ -634,6 +824,8 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 		if (reader) {
 			rk_message *m = self ? self->reply : out;
 			int got = take_one(k, m);
+			if (got == -EUCLEAN)
+				return got;
 			if (got < 0)
 				continue;
 			if (got == 1) {
@@ -644,14 +836,18 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 			if (rk_kernel_state(k) == RK_STATE_TERMINATED)
 				return rk_error(-ESHUTDOWN, "kernel %llu is terminated and drained",
 						(unsigned long long)k->id);
+			if (__atomic_load_n(&k->abandoned, __ATOMIC_SEQ_CST))
+				return rk_error(-ESHUTDOWN,
+						"kernel %llu did not stop and was released",
+						(unsigned long long)k->id);
 		}
 		if (timeout_ns == 0)
 			return -EAGAIN;
 		if (!have_deadline) {
-			deadline = deadline_of(timeout_ns);
+			deadline = rk_sys_deadline(timeout_ns);
 			have_deadline = true;
 		}
-		uint64_t left = left_until(deadline);
+		uint64_t left = rk_sys_left(deadline);
 		if (left == 0)
 			return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
 					(unsigned long long)k->id);
@@ -659,10 +855,14 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 			/* Sleep on the ring itself, without the lock. */
 			k->reader_active = true;
 			pthread_mutex_unlock(&k->recv_lock);
-			rki_reactor_wait_readable(k->rt->reactor, &k->out, spin_ns(), left);
+			int ret = wait_ring(k, &k->out, RK_RING_READABLE, left);
 			pthread_mutex_lock(&k->recv_lock);
 			k->reader_active = false;
 			pthread_cond_broadcast(&k->recv_cond);
+			/* Timed out or terminated: look again (a terminated kernel
+			 * is drained first). A corrupt ring or a dead peer ends it. */
+			if (ret < 0 && ret != -ETIMEDOUT && ret != -ESHUTDOWN)
+				return ret;
 			continue;
 		}
 		/* A follower waits for what the reader routes to it. */
@@ -677,11 +877,13 @@ int rk_kernel_receive(rk_kernel *k, rk_message *out, uint64_t timeout_ns)
 {
 	if (!k || !out)
 		return rk_error(-EINVAL, "receive: NULL kernel or out");
+	enter(k);
 	pthread_mutex_lock(&k->recv_lock);
 	int ret = receive_locked(k, out, NULL, timeout_ns);
 	pthread_mutex_unlock(&k->recv_lock);
 	if (ret == -EAGAIN && k->rt->fd_used)
 		rki_reactor_rearm(k->rt->reactor);
+	leave(k); /* last: release may free k from here on */
 	return ret;
 }
 
@@ -696,6 +898,7 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 	if (!k || !out || !got || n == 0)
 		return rk_error(-EINVAL, "receive_burst: NULL argument or n = 0");
 	*got = 0;
+	enter(k);
 	pthread_mutex_lock(&k->recv_lock);
 	int ret = receive_locked(k, &out[0], NULL, timeout_ns);
 	if (ret == 0) {
@@ -706,6 +909,7 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 	pthread_mutex_unlock(&k->recv_lock);
 	if (ret == -EAGAIN && k->rt->fd_used)
 		rki_reactor_rearm(k->rt->reactor);
+	leave(k); /* last: release may free k from here on */
 	return ret;
 }
 
@@ -717,8 +921,9 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	int ret = check_send(k, payload, len);
 	if (ret < 0)
 		return ret;
-	uint64_t deadline = deadline_of(timeout_ns);
+	uint64_t deadline = rk_sys_deadline(timeout_ns);
 	struct rki_call call = { .id = next_msg_id(k), .reply = reply };
+	enter(k);
 	/* Registered before the request goes out: its reply may be read by
 	 * another thread the moment the kernel answers. */
 	pthread_mutex_lock(&k->recv_lock);
@@ -726,10 +931,13 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	k->calls = &call;
 	pthread_mutex_unlock(&k->recv_lock);
 
-	ret = send_one(k, call.id, type, payload, len, timeout_ns);
+	if ((ret = send_enter(k)) == 0) {
+		ret = send_one(k, call.id, type, payload, len, timeout_ns);
+		send_leave(k);
+	}
 	pthread_mutex_lock(&k->recv_lock);
 	if (ret == 0)
-		ret = receive_locked(k, reply, &call, left_until(deadline));
+		ret = receive_locked(k, reply, &call, rk_sys_left(deadline));
 	for (struct rki_call **p = &k->calls; *p; p = &(*p)->next) {
 		if (*p == &call) {
 			*p = call.next;
@@ -737,6 +945,7 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 		}
 	}
 	pthread_mutex_unlock(&k->recv_lock);
+	leave(k);
 	if (ret == -EAGAIN)
 		ret = rk_error(-ETIMEDOUT, "no reply to call %llu in time",
 			       (unsigned long long)call.id);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <ringkernel/device.h>
@@ -290,7 +291,17 @@ static int make_region(rk_kernel *k)
 		goto fail;
 	k->state_area = base + off[SECT_STATE];
 	if (o->k2k) {
+		/* Private: another process that maps the region cannot reach it. */
+		k->k2k_size = (sizeof(struct rk_k2k) + 4095) & ~(size_t)4095;
+		void *t = mmap(NULL, k->k2k_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (t == MAP_FAILED) {
+			ret = rk_error(-ENOMEM, "launch: no memory for the route table");
+			goto fail;
+		}
+		k->k2k = t;
 		k->routes = (struct rk_routes *)(base + off[SECT_ROUTES]);
+		k->k2k->stats_addr = (uint64_t)(uintptr_t)k->routes;
 		k->routes->max_routes = nroutes;
 		k->routes->max_inbound = nroutes;
 		for (unsigned i = 0; i < nroutes; i++) {
@@ -298,10 +309,10 @@ static int make_region(rk_kernel *k)
 			if ((ret = rk_ring_init(&k->inbound[i], base + off[sct], sz[sct],
 						o->k2k_capacity, slot, 0)) < 0)
 				goto fail;
-			/* CPU backend: the kernel's address space is ours. */
+			/* Host addresses: see struct rk_k2k (layout.h). */
 			k->routes->inbound_addr[i] = (uint64_t)(uintptr_t)k->inbound[i].hdr;
 		}
-		k->ctrl->routes_addr = (uint64_t)(uintptr_t)k->routes;
+		k->ctrl->routes_addr = 1;
 	}
 	k->ctrl->desired = RK_CTRL_LAUNCHED;
 	k->ctrl->kind = k->kind;
@@ -313,6 +324,7 @@ static int make_region(rk_kernel *k)
 	k->ctrl->observed = 0xffffffffu;
 	return 0;
 fail:
+	rki_kernel_free_k2k(k);
 	rk_region_close(k->region);
 	k->region = NULL;
 	return ret;
@@ -330,6 +342,12 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 		return ret;
 	if ((ret = rki_registry_lookup(kernel, &impl)) < 0)
 		return ret;
+	/* A built-in's reply must fit the slot it writes in place. */
+	uint32_t reply = impl.kind == RK_KIND_COUNTER ? 8 : impl.kind == RK_KIND_ADD_F32 ? 4 : 0;
+	if (o.max_payload < reply)
+		return rk_error(-EINVAL,
+				"kernel \"%s\" replies with %u bytes: max payload %u is too small",
+				kernel, reply, o.max_payload);
 	struct rk_launch_desc d = { .struct_size = sizeof(d) };
 	if (impl.kind == RK_KIND_USER) {
 		const rk_kernel_def *def = impl.def;
@@ -399,12 +417,16 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	d.region = k->region;
 	d.ctrl = k->ctrl;
 	d.in = k->in.hdr;
-	d.in_size = sizeof(struct rk_ring_hdr) + (size_t)k->in.capacity * k->in.slot_size;
+	d.in_size = sizeof(struct rk_ring_hdr) +
+		    (size_t)k->in.capacity * (k->in.slot_size + RK_RING_CLAIM_BYTES);
 	d.out = k->out.hdr;
-	d.out_size = sizeof(struct rk_ring_hdr) + (size_t)k->out.capacity * k->out.slot_size;
+	d.out_size = sizeof(struct rk_ring_hdr) +
+		    (size_t)k->out.capacity * (k->out.slot_size + RK_RING_CLAIM_BYTES);
 	d.state = k->state_area;
 	d.state_size = k->state_size;
 	d.max_payload = o.max_payload;
+	d.k2k = k->k2k;
+	d.k2k_size = k->k2k_size;
 	rk_clear_error();
 	if ((ret = rt->ops->launch(rt->pctx, &d, &k->pkernel)) < 0) {
 		if (!*rk_last_error())
@@ -443,6 +465,7 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	return 0;
 
 free_region:
+	rki_kernel_free_k2k(k);
 	rk_region_close(k->region);
 free_k:
 	pthread_cond_destroy(&k->recv_cond);

@@ -1,6 +1,6 @@
 # Runtime core and CPU backend suites. They link the public library and
 # find plugins through RK_PLUGIN_PATH (set in tests/local.mk).
-RT_TESTS = tests/test_lifecycle tests/test_messaging tests/test_errors
+RT_TESTS = tests/test_lifecycle tests/test_messaging tests/test_errors tests/test_hardening
 
 if HAVE_CRITERION
 check_PROGRAMS += $(RT_TESTS)
@@ -15,6 +15,12 @@ tests_test_lifecycle_LDADD = runtime/libringkernel.la $(TEST_LIBS)
 tests_test_messaging_SOURCES = tests/test_messaging.c tests/rt_common.h
 tests_test_messaging_CFLAGS = $(TEST_CFLAGS)
 tests_test_messaging_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+
+# Hardening tamper with a live kernel's region through the runtime's own
+# view of it, so it sees the unit's internal header.
+tests_test_hardening_SOURCES = tests/test_hardening.c tests/rt_common.h
+tests_test_hardening_CFLAGS = $(TEST_CFLAGS)
+tests_test_hardening_LDADD = runtime/libringkernel.la $(TEST_LIBS)
 
 tests_test_errors_SOURCES = tests/test_errors.c tests/rt_common.h
 tests_test_errors_CFLAGS = $(TEST_CFLAGS)

@@ -180,6 +180,13 @@ static inline rk_u64 rk_dev_phys_hlc(void)
 
 /* ---- kernel-side ring views ---------------------------------------------- */
 
+/*
+ * A ring as the kernel sees it. Geometry is bound once (the host built and
+ * validated the ring) and never re-read; every index read from the ring is
+ * checked against what the kernel already knows, because the ring's memory
+ * is shared and anyone who maps it may write there. An impossible index
+ * marks the ring corrupt: the kernel stops using it and counts an error.
+ */
 struct rk_dev_ring {
 	RK_GLOBAL struct rk_ring_hdr *h;
 	RK_GLOBAL rk_u8 *slots;
@@ -187,14 +194,27 @@ struct rk_dev_ring {
 	rk_u32 slot_size;
 	rk_u64 next;  /* next index to read (input) or write (output) */
 	rk_u64 cache; /* other side's index, last seen */
+	rk_u32 corrupt;
+	rk_u32 pad;
+};
+
+/* An outbound K2K route, bound from the private struct rk_k2k. */
+struct rk_dev_route {
+	rk_u64 dest;
+	struct rk_dev_ring ring;	/* the receiver's inbound ring; we produce */
+	RK_GLOBAL struct rk_ring_hdr *bell; /* the receiver's input ring: its bell */
+	rk_u32 index;			/* entry in the tables */
 };
 
 struct rk_dev_kernel {
 	RK_GLOBAL struct rk_ctrl *ctrl;
 	struct rk_dev_ring in, out;
-	RK_GLOBAL struct rk_routes *routes; /* NULL without K2K */
-	rk_u32 ninbound;		    /* inbound rings bound so far */
+	RK_GLOBAL struct rk_k2k *routes;   /* private route table; NULL without K2K */
+	RK_GLOBAL struct rk_routes *stats; /* where route counters go (region) */
+	rk_u32 ninbound;		   /* inbound rings bound so far */
+	rk_u32 nbound;			   /* outbound routes bound so far */
 	struct rk_dev_ring inbound[RK_MAX_ROUTES];
+	struct rk_dev_route route[RK_MAX_ROUTES];
 	RK_GLOBAL rk_u8 *state;
 	rk_u32 state_size;
 	rk_u32 kind;
@@ -204,14 +224,29 @@ struct rk_dev_kernel {
 	rk_u32 observed;
 };
 
-RK_DEVFN void rk_dev_ring_bind(struct rk_dev_ring *r, RK_GLOBAL struct rk_ring_hdr *h, int input)
+/* Bind with the given geometry (capacity a power of two, from memory the
+ * host vouches for); indexes as they are now, checked. */
+RK_DEVFN void rk_dev_ring_bind_geo(struct rk_dev_ring *r, RK_GLOBAL struct rk_ring_hdr *h,
+				   int input, rk_u32 capacity, rk_u32 slot_size)
 {
 	r->h = h;
 	r->slots = (RK_GLOBAL rk_u8 *)(h + 1);
-	r->mask = h->capacity - 1;
-	r->slot_size = h->slot_size;
+	r->mask = capacity - 1;
+	r->slot_size = slot_size;
 	r->next = input ? RK_LOAD_ACQ64(&h->cons_head) : RK_LOAD_ACQ64(&h->prod_tail);
 	r->cache = input ? RK_LOAD_ACQ64(&h->prod_tail) : RK_LOAD_ACQ64(&h->cons_head);
+	r->corrupt = capacity == 0 || (capacity & (capacity - 1)) != 0 ||
+		     capacity > RK_RING_MAX_CAPACITY || slot_size < RK_SLOT_ALIGN ||
+		     slot_size > RK_SLOT_MAX ||
+		     (input ? r->cache - r->next : r->next - r->cache) > (rk_u64)capacity;
+	r->pad = 0;
+}
+
+/* The kernel's own input and output rings: their geometry is read once,
+ * when the kernel starts (the host validated it when it built the region). */
+RK_DEVFN void rk_dev_ring_bind(struct rk_dev_ring *r, RK_GLOBAL struct rk_ring_hdr *h, int input)
+{
+	rk_dev_ring_bind_geo(r, h, input, h->capacity, h->slot_size);
 }
 
 /* The host validated capacity and slot size when it built the region; the
@@ -221,15 +256,22 @@ RK_DEVFN RK_GLOBAL rk_u8 *rk_dev_slot(const struct rk_dev_ring *r, rk_u64 idx)
 	return r->slots + (idx & r->mask) * r->slot_size;
 }
 
-/* Readable input slots, at most `max`. */
+/* Readable input slots, at most `max`. A producer index that moved
+ * backwards or more than `capacity` ahead is never cached: the ring is
+ * marked corrupt and yields nothing more. */
 RK_DEVFN rk_u32 rk_dev_in_avail(struct rk_dev_ring *r, rk_u32 max)
 {
+	if (r->corrupt)
+		return 0;
 	rk_u64 avail = r->cache - r->next;
 	if (avail == 0) {
-		r->cache = RK_LOAD_ACQ64(&r->h->prod_tail);
-		avail = r->cache - r->next;
-		if (avail > (rk_u64)r->mask + 1) /* corrupt producer index */
-			avail = 0;
+		rk_u64 p = RK_LOAD_ACQ64(&r->h->prod_tail);
+		if (p - r->next > (rk_u64)r->mask + 1) {
+			r->corrupt = 1;
+			return 0;
+		}
+		r->cache = p;
+		avail = p - r->next;
 	}
 	return avail < max ? (rk_u32)avail : max;
 }
@@ -246,14 +288,23 @@ RK_DEVFN void rk_dev_in_release(struct rk_dev_ring *r, rk_u32 n)
 	}
 }
 
-/* 1 when an output slot is free. */
+/* 1 when an output slot is free. A consumer index only moves forward and
+ * never past ours; an impossible one marks the ring corrupt (no room, ever:
+ * unread slots are never overwritten). */
 RK_DEVFN int rk_dev_out_has_room(struct rk_dev_ring *r)
 {
 	rk_u64 cap = (rk_u64)r->mask + 1;
+	if (r->corrupt)
+		return 0;
 	if (r->next - r->cache < cap)
 		return 1;
-	r->cache = RK_LOAD_ACQ64(&r->h->cons_head);
-	return r->next - r->cache < cap;
+	rk_u64 c = RK_LOAD_ACQ64(&r->h->cons_head);
+	if (c - r->cache > r->next - r->cache) {
+		r->corrupt = 1;
+		return 0;
+	}
+	r->cache = c;
+	return r->next - c < cap;
 }
 
 RK_DEVFN void rk_dev_out_publish(struct rk_dev_ring *r)
@@ -313,6 +364,27 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 /* Why a send returned without sending. */
 #define RK_DEV_OK	   0
 #define RK_DEV_TERMINATING 1
+#define RK_DEV_NOROUTE	   2 /* no route to that kernel */
+#define RK_DEV_CLOSED	   3 /* the receiver terminated (or its ring is corrupt) */
+#define RK_DEV_TOOBIG	   4 /* payload larger than the receiver's slots */
+
+/*
+ * Called while a send stalls on a full ring: 1 when the kernel must stop
+ * (Terminate). A stalled kernel consumes nothing, so it also mirrors a
+ * Deactivate (or a re-Activate) at once: deactivate returns while the
+ * kernel waits for room, and the message it holds goes out once there is.
+ */
+RK_DEVFN int rk_dev_stalled(struct rk_dev_kernel *k)
+{
+	rk_u32 desired = RK_LOAD_ACQ32(&k->ctrl->desired);
+	if (desired == RK_CTRL_TERMINATE)
+		return 1;
+	if (desired != k->observed) {
+		k->observed = desired;
+		RK_STORE_REL32(&k->ctrl->observed, desired);
+	}
+	return 0;
+}
 
 /*
  * Claim the next output slot and write its header; the caller writes the
@@ -320,7 +392,8 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
  * pointer into another address space, which OpenCL C forbids), then
  * rk_dev_emit_end() publishes it. A full ring stalls here until the host
  * makes room or asks the kernel to terminate; a stall is counted once per
- * full episode. Returns RK_DEV_OK or RK_DEV_TERMINATING.
+ * full episode. Returns RK_DEV_OK, RK_DEV_TERMINATING, or RK_DEV_CLOSED
+ * when the output ring is corrupt (nothing can be published on it again).
  */
 RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
 			       rk_u64 dest, rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
@@ -329,7 +402,9 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 	if (!rk_dev_out_has_room(o)) {
 		RK_DEV_ADD64(&k->ctrl->stalls, 1);
 		while (!rk_dev_out_has_room(o)) {
-			if (RK_LOAD_ACQ32(&k->ctrl->desired) == RK_CTRL_TERMINATE)
+			if (o->corrupt) /* never publishes again: the reply is lost, counted */
+				return RK_DEV_CLOSED;
+			if (rk_dev_stalled(k))
 				return RK_DEV_TERMINATING;
 			RK_RELAX();
 		}
@@ -362,8 +437,9 @@ RK_DEVFN int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_
 			 rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
 {
 	RK_GLOBAL rk_u8 *p;
-	if (rk_dev_emit_begin(k, type, flags, corr, dest, hlc, len, &p) != RK_DEV_OK)
-		return RK_DEV_TERMINATING;
+	int r = rk_dev_emit_begin(k, type, flags, corr, dest, hlc, len, &p);
+	if (r != RK_DEV_OK)
+		return r;
 	if (len)
 		rk_dev_copy(p, payload, len);
 	rk_dev_emit_end(k);
@@ -386,10 +462,6 @@ RK_DEVFN int rk_dev_reply_begin(struct rk_dev_kernel *k, const RK_GLOBAL struct 
 				 rk_dev_hlc_tick(k, in->hlc), len, payload_p);
 }
 
-/* Why a K2K send failed (besides RK_DEV_TERMINATING). */
-#define RK_DEV_NOROUTE 2 /* no route to that kernel */
-#define RK_DEV_CLOSED  3 /* the receiver terminated */
-#define RK_DEV_TOOBIG  4 /* payload larger than the receiver's slots */
 
 /*
  * Send over the route to `dest`: a full route is back-pressure, the kernel
@@ -398,46 +470,46 @@ RK_DEVFN int rk_dev_reply_begin(struct rk_dev_kernel *k, const RK_GLOBAL struct 
  * Never drops. The message keeps the given id, correlation and source, so
  * a forwarded message arrives unchanged.
  */
+RK_DEVFN void rk_dev_bind_routes(struct rk_dev_kernel *k);
+
 RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, rk_u32 flags,
 			     rk_u64 id, rk_u64 corr, rk_u64 source, rk_u64 hlc,
 			     const RK_GLOBAL rk_u8 *payload, rk_u32 len)
 {
-	RK_GLOBAL struct rk_routes *rt = k->routes;
+	RK_GLOBAL struct rk_k2k *rt = k->routes;
 	if (!rt)
 		return RK_DEV_NOROUTE;
-	rk_u32 n = RK_LOAD_ACQ32(&rt->nroutes);
-	if (n > RK_MAX_ROUTES)
-		n = RK_MAX_ROUTES;
+	rk_dev_bind_routes(k);
 	rk_u32 i = 0;
-	while (i < n && rt->route[i].dest_id != dest)
+	while (i < k->nbound && k->route[i].dest != dest)
 		i++;
-	if (i == n)
+	if (i == k->nbound)
 		return RK_DEV_NOROUTE;
-	RK_GLOBAL struct rk_route *r = &rt->route[i];
+	struct rk_dev_route *d = &k->route[i];
+	struct rk_dev_ring *o = &d->ring;
+	RK_GLOBAL rk_u32 *state = &rt->route[d->index].state;
+	RK_GLOBAL struct rk_route *st = k->stats ? &k->stats->route[d->index] : 0;
 	/* A closed route's ring may be gone: check before touching it. */
-	if (RK_LOAD_ACQ32(&r->state) != RK_ROUTE_OPEN)
+	if (RK_LOAD_ACQ32(state) != RK_ROUTE_OPEN || o->corrupt)
 		return RK_DEV_CLOSED;
-	RK_GLOBAL struct rk_ring_hdr *h = (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)r->ring_addr;
-	rk_u64 cap = h->capacity;
-	if (len > h->slot_size - RK_MSG_HDR_SIZE)
+	if (len > o->slot_size - RK_MSG_HDR_SIZE)
 		return RK_DEV_TOOBIG;
-	rk_u64 head = RK_LOAD_ACQ64(&h->prod_tail); /* we are its only producer */
-	if (head - RK_LOAD_ACQ64(&h->cons_head) >= cap) {
-		RK_DEV_ADD64(&r->stalls, 1);
+	/* We are the ring's only producer: our index is ours, never re-read. */
+	if (!rk_dev_out_has_room(o)) {
+		if (st)
+			RK_DEV_ADD64(&st->stalls, 1);
 		RK_DEV_ADD64(&k->ctrl->stalls, 1);
-		while (head - RK_LOAD_ACQ64(&h->cons_head) >= cap) {
-			if (RK_LOAD_ACQ32(&k->ctrl->desired) == RK_CTRL_TERMINATE)
+		while (!rk_dev_out_has_room(o)) {
+			if (rk_dev_stalled(k))
 				return RK_DEV_TERMINATING;
-			if (RK_LOAD_ACQ32(&r->state) != RK_ROUTE_OPEN)
+			if (RK_LOAD_ACQ32(state) != RK_ROUTE_OPEN || o->corrupt)
 				return RK_DEV_CLOSED;
 			RK_RELAX();
 		}
 	}
-	if (RK_LOAD_ACQ32(&r->state) != RK_ROUTE_OPEN)
+	if (RK_LOAD_ACQ32(state) != RK_ROUTE_OPEN)
 		return RK_DEV_CLOSED;
-	RK_GLOBAL struct rk_msg_hdr *m =
-		(RK_GLOBAL struct rk_msg_hdr *)((RK_GLOBAL rk_u8 *)(h + 1) +
-						(head & (cap - 1)) * h->slot_size);
+	RK_GLOBAL struct rk_msg_hdr *m = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
 	m->magic = RK_MSG_MAGIC;
 	m->version = RK_MSG_VERSION;
 	m->priority = 0;
@@ -452,10 +524,12 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 	m->seq = ++k->next_seq;
 	if (len)
 		rk_dev_copy((RK_GLOBAL rk_u8 *)(m + 1), payload, len);
-	RK_STORE_SC64(&h->prod_tail, head + 1);
-	RK_DEV_ADD64(&r->sent, 1);
+	o->next += 1;
+	RK_STORE_SC64(&o->h->prod_tail, o->next);
+	if (st)
+		RK_DEV_ADD64(&st->sent, 1);
 	/* The receiver parks on its input ring's bell: ring it if parked. */
-	RK_GLOBAL struct rk_ring_hdr *bell = (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)r->bell_addr;
+	RK_GLOBAL struct rk_ring_hdr *bell = d->bell;
 	if (RK_LOAD_SC32(&bell->cons_waiting) != 0) {
 		RK_ATOMIC_INC32(&bell->cons_bell);
 		RK_DEV_WAKE(&bell->cons_bell);
@@ -490,11 +564,17 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 		/* On over the first route, unchanged; with no route (or a closed
 		 * one: the receiver terminated) back to the host like echo, so
 		 * nothing is lost. */
-		rk_u32 n = k->routes ? RK_LOAD_ACQ32(&k->routes->nroutes) : 0;
-		if (n) {
-			int r = rk_dev_send_k2k(k, k->routes->route[0].dest_id, in->type, in->flags,
-						in->id, in->correlation_id, in->source,
+		if (k->routes)
+			rk_dev_bind_routes(k);
+		if (k->nbound) {
+			int r = rk_dev_send_k2k(k, k->route[0].dest, in->type, in->flags, in->id,
+						in->correlation_id, in->source,
 						rk_dev_hlc_tick(k, in->hlc), payload, len);
+			if (r == RK_DEV_TOOBIG) /* larger than the receiver's slots: to the
+						   host, flagged, rather than dropped */
+				return rk_dev_emit(k, in->type, RK_MSG_F_REPLY | RK_MSG_F_TOOBIG,
+						   in->id, in->source, rk_dev_hlc_tick(k, in->hlc),
+						   payload, len);
 			if (r != RK_DEV_CLOSED)
 				return r;
 		}
@@ -509,8 +589,9 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 		for (rk_u32 i = 0; i < len / 4; i++)
 			sum += v[i];
 		RK_GLOBAL rk_u8 *out;
-		if (rk_dev_reply_begin(k, in, in->type, 4, &out) != RK_DEV_OK)
-			return RK_DEV_TERMINATING;
+		int r = rk_dev_reply_begin(k, in, in->type, 4, &out);
+		if (r != RK_DEV_OK)
+			return r;
 		*(RK_GLOBAL float *)out = sum;
 		rk_dev_emit_end(k);
 		return RK_DEV_OK;
@@ -519,8 +600,9 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 		RK_GLOBAL rk_u64 *count = (RK_GLOBAL rk_u64 *)k->state;
 		rk_u64 c = *count + 1;
 		RK_GLOBAL rk_u8 *out;
-		if (rk_dev_reply_begin(k, in, in->type, 8, &out) != RK_DEV_OK)
-			return RK_DEV_TERMINATING;
+		int r = rk_dev_reply_begin(k, in, in->type, 8, &out);
+		if (r != RK_DEV_OK)
+			return r;
 		*count = c; /* counted only once the reply has a slot */
 		*(RK_GLOBAL rk_u64 *)out = c;
 		rk_dev_emit_end(k);
@@ -540,9 +622,11 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 #define RK_TURN_BUSY	  1 /* processed messages */
 #define RK_TURN_TERMINATE 2 /* Terminate observed: leave the loop */
 
+/* `k2k`: the kernel's private route table (NULL without K2K), from its
+ * launch arguments, never from the region. */
 RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctrl,
 			  RK_GLOBAL struct rk_ring_hdr *in, RK_GLOBAL struct rk_ring_hdr *out,
-			  RK_GLOBAL rk_u8 *state, rk_u32 state_size)
+			  RK_GLOBAL rk_u8 *state, rk_u32 state_size, RK_GLOBAL struct rk_k2k *k2k)
 {
 	k->ctrl = ctrl;
 	rk_dev_ring_bind(&k->in, in, 1);
@@ -554,8 +638,10 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->hlc = 0;
 	k->next_seq = 0;
 	k->observed = 0xffffffffu;
-	k->routes = (RK_GLOBAL struct rk_routes *)(rk_uptr)ctrl->routes_addr;
+	k->routes = k2k;
+	k->stats = k2k ? (RK_GLOBAL struct rk_routes *)(rk_uptr)k2k->stats_addr : 0;
 	k->ninbound = 0;
+	k->nbound = 0;
 }
 
 /* Bind inbound rings the host has added since the last look. */
@@ -564,11 +650,29 @@ RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
 	rk_u32 n = RK_LOAD_ACQ32(&k->routes->ninbound);
 	if (n > RK_MAX_ROUTES)
 		n = RK_MAX_ROUTES;
-	for (; k->ninbound < n; k->ninbound++)
-		rk_dev_ring_bind(&k->inbound[k->ninbound],
-				 (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)
-					 k->routes->inbound_addr[k->ninbound],
-				 1);
+	for (; k->ninbound < n; k->ninbound++) {
+		RK_GLOBAL struct rk_k2k_ring *e = &k->routes->inbound[k->ninbound];
+		rk_dev_ring_bind_geo(&k->inbound[k->ninbound],
+				     (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->ring_addr, 1,
+				     e->capacity, e->slot_size);
+	}
+}
+
+/* Bind outbound routes the host has added since the last look. */
+RK_DEVFN void rk_dev_bind_routes(struct rk_dev_kernel *k)
+{
+	rk_u32 n = RK_LOAD_ACQ32(&k->routes->nroutes);
+	if (n > RK_MAX_ROUTES)
+		n = RK_MAX_ROUTES;
+	for (; k->nbound < n; k->nbound++) {
+		RK_GLOBAL struct rk_k2k_ring *e = &k->routes->route[k->nbound];
+		struct rk_dev_route *d = &k->route[k->nbound];
+		d->dest = e->dest_id;
+		d->index = k->nbound;
+		d->bell = (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->bell_addr;
+		rk_dev_ring_bind_geo(&d->ring, (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->ring_addr,
+				     0, e->capacity, e->slot_size);
+	}
 }
 
 /*
@@ -600,7 +704,10 @@ RK_DEV_HANDLER(RK_DEV_USER_HANDLER);
  * it stays in the ring: undelivered, returned to the host). */
 RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int *stop)
 {
+	rk_u32 was = r->corrupt;
 	rk_u32 n = rk_dev_in_avail(r, RK_DEV_BATCH);
+	if (r->corrupt && !was) /* counted once; the ring is not read again */
+		RK_DEV_ADD64(&k->ctrl->errors, 1);
 	rk_u32 cap = r->slot_size - RK_MSG_HDR_SIZE;
 	rk_u32 done = 0;
 	for (; done < n; done++) {
@@ -619,6 +726,12 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 		}
 		if (ret != RK_DEV_OK) /* a send the handler could not make */
 			RK_DEV_ADD64(&k->ctrl->errors, 1);
+		if (k->observed != RK_CTRL_ACTIVE) {
+			/* Deactivated while a send stalled: this one is done,
+			 * the rest of the batch waits for the next activate. */
+			done++;
+			break;
+		}
 	}
 	if (done) {
 		rk_dev_in_release(r, done);
@@ -631,12 +744,13 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
  * this is the parker's re-check in the Dekker handshake). */
 RK_DEVFN int rk_dev_has_input(struct rk_dev_kernel *k)
 {
-	if (RK_LOAD_SC64(&k->in.h->prod_tail) != k->in.next)
+	if (!k->in.corrupt && RK_LOAD_SC64(&k->in.h->prod_tail) != k->in.next)
 		return 1;
 	if (k->routes) {
 		rk_dev_bind_inbound(k);
 		for (rk_u32 i = 0; i < k->ninbound; i++)
-			if (RK_LOAD_SC64(&k->inbound[i].h->prod_tail) != k->inbound[i].next)
+			if (!k->inbound[i].corrupt &&
+			    RK_LOAD_SC64(&k->inbound[i].h->prod_tail) != k->inbound[i].next)
 				return 1;
 	}
 	return 0;
@@ -706,9 +820,10 @@ RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
  * RK_DEV_ENTRY(name): what a backend launches to run handler `name` (the
  * file defines RK_DEV_USER_HANDLER as `name` before including this one).
  *  - OpenCL C: __kernel name_persistent(base, ctrl_off, in_off, out_off,
- *    state_off, state_size), the region as one buffer, parts by offset;
+ *    state_off, state_size, k2k_addr), the region as one buffer, parts by
+ *    offset, and the private route table's address (0 without K2K);
  *  - CUDA / HIP: extern "C" __global__ name_persistent(ctrl, in, out,
- *    state, state_size), device addresses;
+ *    state, state_size, k2k), device addresses;
  *  - host C: int name_cpu(rk_ctx *, const rk_message *), the CPU handler
  *    of the kernel's rk_kernel_def, calling the same function.
  * Only the first work-item / lane runs the loop: a ring has one consumer.
@@ -716,7 +831,8 @@ RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
 #if defined(__OPENCL_C_VERSION__)
 #define RK_DEV_ENTRY(name)                                                                     \
 	__kernel void name##_persistent(__global uchar *base, ulong ctrl_off, ulong in_off,    \
-					ulong out_off, ulong state_off, uint state_size)       \
+					ulong out_off, ulong state_off, uint state_size,       \
+					ulong k2k_addr)                                        \
 	{                                                                                      \
 		if (get_global_id(0) != 0)                                                     \
 			return;                                                                \
@@ -724,19 +840,19 @@ RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
 		rk_dev_init(&k, (__global struct rk_ctrl *)(base + ctrl_off),                  \
 			    (__global struct rk_ring_hdr *)(base + in_off),                    \
 			    (__global struct rk_ring_hdr *)(base + out_off), base + state_off, \
-			    state_size);                                                       \
+			    state_size, (__global struct rk_k2k *)k2k_addr);                   \
 		rk_dev_run(&k);                                                                \
 	}
 #elif defined(__CUDACC__) || defined(__HIPCC__)
 #define RK_DEV_ENTRY(name)                                                                         \
 	extern "C" __global__ void name##_persistent(struct rk_ctrl *ctrl, struct rk_ring_hdr *in, \
 						     struct rk_ring_hdr *out, rk_u8 *state,        \
-						     rk_u32 state_size)                            \
+						     rk_u32 state_size, struct rk_k2k *k2k)        \
 	{                                                                                          \
 		if (blockIdx.x != 0 || threadIdx.x != 0)                                           \
 			return;                                                                    \
 		struct rk_dev_kernel k;                                                            \
-		rk_dev_init(&k, ctrl, in, out, state, state_size);                                 \
+		rk_dev_init(&k, ctrl, in, out, state, state_size, k2k);                            \
 		rk_dev_run(&k);                                                                    \
 	}
 #else

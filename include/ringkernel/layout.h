@@ -125,6 +125,8 @@ struct rk_ring_hdr {
 /* Message flags. */
 #define RK_MSG_F_REPLY	     0x1u /* correlation_id names a request */
 #define RK_MSG_F_UNDELIVERED 0x2u /* returned by terminate, never processed */
+#define RK_MSG_F_TOOBIG	     0x4u /* a forward bounced to the host: larger than the
+				   * receiver's slots */
 
 struct rk_msg_hdr {
 	rk_u16 magic;
@@ -145,40 +147,67 @@ struct rk_msg_hdr {
 
 #define RK_MAX_ROUTES 16u
 
+/*
+ * K2K routes come in two tables.
+ *
+ * struct rk_k2k is what a kernel's loop follows: the addresses and geometry
+ * of the rings it sends into and receives from. It lives in the host
+ * process's private memory (an anonymous mapping, never a shared object),
+ * reaches the loop through its launch arguments, and is written by the
+ * runtime only (each entry complete before its count is published with
+ * release). No other process can write it, so the loop never follows an
+ * address another process chose. Addresses are host virtual addresses: a
+ * device backend runs kernels with routes only where it has checked that
+ * its device dereferences host addresses as they are (plugins/gpu_host.h).
+ *
+ * struct rk_routes, in the kernel's region (RK_SECT_ROUTES), is for
+ * observers: the routes by destination and the kernel-written counters.
+ * The loop writes its counters there and reads nothing back from it.
+ */
+struct rk_k2k_ring {
+	rk_u64 dest_id;	  /* outbound: the receiving kernel; inbound: the sender */
+	rk_u64 ring_addr; /* struct rk_ring_hdr */
+	rk_u64 bell_addr; /* outbound: the receiver's input ring header (its bell) */
+	rk_u32 capacity;  /* the ring's geometry, from the runtime's validated handle */
+	rk_u32 slot_size;
+	rk_u32 state; /* RK_ROUTE_* (outbound; host-written) */
+	rk_u32 pad;
+};
+
+struct rk_k2k {
+	rk_u32 nroutes;	 /* outbound entries published (release) */
+	rk_u32 ninbound; /* inbound entries published (release) */
+	rk_u64 stats_addr; /* this kernel's struct rk_routes, for the counters */
+	rk_u8 pad[RK_LINE - 16];
+	struct rk_k2k_ring route[RK_MAX_ROUTES];
+	struct rk_k2k_ring inbound[RK_MAX_ROUTES];
+};
+
 /* Route states, written by the host. */
 enum {
 	RK_ROUTE_OPEN = 1,
 	RK_ROUTE_CLOSED = 2, /* the receiver terminated: sends fail, never stall */
 };
 
-/*
- * One outbound route, in the sender's RK_SECT_ROUTES section. The ring is
- * one of the receiver's inbound rings (in the receiver's region); the
- * addresses are host virtual addresses, written by the host before it
- * publishes the route by bumping nroutes. A device backend runs kernels
- * with routes only where it has checked that its device dereferences host
- * addresses as they are (plugins/gpu_host.h).
- */
+/* One outbound route as observers see it (struct rk_routes). */
 struct rk_route {
-	rk_u64 dest_id;
-	rk_u64 ring_addr; /* receiver's inbound struct rk_ring_hdr */
-	rk_u64 bell_addr; /* receiver's input ring header: its parking bell */
-	rk_u32 state;	  /* RK_ROUTE_* (host) */
+	rk_u64 dest_id; /* host-written, informational */
+	rk_u64 reserved0[2];
+	rk_u32 state; /* RK_ROUTE_* (host-written, informational) */
 	rk_u32 pad;
 	rk_u64 sent;   /* kernel-written */
 	rk_u64 stalls; /* kernel-written: full-ring episodes */
 	rk_u64 reserved[2];
 };
 
-/* The RK_SECT_ROUTES section: outbound routes, then the addresses of the
- * kernel's own inbound rings (what other kernels send it). */
+/* The RK_SECT_ROUTES section. */
 struct rk_routes {
 	rk_u32 max_routes; /* fixed at launch, <= RK_MAX_ROUTES */
 	rk_u32 nroutes;	   /* published with release after the entry is written */
 	rk_u32 max_inbound;
 	rk_u32 ninbound; /* inbound rings in use (host, release) */
 	rk_u8 pad[RK_LINE - 16];
-	rk_u64 inbound_addr[RK_MAX_ROUTES];
+	rk_u64 inbound_addr[RK_MAX_ROUTES]; /* informational */
 	rk_u64 inbound_src[RK_MAX_ROUTES]; /* sender kernel id per inbound ring */
 	struct rk_route route[RK_MAX_ROUTES];
 };
@@ -218,7 +247,8 @@ struct rk_ctrl {
 	rk_u32 out_ring;
 	rk_u32 state_size;
 	rk_u32 max_payload;
-	rk_u64 routes_addr; /* struct rk_routes in the kernel's address space; 0 = no K2K */
+	rk_u64 routes_addr; /* nonzero: the kernel has K2K routes (informational; the loop
+			     * gets its struct rk_k2k from its launch arguments) */
 	rk_u8 host_pad[64 - 48];
 	/* kernel-written */
 	rk_u32 observed;
@@ -262,6 +292,8 @@ RK_LAYOUT_ASSERT(sizeof(struct rk_msg_hdr) == RK_MSG_HDR_SIZE, "msg header is 64
 RK_LAYOUT_ASSERT(RK_MSG_HDR_SIZE + RK_MAX_PAYLOAD == RK_SLOT_MAX, "largest slot");
 RK_LAYOUT_ASSERT(offsetof(struct rk_ctrl, observed) == 64, "ctrl kernel half");
 RK_LAYOUT_ASSERT(sizeof(struct rk_route) == 64, "route entry size");
+RK_LAYOUT_ASSERT(sizeof(struct rk_k2k_ring) == 40, "k2k ring entry size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_k2k, route) == RK_LINE, "k2k route table line");
 RK_LAYOUT_ASSERT(offsetof(struct rk_routes, inbound_addr) == RK_LINE, "inbound table line");
 RK_LAYOUT_ASSERT(offsetof(struct rk_routes, route) % 64 == 0, "route table alignment");
 RK_LAYOUT_ASSERT(sizeof(struct rk_ctrl) == 128, "ctrl block size");

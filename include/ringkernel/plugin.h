@@ -64,6 +64,12 @@ struct rk_launch_desc {
 	const void *device_image; /* fatbin / code object / OpenCL source */
 	size_t device_image_size;
 	const char *device_entry;
+	/* K2K: the kernel's private route table (struct rk_k2k, page-aligned,
+	 * k2k_size bytes, in the host's private memory, never in the region),
+	 * or NULL without K2K. The loop gets it through rk_dev_init(); a device
+	 * backend maps it for the device the way it maps the region. */
+	struct rk_k2k *k2k;
+	size_t k2k_size;
 };
 
 struct rk_plugin_ops {

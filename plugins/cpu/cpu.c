@@ -188,7 +188,7 @@ static int cpu_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 		free(ck);
 		return rk_error(-ENOMEM, "cpu: out of memory");
 	}
-	rk_dev_init(&ck->k, d->ctrl, d->in, d->out, d->state, d->state_size);
+	rk_dev_init(&ck->k, d->ctrl, d->in, d->out, d->state, d->state_size, d->k2k);
 	ck->handler = d->cpu_handler;
 	ck->spin_ns = c->spin_ns;
 	snprintf(ck->name, sizeof(ck->name), "%s", d->kernel_name);

@@ -292,6 +292,7 @@ struct cuda_kernel {
 	struct rk_ctrl *ctrl;
 	struct gpu_bells bells;
 	int terminated; /* the stream has been synchronized */
+	void *k2k;	/* the registered private route table, or NULL */
 };
 
 static int cuda_open(int device, void **ctx_p)
@@ -397,6 +398,17 @@ static int cuda_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_
 	}
 	if ((ret = gpu_check_routes("cuda", d, ck->base, (uint64_t)dbase)) < 0)
 		goto unregister;
+	/* The route table is private host memory: the device sees it at its
+	 * host address once registered (unified addressing, as checked above). */
+	if (d->k2k) {
+		r = cu.MemHostRegister(d->k2k, d->k2k_size,
+				       CU_MEMHOSTREGISTER_PORTABLE | CU_MEMHOSTREGISTER_DEVICEMAP);
+		if (r != CUDA_SUCCESS) {
+			ret = cu_fail(r, "cuMemHostRegister (the route table)");
+			goto unregister;
+		}
+		ck->k2k = d->k2k;
+	}
 	if ((r = cu.StreamCreate(&ck->stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS) {
 		ret = cu_fail(r, "cuStreamCreate");
 		goto unregister;
@@ -410,7 +422,8 @@ static int cuda_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_
 	uint64_t a_out = gpu_translate(d->out, ck->base, dbase);
 	uint64_t a_state = gpu_translate(d->state, ck->base, dbase);
 	uint32_t state_size = d->state_size;
-	void *args[] = { &a_ctrl, &a_in, &a_out, &a_state, &state_size };
+	uint64_t a_k2k = (uint64_t)(uintptr_t)d->k2k;
+	void *args[] = { &a_ctrl, &a_in, &a_out, &a_state, &state_size, &a_k2k };
 	r = cu.LaunchKernel(fn, d->grid, 1, 1, d->block, 1, 1, 0, ck->stream, args, NULL);
 	if (r != CUDA_SUCCESS) {
 		ret = cu_fail(r, "cuLaunchKernel");
@@ -422,6 +435,8 @@ static int cuda_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_
 destroy:
 	cu.StreamDestroy(ck->stream);
 unregister:
+	if (ck->k2k)
+		cu.MemHostUnregister(ck->k2k);
 	cu.MemHostUnregister(ck->base);
 unload:
 	if (ck->user_mod)
@@ -470,6 +485,8 @@ static void cuda_release(void *ctx, void *kernel)
 		cu.StreamSynchronize(ck->stream);
 	}
 	cu.StreamDestroy(ck->stream);
+	if (ck->k2k)
+		cu.MemHostUnregister(ck->k2k);
 	cu.MemHostUnregister(ck->base);
 	if (ck->user_mod)
 		cu.ModuleUnload(ck->user_mod);

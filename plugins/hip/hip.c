@@ -256,6 +256,7 @@ struct hip_kernel {
 	struct rk_ctrl *ctrl;
 	struct gpu_bells bells;
 	int terminated;
+	void *k2k; /* the registered private route table, or NULL */
 };
 
 static int hip_open(int device, void **ctx_p)
@@ -352,6 +353,17 @@ static int hip_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 	}
 	if ((ret = gpu_check_routes("hip", d, hk->base, (uint64_t)(uintptr_t)dbase)) < 0)
 		goto unregister;
+	/* The route table is private host memory: the device sees it at its
+	 * host address once registered (unified addressing, as checked above). */
+	if (d->k2k) {
+		r = hip.HostRegister(d->k2k, d->k2k_size,
+				     hipHostRegisterPortable | hipHostRegisterMapped);
+		if (r != hipSuccess) {
+			ret = hip_fail(r, "hipHostRegister (the route table)");
+			goto unregister;
+		}
+		hk->k2k = d->k2k;
+	}
 	if ((r = hip.StreamCreateWithFlags(&hk->stream, hipStreamNonBlocking)) != hipSuccess) {
 		ret = hip_fail(r, "hipStreamCreateWithFlags");
 		goto unregister;
@@ -366,7 +378,8 @@ static int hip_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 	uint64_t a_out = gpu_translate(d->out, hk->base, db);
 	uint64_t a_state = gpu_translate(d->state, hk->base, db);
 	uint32_t state_size = d->state_size;
-	void *args[] = { &a_ctrl, &a_in, &a_out, &a_state, &state_size };
+	uint64_t a_k2k = (uint64_t)(uintptr_t)d->k2k;
+	void *args[] = { &a_ctrl, &a_in, &a_out, &a_state, &state_size, &a_k2k };
 	r = hip.ModuleLaunchKernel(fn, d->grid, 1, 1, d->block, 1, 1, 0, hk->stream, args, NULL);
 	if (r != hipSuccess) {
 		ret = hip_fail(r, "hipModuleLaunchKernel");
@@ -378,6 +391,8 @@ static int hip_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 destroy:
 	hip.StreamDestroy(hk->stream);
 unregister:
+	if (hk->k2k)
+		hip.HostUnregister(hk->k2k);
 	hip.HostUnregister(hk->base);
 unload:
 	if (hk->user_mod)
@@ -424,6 +439,8 @@ static void hip_release(void *ctx, void *kernel)
 		hip.StreamSynchronize(hk->stream);
 	}
 	hip.StreamDestroy(hk->stream);
+	if (hk->k2k)
+		hip.HostUnregister(hk->k2k);
 	hip.HostUnregister(hk->base);
 	if (hk->user_mod)
 		hip.ModuleUnload(hk->user_mod);

@@ -505,6 +505,10 @@ static int ocl_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 		err = cl.clSetKernelArg(k->kern, i + 1, sizeof(cl_ulong), &off[i]);
 	if (err == CL_SUCCESS)
 		err = cl.clSetKernelArg(k->kern, 5, sizeof(cl_uint), &state_size);
+	/* The private route table by host address (host_va: checked at open). */
+	cl_ulong k2k = (cl_ulong)(uintptr_t)d->k2k;
+	if (err == CL_SUCCESS)
+		err = cl.clSetKernelArg(k->kern, 6, sizeof(cl_ulong), &k2k);
 	size_t one = 1;
 	if (err == CL_SUCCESS)
 		err = cl.clEnqueueNDRangeKernel(k->q, k->kern, 1, NULL, &one, &one, 0, NULL, NULL);

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hardening: blocked calls and the lifecycle under concurrency, and a
+ * region that someone else scribbles on. Each test is a defect that the
+ * runtime once had; the region is tampered with through the runtime's own
+ * view of it (the unit's internal header), as another process mapping the
+ * same memfd through /proc/PID/fd could.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt_common.h"
+
+#include "../runtime/internal.h"
+
+static const char *const reactors[] = { "uring", "futex" };
+#define NREACTORS 2
+
+/* A runtime on the test backend with the given reactor. */
+static rk_runtime *rt_with(const char *reactor)
+{
+	setenv("RK_REACTOR", reactor, 1);
+	rk_runtime *rt = rt_open();
+	unsetenv("RK_REACTOR");
+	return rt;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Join within `secs` or fail: a thread still blocked is the defect. */
+static void join_within(pthread_t t, unsigned secs, const char *what)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += secs;
+	int ret = pthread_timedjoin_np(t, NULL, &ts);
+	cr_assert_eq(ret, 0, "%s: still blocked %u s after terminate", what, secs);
+}
+
+/* ---- blocked calls return when another thread terminates ------------------ */
+
+enum op { OP_RECEIVE, OP_BURST, OP_CALL, OP_SEND };
+
+struct blocked {
+	rk_kernel *k;
+	enum op op;
+	uint64_t timeout;
+	atomic_int started;
+	int ret;
+};
+
+static void *blocked_main(void *arg)
+{
+	struct blocked *b = arg;
+	rk_message m, burst[4];
+	unsigned got;
+	uint8_t p[8] = { 0 };
+	atomic_store(&b->started, 1);
+	switch (b->op) {
+	case OP_RECEIVE: b->ret = rk_kernel_receive(b->k, &m, b->timeout); break;
+	case OP_BURST: b->ret = rk_kernel_receive_burst(b->k, burst, 4, &got, b->timeout); break;
+	case OP_CALL: b->ret = rk_kernel_call(b->k, 1, p, sizeof(p), &m, b->timeout); break;
+	case OP_SEND:
+		/* The kernel is deactivated with a full input ring: this blocks. */
+		b->ret = rk_kernel_send(b->k, 1, p, sizeof(p), b->timeout);
+		break;
+	}
+	return NULL;
+}
+
+static void terminate_wakes(enum op op, uint64_t timeout, const char *what)
+{
+	for (unsigned r = 0; r < NREACTORS; r++) {
+		rk_runtime *rt = rt_with(reactors[r]);
+		rk_launch_options o = rk_launch_options_default();
+		rk_launch_options_with_queue_capacity(&o, 4);
+		/* sink never replies: receive and call can only wait */
+		rk_kernel *k = launch(rt, "sink", &o);
+		if (op == OP_SEND) {
+			cr_assert_eq(rk_kernel_deactivate(k), 0, "%s", rk_last_error());
+			uint8_t p[8] = { 0 };
+			for (int i = 0; i < 4; i++)
+				cr_assert_eq(rk_kernel_try_send(k, 1, p, sizeof(p)), 0);
+			cr_assert_eq(rk_kernel_try_send(k, 1, p, sizeof(p)), -EAGAIN);
+		}
+		struct blocked b = { .k = k, .op = op, .timeout = timeout };
+		pthread_t t;
+		cr_assert_eq(pthread_create(&t, NULL, blocked_main, &b), 0);
+		while (!atomic_load(&b.started))
+			usleep(1000);
+		usleep(50000); /* well into its sleep */
+		cr_assert_eq(rk_kernel_terminate(k), 0, "%s", rk_last_error());
+		join_within(t, 10, what);
+		if (op == OP_SEND || op == OP_CALL || op == OP_RECEIVE || op == OP_BURST)
+			cr_assert_eq(b.ret, -ESHUTDOWN, "%s (%s reactor) returned %s", what,
+				     reactors[r], rk_strerror(b.ret));
+		rk_kernel_release(k);
+		cr_assert_eq(rk_runtime_shutdown(rt), 0);
+	}
+}
+
+Test(hardening, receive_forever_returns_on_terminate, .timeout = 60)
+{
+	terminate_wakes(OP_RECEIVE, RK_FOREVER, "receive(RK_FOREVER)");
+}
+
+Test(hardening, receive_with_timeout_returns_on_terminate, .timeout = 60)
+{
+	terminate_wakes(OP_RECEIVE, 600 * SEC, "receive(600 s)");
+}
+
+Test(hardening, receive_burst_returns_on_terminate, .timeout = 60)
+{
+	terminate_wakes(OP_BURST, RK_FOREVER, "receive_burst(RK_FOREVER)");
+}
+
+Test(hardening, call_returns_on_terminate, .timeout = 60)
+{
+	/* Undelivered inputs come back first: call's request is one of them,
+	 * but it is not its reply, so call goes on to -ESHUTDOWN. */
+	terminate_wakes(OP_CALL, RK_FOREVER, "call(RK_FOREVER)");
+}
+
+Test(hardening, send_on_full_ring_returns_on_terminate, .timeout = 60)
+{
+	terminate_wakes(OP_SEND, RK_FOREVER, "send(RK_FOREVER)");
+}
+
+/* ---- shutdown while a thread is blocked ---------------------------------------- */
+
+Test(hardening, shutdown_while_receiving, .timeout = 60)
+{
+	for (unsigned r = 0; r < NREACTORS; r++) {
+		rk_runtime *rt = rt_with(reactors[r]);
+		rk_kernel *k = launch(rt, "sink", NULL);
+		struct blocked b = { .k = k, .op = OP_RECEIVE, .timeout = RK_FOREVER };
+		pthread_t t;
+		cr_assert_eq(pthread_create(&t, NULL, blocked_main, &b), 0);
+		while (!atomic_load(&b.started))
+			usleep(1000);
+		usleep(50000);
+		cr_assert_eq(rk_runtime_shutdown(rt), 0, "%s", rk_last_error());
+		join_within(t, 10, "receive during shutdown");
+		cr_assert_eq(b.ret, -ESHUTDOWN, "%s reactor: %s", reactors[r], rk_strerror(b.ret));
+	}
+}
+
+/* ---- terminate with senders blocked on a full ring ------------------------------ */
+
+#define NSENDERS 6
+
+struct sender {
+	rk_kernel *k;
+	unsigned who;
+	uint64_t ok; /* sends that returned 0 */
+};
+
+static void *sender_main(void *arg)
+{
+	struct sender *s = arg;
+	for (uint64_t seq = 0;; seq++) {
+		uint64_t p[2] = { s->who, seq };
+		int ret = rk_kernel_send(s->k, 7, p, sizeof(p), RK_FOREVER);
+		if (ret < 0) {
+			cr_assert_eq(ret, -ESHUTDOWN, "sender %u: %s", s->who, rk_strerror(ret));
+			break;
+		}
+		s->ok++;
+	}
+	return NULL;
+}
+
+struct drain {
+	rk_kernel *k;
+	uint8_t (*seen)[1 << 16];
+	uint64_t back;
+	int ret;
+};
+
+/* Receives (with a duplicate check) until the kernel says -ESHUTDOWN. */
+static void *drain_main(void *arg)
+{
+	struct drain *d = arg;
+	rk_message m;
+	while ((d->ret = rk_kernel_receive(d->k, &m, 20 * SEC)) == 0) {
+		uint64_t p[2];
+		cr_assert_eq(m.len, sizeof(p));
+		memcpy(p, m.payload, sizeof(p));
+		cr_assert_lt(p[0], NSENDERS);
+		cr_assert_lt(p[1], sizeof(d->seen[0]));
+		cr_assert_eq(d->seen[p[0]][p[1]], 0, "message %llu of sender %llu twice",
+			     (unsigned long long)p[1], (unsigned long long)p[0]);
+		d->seen[p[0]][p[1]] = 1;
+		d->back++;
+	}
+	return NULL;
+}
+
+/*
+ * Every send that returned 0 comes back, as a reply or undelivered, before
+ * receive says -ESHUTDOWN; nothing comes after it, and nothing twice. The
+ * kernel runs with a tiny input ring, so at the moment of terminate senders
+ * are everywhere in their send: parked, just woken, reserving.
+ */
+Test(hardening, terminate_accounts_for_every_blocked_send, .timeout = 240)
+{
+	static uint8_t seen[NSENDERS][1 << 16];
+	unsigned rounds = (unsigned)rk_test_count(100);
+	if (rounds < 4)
+		rounds = 4;
+	for (unsigned round = 0; round < rounds; round++) {
+		rk_runtime *rt = rt_with(reactors[round % NREACTORS]);
+		rk_launch_options o = rk_launch_options_default();
+		rk_launch_options_with_input_capacity(&o, 4);
+		rk_launch_options_with_output_capacity(&o, 256);
+		rk_kernel *k = launch(rt, "echo", &o);
+		memset(seen, 0, sizeof(seen));
+		struct drain d = { .k = k, .seen = seen };
+		pthread_t dt;
+		cr_assert_eq(pthread_create(&dt, NULL, drain_main, &d), 0);
+		struct sender s[NSENDERS];
+		pthread_t t[NSENDERS];
+		for (unsigned i = 0; i < NSENDERS; i++) {
+			s[i] = (struct sender){ .k = k, .who = i };
+			cr_assert_eq(pthread_create(&t[i], NULL, sender_main, &s[i]), 0);
+		}
+		usleep(2000 + 1000 * (round % 8));
+		cr_assert_eq(rk_kernel_terminate(k), 0, "%s", rk_last_error());
+		join_within(dt, 30, "the receiver");
+		cr_assert_eq(d.ret, -ESHUTDOWN, "%s", rk_strerror(d.ret));
+		uint64_t sent = 0;
+		for (unsigned i = 0; i < NSENDERS; i++) {
+			join_within(t[i], 10, "a sender");
+			sent += s[i].ok;
+		}
+		rk_message m;
+		cr_assert_eq(rk_kernel_receive(k, &m, 0), -ESHUTDOWN,
+			     "round %u: a message came back after -ESHUTDOWN", round);
+		for (unsigned i = 0; i < NSENDERS; i++)
+			for (uint64_t q = 0; q < s[i].ok; q++)
+				cr_assert_eq(seen[i][q], 1,
+					     "round %u: sender %u's message %llu was sent but "
+					     "did not come back before -ESHUTDOWN",
+					     round, i, (unsigned long long)q);
+		cr_assert_eq(d.back, sent, "round %u: %llu sent, %llu came back", round,
+			     (unsigned long long)sent, (unsigned long long)d.back);
+		rk_kernel_release(k);
+		cr_assert_eq(rk_runtime_shutdown(rt), 0);
+	}
+}
+
+/* ---- deactivate a kernel stalled on its output ------------------------------- */
+
+Test(hardening, deactivate_a_kernel_stalled_on_output, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_output_capacity(&o, 4);
+	rk_kernel *k = launch(rt, "echo", &o);
+	for (uint32_t i = 0; i < 16; i++)
+		cr_assert_eq(rk_kernel_send(k, i, &i, sizeof(i), 5 * SEC), 0);
+	/* 4 replies fill the output; the fifth holds the kernel. */
+	rk_kernel_status st;
+	for (int t = 0; t < 5000; t++) {
+		cr_assert_eq(rk_kernel_status(k, &st), 0);
+		if (st.stalls > 0)
+			break;
+		usleep(1000);
+	}
+	cr_assert_gt(st.stalls, 0, "the kernel never stalled");
+	uint64_t t0 = now_ns();
+	cr_assert_eq(rk_kernel_deactivate(k), 0, "%s", rk_last_error());
+	cr_assert_lt(now_ns() - t0, 5 * SEC, "deactivate waited for the stall to end");
+	cr_assert_eq(rk_kernel_state(k), RK_STATE_DEACTIVATED);
+	/* What it held goes out once there is room; nothing after it does. */
+	rk_message m;
+	uint32_t next = 0;
+	while (rk_kernel_receive(k, &m, SEC / 5) == 0) {
+		cr_assert_eq(m.type, next, "reply %u out of order", next);
+		next++;
+	}
+	cr_assert_geq(next, 4);
+	cr_assert_leq(next, 6, "a deactivated kernel went on consuming (%u replies)", next);
+	cr_assert_eq(rk_kernel_activate(k), 0);
+	for (; next < 16; next++) {
+		cr_assert_eq(rk_kernel_receive(k, &m, 5 * SEC), 0, "reply %u: %s", next,
+			     rk_last_error());
+		cr_assert_eq(m.type, next);
+	}
+	cr_assert_eq(rk_runtime_shutdown(rt), 0);
+}
+
+/* ---- the region is untrusted ------------------------------------------------------- */
+
+/* The output ring's producer index set far ahead: receive says -EUCLEAN and
+ * never hands out a stale slot. */
+Test(hardening, output_index_far_ahead_is_corrupt, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	uint32_t v = 5;
+	rk_message m;
+	cr_assert_eq(rk_kernel_call(k, 1, &v, sizeof(v), &m, 5 * SEC), 0);
+	__atomic_fetch_add(&k->out.hdr->prod_tail, 1u << 20, __ATOMIC_SEQ_CST);
+	int got = 0, ret;
+	while ((ret = rk_kernel_receive(k, &m, SEC / 10)) == 0)
+		got++;
+	cr_assert_eq(got, 0, "%d stale slots were handed out", got);
+	cr_assert_eq(ret, -EUCLEAN, "%s", rk_strerror(ret));
+	cr_assert(strstr(rk_last_error(), "corrupt"), "%s", rk_last_error());
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), -EUCLEAN, "corrupt is sticky");
+	rk_kernel_terminate(k);
+	rk_runtime_shutdown(rt);
+}
+
+/* The input ring's producer index moved behind the kernel's consumer: the
+ * kernel must not take that as 2^64 new messages. */
+Test(hardening, input_index_behind_the_consumer, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	uint32_t v = 5;
+	rk_message m;
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(rk_kernel_call(k, 1, &v, sizeof(v), &m, 5 * SEC), 0);
+	await_processed(k, 3);
+	__atomic_store_n(&k->in.hdr->prod_tail, 1, __ATOMIC_SEQ_CST);
+	/* Ring the kernel's bell so it looks. */
+	rk_ring_wake_consumer_(&k->in);
+	usleep(100000);
+	int bogus = 0;
+	while (rk_kernel_receive(k, &m, SEC / 10) == 0)
+		bogus++;
+	cr_assert_eq(bogus, 0, "the kernel produced %d replies to stale slots", bogus);
+	rk_kernel_status st;
+	cr_assert_eq(rk_kernel_status(k, &st), 0);
+	cr_assert_eq(st.messages_processed, 3);
+	cr_assert_geq(st.errors, 1, "the corrupt ring was not counted");
+	rk_kernel_terminate(k);
+	rk_runtime_shutdown(rt);
+}
+
+/* prod_tail bumped by 16 from outside: a send with a 1 s timeout returns
+ * (an error), it does not wait for a turn that never comes. */
+Test(hardening, send_timeout_holds_on_a_tampered_tail, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "sink", NULL);
+	cr_assert_eq(rk_kernel_deactivate(k), 0);
+	__atomic_fetch_add(&k->in.hdr->prod_tail, 16, __ATOMIC_SEQ_CST);
+	struct blocked b = { .k = k, .op = OP_SEND, .timeout = SEC };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, blocked_main, &b), 0);
+	join_within(t, 5, "send(1 s) on a tampered ring");
+	cr_assert_eq(b.ret, -EUCLEAN, "%s", rk_strerror(b.ret));
+	cr_assert_eq(rk_kernel_try_send(k, 1, &b, 8), -EUCLEAN);
+	rk_kernel_terminate(k);
+	rk_runtime_shutdown(rt);
+}
+
+/* ---- odds and ends ------------------------------------------------------------------ */
+
+Test(hardening, route_status_of_a_huge_index)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_k2k(&o, true);
+	rk_kernel *a = launch(rt, "forward", &o);
+	rk_kernel *b = launch(rt, "echo", &o);
+	cr_assert_eq(rk_kernel_connect(a, b), 0, "%s", rk_last_error());
+	rk_route_status rs;
+	cr_assert_eq(rk_kernel_route_status(a, 0xFFFFFFFFu, &rs), -ENOENT);
+	cr_assert_eq(rk_kernel_route_status(a, 0x80000000u, &rs), -ENOENT);
+	cr_assert_eq(rk_kernel_route_status(a, 1, &rs), -ENOENT);
+	cr_assert_eq(rk_kernel_route_status(a, 0, &rs), 0);
+	cr_assert_eq(rs.dest, rk_kernel_id(b));
+	rk_runtime_shutdown(rt);
+}
+
+Test(hardening, builtin_replies_must_fit)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_kernel *k = NULL;
+	static const struct {
+		const char *name;
+		uint32_t need;
+	} b[] = { { "counter", 8 }, { "add_f32", 4 } };
+	for (unsigned i = 0; i < 2; i++) {
+		rk_launch_options_with_max_payload(&o, b[i].need - 1);
+		cr_assert_eq(rk_runtime_launch(rt, b[i].name, &o, &k), -EINVAL, "%s", b[i].name);
+		cr_assert(strstr(rk_last_error(), "too small"), "%s", rk_last_error());
+	}
+	rk_launch_options_with_max_payload(&o, 0);
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), 0, "echo fits in 0 bytes");
+	rk_launch_options_with_max_payload(&o, 8);
+	rk_kernel *c = launch(rt, "counter", &o);
+	rk_message m;
+	cr_assert_eq(rk_kernel_call(c, 1, NULL, 0, &m, 5 * SEC), 0);
+	cr_assert_eq(m.len, 8);
+	rk_runtime_shutdown(rt);
+}
+
+/* forward into a kernel with smaller slots: every message reaches the host,
+ * the ones too big for the receiver flagged RK_MSG_F_TOOBIG. */
+Test(hardening, forward_into_smaller_slots_loses_nothing, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options big = rk_launch_options_default(), small;
+	rk_launch_options_with_k2k(&big, true);
+	rk_launch_options_with_max_payload(&big, 512);
+	small = big;
+	rk_launch_options_with_max_payload(&small, 64);
+	rk_kernel *a = launch(rt, "forward", &big);
+	rk_kernel *b = launch(rt, "echo", &small);
+	cr_assert_eq(rk_kernel_connect(a, b), 0);
+	uint8_t p[512];
+	unsigned toobig = 0;
+	for (uint32_t i = 0; i < 13; i++) {
+		uint32_t len = 20 + i * 37; /* 20 .. 464 */
+		memset(p, (int)i, len);
+		rk_message m;
+		cr_assert_eq(rk_kernel_send(a, i, p, len, 5 * SEC), 0);
+		rk_kernel *from = len > 64 ? a : b;
+		cr_assert_eq(rk_kernel_receive(from, &m, 5 * SEC), 0, "message %u (%u bytes): %s",
+			     i, len, rk_last_error());
+		cr_assert_eq(m.type, i);
+		cr_assert_eq(m.len, len);
+		cr_assert_eq(m.payload[len - 1], (uint8_t)i);
+		if (len > 64) {
+			cr_assert(m.flags & RK_MSG_F_TOOBIG, "message %u not flagged", i);
+			toobig++;
+		} else {
+			cr_assert_not(m.flags & RK_MSG_F_TOOBIG);
+		}
+	}
+	cr_assert_eq(toobig, 11);
+	rk_runtime_shutdown(rt);
+}
+
+/*
+ * K2K follows only what the runtime wrote in private memory: scribbling
+ * over the sender's route section and the receiver's ring geometry in the
+ * regions changes nothing (it once made the kernel write at a wild
+ * address or fault on a read).
+ */
+Test(hardening, k2k_ignores_a_scribbled_region, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_k2k(&o, true);
+	rk_kernel *a = launch(rt, "forward", &o);
+	rk_kernel *b = launch(rt, "echo", &o);
+	cr_assert_eq(rk_kernel_connect(a, b), 0);
+	rk_message m;
+	uint32_t v = 1;
+	cr_assert_eq(rk_kernel_send(a, 1, &v, sizeof(v), 5 * SEC), 0);
+	cr_assert_eq(rk_kernel_receive(b, &m, 5 * SEC), 0);
+	/* Everything another process could write. */
+	uint64_t *w = (uint64_t *)a->routes;
+	for (size_t i = 0; i < sizeof(*a->routes) / 8; i++)
+		w[i] = 0x10000;
+	struct rk_ring_hdr *h = b->inbound[0].hdr;
+	h->capacity = 1u << 31;
+	h->slot_size = 1u << 20;
+	for (uint32_t i = 2; i < 200; i++) {
+		cr_assert_eq(rk_kernel_send(a, i, &i, sizeof(i), 5 * SEC), 0);
+		cr_assert_eq(rk_kernel_receive(b, &m, 5 * SEC), 0, "message %u: %s", i,
+			     rk_last_error());
+		cr_assert_eq(m.type, i);
+		cr_assert_eq(*(uint32_t *)m.payload, i);
+	}
+	rk_runtime_shutdown(rt);
+}
