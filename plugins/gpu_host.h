@@ -27,12 +27,8 @@
 
 #include <ringkernel/plugin.h>
 
-static inline uint64_t gpu_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "../shm/sys.h"
+
 
 static inline void gpu_sleep_ns(long ns)
 {
@@ -166,11 +162,10 @@ static inline void gpu_bells_stop(struct gpu_bells *b)
 /* Wait for the device loop's terminated flag, up to timeout_ns. */
 static inline int gpu_wait_terminated(const char *plugin, struct rk_ctrl *ctrl, uint64_t timeout_ns)
 {
-	uint64_t now = gpu_now_ns();
-	uint64_t deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+	uint64_t deadline = rk_sys_deadline(timeout_ns); /* saturates on RK_FOREVER */
 	uint64_t hb0 = __atomic_load_n(&ctrl->heartbeat, __ATOMIC_ACQUIRE);
 	while (!__atomic_load_n(&ctrl->terminated, __ATOMIC_ACQUIRE)) {
-		if (gpu_now_ns() >= deadline) {
+		if (rk_sys_now_ns() >= deadline) {
 			uint64_t hb = __atomic_load_n(&ctrl->heartbeat, __ATOMIC_ACQUIRE);
 			return rk_error(-ETIMEDOUT,
 					"%s: kernel %llu did not stop (%s: heartbeat %llu -> %llu)",

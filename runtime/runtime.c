@@ -12,14 +12,13 @@
 
 #include <ringkernel/device.h>
 
+#include "../shm/sys.h"
 #include "internal.h"
 #include "log.h"
 
 uint64_t rki_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return rk_sys_now_ns();
 }
 
 /* ---- builder ------------------------------------------------------------------ */

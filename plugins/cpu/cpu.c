@@ -25,6 +25,8 @@
 #include <ringkernel/plugin.h>
 #include <ringkernel/ring.h>
 
+#include "../../shm/sys.h"
+
 #define RK_DEV_USER_HANDLER cpu_user_handler /* declared by device.h */
 #include <ringkernel/device.h>
 
@@ -60,12 +62,6 @@ RK_DEV_HANDLER(cpu_user_handler)
 	return ctx.terminating ? RK_DEV_TERMINATING : RK_DEV_OK;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Nothing to do unless the state changed or input arrived while Active. */
 static int idle(struct cpu_kernel *ck)
@@ -103,7 +99,7 @@ static void *worker(void *arg)
 			idle_turns = 0;
 			continue;
 		}
-		uint64_t now = now_ns();
+		uint64_t now = rk_sys_now_ns();
 		if (!idle_since) {
 			idle_since = now;
 		} else if (now - idle_since >= ck->spin_ns) {
