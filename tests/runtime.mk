@@ -44,7 +44,7 @@ tests_test_k2k_CFLAGS = $(TEST_CFLAGS)
 tests_test_k2k_LDADD = runtime/libringkernel.la $(TEST_LIBS)
 
 # The same suites against the OpenCL backend (PoCL in CI).
-RT_OPENCL = tests/opencl_lifecycle.sh tests/opencl_messaging.sh tests/opencl_errors.sh \
+RT_OPENCL = tests/opencl_lifecycle.sh tests/opencl_messaging.sh tests/opencl_errors.sh tests/opencl_hardening.sh \
 	tests/opencl_k2k.sh
 TESTS += $(RT_OPENCL)
 dist_check_SCRIPTS += $(RT_OPENCL) tests/on_backend.sh

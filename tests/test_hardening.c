@@ -470,10 +470,10 @@ Test(hardening, k2k_ignores_a_scribbled_region, .timeout = 60)
 	/* Everything another process could write. */
 	uint64_t *w = (uint64_t *)a->routes;
 	for (size_t i = 0; i < sizeof(*a->routes) / 8; i++)
-		w[i] = 0x10000;
+		__atomic_store_n(&w[i], 0x10000, __ATOMIC_RELAXED);
 	struct rk_ring_hdr *h = b->inbound[0].hdr;
-	h->capacity = 1u << 31;
-	h->slot_size = 1u << 20;
+	__atomic_store_n(&h->capacity, 1u << 31, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->slot_size, 1u << 20, __ATOMIC_RELAXED);
 	for (uint32_t i = 2; i < 200; i++) {
 		cr_assert_eq(rk_kernel_send(a, i, &i, sizeof(i), 5 * SEC), 0);
 		cr_assert_eq(rk_kernel_receive(b, &m, 5 * SEC), 0, "message %u: %s", i,

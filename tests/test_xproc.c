@@ -414,3 +414,26 @@ Test(xproc, a_slow_claimant_is_not_dead, .timeout = 60)
 	cr_assert_eq(rk_ring_mp_commit(&tx, b, 1), 0);
 	rk_region_close(r);
 }
+
+/* The other way round: a producer waiting forever for room on a ring whose
+ * consumer process is killed gets -EPIPE. */
+Test(xproc, a_producer_waiting_for_room_ends_when_the_consumer_dies, .timeout = 60)
+{
+	rk_region *r = make_mp_region();
+	struct rk_ring tx;
+	cr_assert_eq(attach(r, TO_PARENT, &tx), 0);
+	uint8_t slot[SLOT] = { 0 };
+	while (rk_ring_enqueue(&tx, slot, SLOT) == 0)
+		;
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		child_attach_then(0); /* the consumer: it never reads */
+	rk_ring_set_peer(&tx, pid);
+	cr_assert_eq(rk_ring_wait_writable(&tx, 0, 50000000ull), -ETIMEDOUT);
+	kill(pid, SIGKILL);
+	cr_assert_eq(rk_ring_wait_writable(&tx, 0, UINT64_MAX), -EPIPE, "%s", rk_last_error());
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	rk_region_close(r);
+}
