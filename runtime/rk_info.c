@@ -42,6 +42,11 @@ struct row {
 	char status[48]; /* set when the child did not report: "crashed SIGSEGV" */
 };
 
+/* The table. A plugin that calls exit() in a child runs rk-info's atexit
+ * handlers there, LeakSanitizer's among them: held here, the table is
+ * reachable and not reported as lost. */
+static struct row *table;
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [--plugin-path DIR[:DIR...]] [--device N] [--timeout S]\n"
@@ -183,6 +188,11 @@ static void probe_in_child(struct row *r, int device, int timeout_s)
 		setpgid(0, 0);
 		/* What a plugin prints must not land in the table. */
 		dup2(2, 1);
+		/* A crash is to kill the child by its signal, for the table to
+		 * name, even where rk-info itself catches it (a sanitizer). */
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
 		memset(&got, 0, sizeof(got));
 		if (rk_plugin_probe_path(r->info.path, device, &got) < 0)
 			_exit(126);
@@ -322,7 +332,6 @@ int main(int argc, char **argv)
 	};
 	const char *plugin_path = NULL;
 	rk_plugin_info *found;
-	struct row *v;
 	unsigned n = 0, cap = 32;
 	char path[8192], st[48], abi[24], prio[16], why[1024];
 	int device = 0, timeout_s = 5, c, ret;
@@ -374,19 +383,20 @@ int main(int argc, char **argv)
 		free(found);
 		cap = n;
 	}
-	v = calloc(n ? n : 1, sizeof(*v));
-	if (!v) {
+	table = calloc(n ? n : 1, sizeof(*table));
+	if (!table) {
 		fprintf(stderr, PROG ": out of memory\n");
 		free(found);
 		return 1;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		v[i].info = found[i];
-		/* Refused or shadowed without loading: nothing to probe. */
-		if (!found[i].shadowed && found[i].status == 0)
-			probe_in_child(&v[i], device, timeout_s);
-	}
+	for (unsigned i = 0; i < n; i++)
+		table[i].info = found[i];
 	free(found);
+	for (unsigned i = 0; i < n; i++) {
+		/* Refused or shadowed without loading: nothing to probe. */
+		if (!table[i].info.shadowed && table[i].info.status == 0)
+			probe_in_child(&table[i], device, timeout_s);
+	}
 
 	if (rk_plugins_search_path(plugin_path, path, sizeof(path)) < 0)
 		snprintf(path, sizeof(path), "(too long to show)");
@@ -395,9 +405,9 @@ int main(int argc, char **argv)
 	printf("search path: %s\n\n", path);
 
 	for (unsigned i = 0; i < n; i++) {
-		int w = (int)strlen(v[i].info.name);
+		int w = (int)strlen(table[i].info.name);
 		namew = w > namew ? w : namew;
-		w = (int)strlen(v[i].info.version);
+		w = (int)strlen(table[i].info.version);
 		verw = w > verw ? w : verw;
 	}
 	if (n == 0)
@@ -406,8 +416,8 @@ int main(int argc, char **argv)
 		printf("%-*s  %-*s  %-5s  %8s  %-20s  %s\n", namew, "NAME", verw, "VERSION", "ABI",
 		       "PRIORITY", "STATUS", "PATH");
 	for (unsigned i = 0; i < n; i++) {
-		const rk_plugin_info *p = &v[i].info;
-		status_text(&v[i], st, sizeof(st));
+		const rk_plugin_info *p = &table[i].info;
+		status_text(&table[i], st, sizeof(st));
 		if (p->loaded || p->abi_major || p->abi_minor)
 			snprintf(abi, sizeof(abi), "%u.%u", p->abi_major, p->abi_minor);
 		else
@@ -433,7 +443,7 @@ int main(int argc, char **argv)
 			 "([a-z0-9_-])",
 			 want);
 	else
-		chosen = pick(v, n, want, path, why, sizeof(why));
+		chosen = pick(table, n, want, path, why, sizeof(why));
 	if (!chosen)
 		printf("\nauto would pick: none: %s\n", why);
 	else if (want)
@@ -442,6 +452,6 @@ int main(int argc, char **argv)
 	else
 		printf("\nauto would pick: %s (priority %d)\n", chosen->info.name,
 		       chosen->info.priority);
-	free(v);
+	free(table);
 	return chosen ? 0 : 1;
 }
