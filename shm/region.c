@@ -73,7 +73,10 @@ static int check_name(const char *name, char *path, size_t pathlen)
  */
 static int reserve_space(rk_region *r, const char *path)
 {
-	int err = posix_fallocate(r->fd, 0, (off_t)r->size);
+	int err, tries = 0;
+	do /* a signal interrupts a large reservation (tmpfs undoes it): retry, a few times */
+		err = posix_fallocate(r->fd, 0, (off_t)r->size);
+	while (err == EINTR && ++tries < 8);
 	if (err == 0)
 		return 0;
 	if (err == ENOSPC && r->name[0])
