@@ -10,3 +10,17 @@ bench_rk_bench_SOURCES = bench/rk_bench.c bench/scenarios.c bench/floors.c bench
 bench_rk_bench_CFLAGS = $(AM_CFLAGS) $(RK_PEER_CFLAGS)
 bench_rk_bench_LDADD = runtime/libringkernel.la $(RK_PEER_LIBS)
 EXTRA_DIST += bench/plot
+
+# The instruction counts (bench/instr.sh): rk-instr drives send, one loop
+# turn and receive on one thread through the inline bench backend.
+noinst_PROGRAMS += bench/rk-instr
+bench_rk_instr_SOURCES = bench/rk_instr.c
+bench_rk_instr_LDADD = runtime/libringkernel.la -ldl
+noinst_LTLIBRARIES += bench/rk-plugin-inline.la
+bench_rk_plugin_inline_la_SOURCES = bench/inline_plugin.c
+bench_rk_plugin_inline_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -rpath /nowhere \
+	-export-symbols-regex '^rk_plugin_entry$$'
+EXTRA_DIST += bench/instr.sh
+instr: bench/rk-instr bench/rk-plugin-inline.la
+	$(SHELL) $(srcdir)/bench/instr.sh $(INSTR_N)
+.PHONY: instr
