@@ -3,8 +3,8 @@
  * Writes the seed corpus: tests/fuzz/run.sh --corpus (from the build
  * directory) rebuilds tests/fuzz/corpus/ in the source tree. Each seed is
  * something the library itself wrote, so the fuzzers start from inputs
- * that pass every check and mutate from there. Creator pid/uid are zeroed
- * so the files do not change from run to run.
+ * that pass every check and mutate from there. Creator pid/uid (and MP
+ * claim records) are zeroed so the files do not change from run to run.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -113,6 +113,10 @@ static void ring_seed(const char *name, uint32_t cap, uint32_t ss, uint32_t flag
 	if ((ret = rk_ring_init_at(&r, mem, bytes, cap, ss, flags, start)) < 0)
 		die("ring init", ret);
 	fill(&r, msgs);
+	/* What follows the slots (an MP ring's claim records) names this
+	 * process: zero it, so the seed is the same on every run. */
+	size_t slots_end = sizeof(struct rk_ring_hdr) + (size_t)rk_ring_capacity(&r) * ss;
+	memset(mem + slots_end, 0, bytes - slots_end);
 	uint16_t extra = (uint16_t)(bytes - sizeof(struct rk_ring_hdr));
 	buf[0] = (uint8_t)extra;
 	buf[1] = (uint8_t)(extra >> 8);
