@@ -20,7 +20,23 @@
 extern "C" {
 #endif
 
-/* "0.1.0" */
+/*
+ * Conventions of every call below (ringkernel(7), docs/design.md):
+ *  - A fallible call returns 0 (or a count or fd, >= 0) or a negative errno,
+ *    and never touches errno. rk_strerror() names the value; rk_last_error()
+ *    (per thread) says why.
+ *  - Time is uint64_t nanoseconds, relative: RK_NO_WAIT (0) looks once and
+ *    never blocks, RK_FOREVER waits with no deadline.
+ *  - Calls on one runtime or kernel may come from any thread at once unless
+ *    the comment says otherwise. No call may use a handle once it is freed
+ *    (rk_kernel_release(), rk_runtime_shutdown()).
+ *  - A blocking call (send, receive, call, the bursts) returns -ESHUTDOWN
+ *    when another thread terminates its kernel, and -EUCLEAN once one of the
+ *    kernel's rings was found corrupt: an impossible index was read from
+ *    shared memory (sticky; the kernel must be terminated).
+ */
+
+/* The library's version, "MAJOR.MINOR.PATCH" ("0.1.0"), static storage. */
 const char *rk_version(void);
 
 #define RK_NO_WAIT ((uint64_t)0)
@@ -34,16 +50,48 @@ typedef struct rk_runtime rk_runtime;
 typedef struct rk_runtime_builder rk_runtime_builder;
 typedef struct rk_kernel rk_kernel;
 
+/*
+ * Runtime construction (spec: RuntimeBuilder). A builder is used by one
+ * thread at a time. Its setters never fail: a bad value is remembered and
+ * rk_runtime_builder_build() reports it as -EINVAL; a NULL builder is
+ * ignored. rk_runtime_builder_new() returns NULL when out of memory.
+ */
 rk_runtime_builder *rk_runtime_builder_new(void);
+/* Backend by kind; default RK_BACKEND_AUTO, the usable plugin with the
+ * highest probe priority. Clears a name set by _backend_name(). $RK_BACKEND,
+ * read at build time (not by set-uid programs), overrides both. */
 void rk_runtime_builder_backend(rk_runtime_builder *b, rk_backend backend);
+/* Backend by plugin name (rk-plugin-NAME.so; [a-z0-9_-], at most 63
+ * characters), for third-party plugins: only that plugin's file is opened. */
 void rk_runtime_builder_backend_name(rk_runtime_builder *b, const char *plugin);
+/* Device ordinal the backend opens (default 0; negative: -EINVAL at build). */
 void rk_runtime_builder_device(rk_runtime_builder *b, int ordinal);
+/* Ask for per-kernel profiling (default off). The flag is recorded; no
+ * backend collects a profile yet. */
 void rk_runtime_builder_profiling(rk_runtime_builder *b, bool on);
+/* More plugin directories (a colon list, copied; NULL clears), searched
+ * after $RK_PLUGIN_PATH and before the install directory. */
 void rk_runtime_builder_plugin_path(rk_runtime_builder *b, const char *colon_list);
-/* Frees the builder, whatever the outcome. */
+/*
+ * Choose, load and open the backend and start the runtime's reactor.
+ * Frees the builder, whatever the outcome. 0 with *out set, or:
+ *   -EINVAL   NULL builder or out, a negative device, a bad backend enum or
+ *             name, a malformed $RK_BACKEND or $RK_REACTOR;
+ *   -ENODEV   nothing usable (Auto), or the named plugin's probe said no;
+ *   -ENOENT   the named plugin (or $RK_BACKEND's) is not on the path;
+ *   -EACCES, -ENOEXEC, -EPROTO   the named plugin was refused: a file or
+ *             directory others can write, not a plugin, another ABI major;
+ *   -ENOMEM, or what the named plugin's open of the device returned.
+ * rk_last_error() gives the reason (for -ENODEV, the probe's).
+ */
 int rk_runtime_builder_build(rk_runtime_builder *b, rk_runtime **out);
+/* Free a builder that will not be built (NULL is ignored). */
 void rk_runtime_builder_free(rk_runtime_builder *b);
+/* Build a runtime with only `backend` set: rk_runtime_builder_build()'s
+ * errors. */
 int rk_runtime_new(rk_backend backend, rk_runtime **out);
+/* The plugin the runtime runs on ("cpu", "opencl", ...), valid until
+ * rk_runtime_shutdown(); NULL for a NULL runtime. */
 const char *rk_runtime_backend_name(const rk_runtime *rt);
 
 /* ---- launch options (spec: LaunchOptions) ------------------------------- */
@@ -62,14 +110,32 @@ typedef struct rk_launch_options {
 #define RK_DEFAULT_QUEUE_CAPACITY 1024u
 #define RK_DEFAULT_MAX_PAYLOAD	  192u
 
+/*
+ * Launch options are a plain struct the caller owns. The setters store what
+ * they are given (a NULL `o` is ignored); rk_runtime_launch() checks it:
+ * -EINVAL out of range. Defaults: grid 1, block 256, 1024 slots each way,
+ * max payload 192 bytes, K2K off, auto-activate on, 8 routes of 256 slots,
+ * 4096 bytes of state.
+ */
 rk_launch_options rk_launch_options_default(void);
+/* The defaults with one block of `block_size` lanes (1..1024). */
 rk_launch_options rk_launch_options_single_block(uint32_t block_size);
+/* The defaults with `grid` blocks (1..65535) of `block` lanes (1..1024). */
 rk_launch_options rk_launch_options_multi_block(uint32_t grid, uint32_t block);
+/* Both queues, in slots (1..2^24, rounded up to a power of two); the
+ * next two set the host-to-kernel (input) or kernel-to-host (output) one. */
 void rk_launch_options_with_queue_capacity(rk_launch_options *o, uint32_t slots);
 void rk_launch_options_with_input_capacity(rk_launch_options *o, uint32_t slots);
 void rk_launch_options_with_output_capacity(rk_launch_options *o, uint32_t slots);
+/* Largest payload, 0..RK_MAX_PAYLOAD (4032) bytes: a slot is the 64-byte
+ * header plus this, rounded up to 64. A built-in whose reply cannot fit
+ * (counter 8 bytes, add_f32 4) is -EINVAL at launch. */
 void rk_launch_options_with_max_payload(rk_launch_options *o, uint32_t bytes);
+/* Give the kernel K2K routes (rk_kernel_connect(); both ends need it). A
+ * device that cannot follow host addresses refuses it: -ENOTSUP at launch. */
 void rk_launch_options_with_k2k(rk_launch_options *o, bool on);
+/* Launch into Launched instead of Active: the kernel consumes nothing
+ * until rk_kernel_activate(). */
 void rk_launch_options_without_auto_activate(rk_launch_options *o);
 
 /* ---- kernels (spec: KernelHandle, KernelState, KernelStatus) ------------- */
@@ -94,6 +160,9 @@ typedef struct rk_kernel_status {
 	uint64_t hlc_clamped; /* received timestamps clamped by the skew rule */
 } rk_kernel_status;
 
+/* A runtime's counters: kernels Active now, kernels ever launched, messages
+ * the host sent and received (released kernels included), bytes of the
+ * regions of kernels not yet released; device memory is not counted yet. */
 typedef struct rk_runtime_metrics {
 	uint32_t active_kernels;
 	uint64_t total_launched;
@@ -101,39 +170,183 @@ typedef struct rk_runtime_metrics {
 	uint64_t host_memory_bytes, device_memory_bytes;
 } rk_runtime_metrics;
 
+/*
+ * Launch `kernel` (a built-in: echo, add_f32, counter, sink, forward; or a
+ * registered one) with `opts` (NULL: the defaults): make its region
+ * (control block, rings, state), hand it to the backend, wait until its
+ * loop runs, then activate it unless auto-activate is off. 0 with *out set
+ * (Active, or Launched), or:
+ *   -EINVAL   a NULL argument, an option out of range, or a built-in whose
+ *             reply does not fit max_payload;
+ *   -ENOENT   no kernel of that name, or none for this backend;
+ *   -EBUSY    the backend cannot keep another persistent kernel resident
+ *             (its residency limit), or the kernel did not start in 10 s;
+ *   -ENOTSUP  K2K on a device that does not use host addresses;
+ *   -ENOMEM, -EPERM, -ENOSPC   the region could not be made or locked
+ *             (RLIMIT_MEMLOCK, memory or /dev/shm full);
+ *   or what the backend's launch returned (OpenCL: -EIO, a failed build).
+ */
 int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_options *opts,
 		      rk_kernel **out);
+/* A snapshot of the runtime's counters: 0 or -EINVAL (NULL). */
 int rk_runtime_metrics_get(const rk_runtime *rt, rk_runtime_metrics *out);
 /* DESIGN names both the record type and this call rk_runtime_metrics, which C
  * cannot declare in one scope: the call is rk_runtime_metrics_get(), and a
  * function-like macro keeps the spelled-in-DESIGN call working. */
 #define rk_runtime_metrics(rt, out) rk_runtime_metrics_get((rt), (out))
+/*
+ * An eventfd that polls readable while any kernel of the runtime has
+ * output, for an epoll or poll loop: the fd (>= 0) or -EINVAL. The runtime
+ * owns it until shutdown: do not close it. The first call starts watching
+ * every live kernel and the ones launched later. Once it is readable, drain
+ * each kernel with rk_kernel_try_receive() until -EAGAIN, which re-arms it;
+ * output that arrives after that signals again, none is missed.
+ */
 int rk_runtime_fd(rk_runtime *rt);
+/*
+ * Terminate every kernel still running, wake the threads blocked in calls on
+ * them (they return -ESHUTDOWN) and wait for them to leave, release every
+ * kernel handle, unload the backend and free the runtime. No call on the
+ * runtime or its kernels may start once shutdown has begun. 0, -EINVAL
+ * (NULL), or the first terminate's error (-ETIMEDOUT: a kernel did not stop
+ * in 10 s; its memory stays mapped, as it may still write there).
+ */
 int rk_runtime_shutdown(rk_runtime *rt);
 
+/* "Created", "Launched", "Active", "Deactivated", "Terminated" ("invalid"
+ * otherwise), static storage. */
 const char *rk_state_name(rk_state s);
+/* The kernel's id, unique in its runtime and never 0 (0 is the host in a
+ * message's source and dest); 0 for NULL. */
 uint64_t rk_kernel_id(const rk_kernel *k);
+/* The name it was launched as, valid until release; NULL for NULL. */
 const char *rk_kernel_name(const rk_kernel *k);
+/* The lifecycle state now (one atomic read); Terminated for NULL. */
 rk_state rk_kernel_state(const rk_kernel *k);
 bool rk_kernel_is_active(const rk_kernel *k);
+/*
+ * Lifecycle: Created -> Launched -> Active <-> Deactivated -> Terminated,
+ * Launched -> Deactivated, Launched and Active -> Terminated. Transitions of
+ * one kernel are serialized; one the diagram does not have is -EPERM and
+ * changes nothing. -EINVAL for NULL.
+ *
+ * Activate: the kernel starts (or resumes) consuming its input.
+ */
 int rk_kernel_activate(rk_kernel *k);
+/* Deactivate: returns once the kernel has stopped consuming (sends still
+ * queue up). -ETIMEDOUT if it did not within 10 s (the state stays), or
+ * -ESHUTDOWN if its loop has exited. */
 int rk_kernel_deactivate(rk_kernel *k);
+/*
+ * Terminate: close the input (a send that has not committed fails with
+ * -ESHUTDOWN; one that has is accounted for), tell the kernel to stop and
+ * wait for it, up to 10 s; close the K2K routes into it; wake every thread
+ * blocked on it. Frees nothing: rk_kernel_receive() still returns what is
+ * left and the status still reads, until rk_kernel_release(). -ETIMEDOUT
+ * (or the backend's error) when the kernel did not stop: the state and the
+ * memory stay.
+ */
 int rk_kernel_terminate(rk_kernel *k);
+/*
+ * Free a handle. A kernel not yet Terminated is terminated first (with a
+ * warning); if that fails, its memory is leaked rather than freed under a
+ * running kernel, and its waiters return -ESHUTDOWN. Waits for the threads
+ * still inside calls on the handle to leave; no call may start on it any
+ * more. NULL is ignored. Not after rk_runtime_shutdown(), which releases
+ * every handle itself.
+ */
 void rk_kernel_release(rk_kernel *k);
+/*
+ * Send `len` payload bytes (payload may be NULL when len is 0) of `type` to
+ * the kernel's input queue, waiting up to timeout_ns while it is full. Any
+ * number of threads may send at once (the input ring is multi-producer).
+ * The message gets a runtime-wide id, source 0 (the host) and an HLC stamp.
+ * Legal while Launched, Active or Deactivated: a kernel that is not Active
+ * queues what it is sent. 0 once the message is queued, or:
+ *   -EINVAL      NULL kernel, or NULL payload with len > 0;
+ *   -EMSGSIZE    len larger than the kernel's max payload;
+ *   -EPERM       the kernel was never launched;
+ *   -EAGAIN      the queue is full and timeout_ns is RK_NO_WAIT;
+ *   -ETIMEDOUT   still full at the deadline;
+ *   -ESHUTDOWN   the kernel is terminated, or another thread terminated it
+ *                while this one waited (nothing was queued);
+ *   -EUCLEAN     the input ring is corrupt (sticky);
+ *   -EOWNERDEAD  an earlier claimant of an input slot, another process,
+ *                died before publishing it (the ring is unusable from then).
+ */
 int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t len,
 		   uint64_t timeout_ns);
+/* rk_kernel_send() with RK_NO_WAIT: -EAGAIN when the queue is full. */
 int rk_kernel_try_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t len);
+/*
+ * Take the next message the kernel sent the host (its replies, and what it
+ * sends unasked), waiting up to timeout_ns (RK_FOREVER: the spec's
+ * receive()). A reply whose correlation id a thread waits for in
+ * rk_kernel_call() goes to that thread instead. Any number of threads may
+ * receive at once; each message goes to exactly one of them. `out` is about
+ * 4 KiB. 0 with *out filled, or:
+ *   -EINVAL      NULL argument;
+ *   -EAGAIN      nothing there and timeout_ns is RK_NO_WAIT (this re-arms
+ *                rk_runtime_fd());
+ *   -ETIMEDOUT   nothing came in time;
+ *   -ESHUTDOWN   the kernel is terminated (a blocked receiver wakes) and
+ *                nothing is left, or it did not stop and was released;
+ *   -EUCLEAN     the output ring is corrupt (sticky).
+ * After terminate it first returns what is left, in order: the messages
+ * still queued, then every input the kernel never processed (the host's,
+ * then each K2K route's) flagged RK_MSG_F_UNDELIVERED, and only then
+ * -ESHUTDOWN: every message sent is accounted for. A malformed slot is
+ * skipped and logged, never returned.
+ */
 int rk_kernel_receive(rk_kernel *k, rk_message *out, uint64_t timeout_ns);
+/* rk_kernel_receive() with RK_NO_WAIT: -EAGAIN when there is nothing. */
 int rk_kernel_try_receive(rk_kernel *k, rk_message *out);
+/*
+ * Request and reply: send, then wait for the reply whose correlation_id is
+ * the request's id; other messages stay queued for their receivers and
+ * callers. timeout_ns bounds the whole call. Any number of threads may call,
+ * send and receive at once. 0 with *reply filled, or the errors of
+ * rk_kernel_send() and rk_kernel_receive(), but never -EAGAIN: no reply in
+ * time is -ETIMEDOUT (a reply that comes later goes to rk_kernel_receive()).
+ * -ESHUTDOWN when the kernel was terminated before it replied; a request it
+ * never processed comes back to rk_kernel_receive() flagged
+ * RK_MSG_F_UNDELIVERED.
+ */
 int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t len,
 		   rk_message *reply, uint64_t timeout_ns);
+/*
+ * Send msgs[0..n) in order without waiting, as many as fit; of each only
+ * type, len and payload are read. *sent is how many went. Sending stops
+ * before the first message larger than the max payload. 0 (*sent may be
+ * below n: the queue filled), or:
+ *   -EMSGSIZE    msgs[*sent] is too large (the ones before it went);
+ *   -EAGAIN      the queue was full: nothing went;
+ *   -EINVAL, -EPERM, -ESHUTDOWN, -EUCLEAN   as rk_kernel_send().
+ */
 int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsigned *sent);
+/* Up to n messages into out[0..n): wait up to timeout_ns for the first as
+ * rk_kernel_receive() does, then take what else is there without waiting.
+ * 0 with *got >= 1, or that first receive's error with *got = 0 (-EINVAL
+ * also for n = 0). */
 int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned *got,
 			    uint64_t timeout_ns);
 /* As with rk_runtime_metrics: the record type and DESIGN's call share a
  * name; the call is rk_kernel_status_get(), spelled rk_kernel_status(). */
+/* A snapshot of the kernel's state and counters, also after terminate
+ * (until release): 0 or -EINVAL (NULL). */
 int rk_kernel_status_get(const rk_kernel *k, rk_kernel_status *out);
 #define rk_kernel_status(k, out) rk_kernel_status_get((k), (out))
+/*
+ * A one-way kernel-to-kernel route: `from`'s handler may then send to `to`
+ * (rk_ctx_send_k2k(), rk_dev_send(), the forward built-in) through a ring in
+ * `to`'s region. Both need rk_launch_options_with_k2k(). A full route stalls
+ * the sender, never drops; terminating `to` closes it. 0, or:
+ *   -EINVAL      NULL, from == to, kernels of two runtimes, or K2K off;
+ *   -ESHUTDOWN   either kernel is terminated;
+ *   -EEXIST      the route is there already;
+ *   -ENOSPC      route table full: from's outbound or to's inbound routes
+ *                are at max_routes.
+ */
 int rk_kernel_connect(rk_kernel *from, rk_kernel *to);
 
 /* ---- kernel-to-kernel routes -------------------------------------------------- */
@@ -147,9 +360,14 @@ typedef struct rk_route_status {
 	bool open;	    /* false once the receiver terminated */
 } rk_route_status;
 
-/* Number of outbound routes of `k` (>= 0), or a negative errno. */
+/* Number of outbound routes of `k` (>= 0, in connect order), or -EINVAL. */
 int rk_kernel_route_count(const rk_kernel *k);
+/* Outbound route `idx` (0 .. count - 1) as observers see it: 0, -EINVAL
+ * (NULL) or -ENOENT (no such route). */
 int rk_kernel_route_status(const rk_kernel *k, unsigned idx, rk_route_status *out);
+/* K2K routes each way, 1..RK_MAX_ROUTES (16), default 8; and the slots of
+ * each inbound route's ring (1..2^24, rounded up to 2^n), default 256.
+ * Checked at launch when K2K is on. */
 void rk_launch_options_with_max_routes(rk_launch_options *o, uint32_t routes);
 void rk_launch_options_with_k2k_capacity(rk_launch_options *o, uint32_t slots);
 
@@ -170,7 +388,13 @@ static inline uint16_t rk_hlc_logical(uint64_t ts)
 }
 
 /* The process's clock: stamp a send (strictly increasing), observe a
- * received stamp (skew rule: more than 1 s ahead is clamped and counted). */
+ * received stamp (skew rule: more than 1 s ahead is clamped and counted).
+ * Lock-free; any thread.
+ *   rk_hlc_now()           a stamp for a send: max(clock + 1, now);
+ *   rk_hlc_observe(seen)   merge a received stamp: max(clock + 1, seen + 1,
+ *                          now), `seen` clamped to now + 1 s first;
+ *   rk_hlc_clamped()       how many stamps this process has clamped;
+ *   rk_hlc_physical_now()  CLOCK_REALTIME as a stamp, logical 0. */
 uint64_t rk_hlc_now(void);
 uint64_t rk_hlc_observe(uint64_t seen);
 uint64_t rk_hlc_clamped(void);
@@ -191,6 +415,13 @@ typedef struct rk_kernel_def {
 	uint32_t state_size; /* scratch bytes the handler needs (default 4096) */
 } rk_kernel_def;
 
+/*
+ * Register a user kernel under def->name (1..63 of [A-Za-z0-9_.-]) for every
+ * runtime of the process; registrations are permanent. The definition and
+ * name are copied, not what else it points to: images and strings must stay
+ * valid. Any thread. 0, or -EINVAL (NULL, a bad name, no implementation),
+ * -EEXIST (a built-in's name, or registered already), -ENOSPC (256 kernels).
+ */
 int rk_register_kernel(const rk_kernel_def *def);
 
 /* Static registration, like Criterion's Test(): RK_KERNEL(name, handler). */
@@ -203,8 +434,23 @@ int rk_register_kernel(const rk_kernel_def *def);
 
 /* ---- inside a CPU handler ------------------------------------------------------ */
 
+/*
+ * Only inside a CPU handler, int handler(rk_ctx *, const rk_message *in), on
+ * the kernel's worker thread, with the context it was given. A handler that
+ * returns < 0 is counted in the kernel's errors.
+ *
+ * Reply to `in` (correlation id in->id, dest its source), waiting while the
+ * output queue is full: 0, -EINVAL, -EMSGSIZE (larger than the output
+ * slots), -ESHUTDOWN (the kernel is terminating: not sent; return soon).
+ */
 int rk_ctx_reply(rk_ctx *ctx, uint32_t type, const void *payload, uint32_t len);
+/* Send to kernel `dst_id` over a route rk_kernel_connect() made, waiting
+ * while it is full: 0, -EINVAL, -ENOENT (no route to dst_id), -EMSGSIZE
+ * (larger than the receiver's slots), -ESHUTDOWN (this kernel is
+ * terminating, or dst_id terminated and closed the route). */
 int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *payload, uint32_t len);
+/* This kernel's id; its scratch area (zeroed at launch, kept across
+ * messages) and that area's size in bytes. 0 or NULL for a NULL ctx. */
 uint64_t rk_ctx_kernel_id(const rk_ctx *ctx);
 void *rk_ctx_state(rk_ctx *ctx);
 uint32_t rk_ctx_state_size(const rk_ctx *ctx);
