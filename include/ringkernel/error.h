@@ -17,12 +17,17 @@ extern "C" {
  * the C library, in a per-thread buffer valid until this thread's next call. */
 const char *rk_strerror(int err);
 
-/* Detail for the last failing call on this thread ("" when none). */
+/* Detail for the last failing call on this thread ("" when none), in a
+ * per-thread buffer valid until this thread's next failing call. A call
+ * that succeeds may leave an older detail in place: read it only after a
+ * negative return. */
 const char *rk_last_error(void);
 
-/* Set the detail; returns `err` so callers can `return rk_error(-EINVAL, ...)`. */
+/* Set the detail; returns `err` so callers can `return rk_error(-EINVAL, ...)`.
+ * For the library and its plugins; an application need not call it. */
 int rk_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Empty this thread's detail. */
 void rk_clear_error(void);
 
 #ifdef __cplusplus

@@ -37,12 +37,17 @@ static inline uint32_t rk_msg_capacity(uint32_t slot_size)
 	return slot_size > RK_MSG_HDR_SIZE ? slot_size - RK_MSG_HDR_SIZE : 0;
 }
 
+/* These calls are pure: they never block, keep no state, and may be made
+ * from any thread on slots that thread may read or write. */
+
 /* Write `m`'s header and its first m->len payload bytes into `slot`.
  * -EMSGSIZE if they do not fit in `slot_size`. Every call here takes
  * -EINVAL for a slot_size outside RK_MSG_HDR_SIZE..RK_SLOT_MAX. */
 int rk_msg_write(void *slot, uint32_t slot_size, const rk_message *m);
 
-/* Write a header and `len` bytes from `payload` (may be NULL when len = 0). */
+/* Write a header and `len` bytes from `payload` (may be NULL when len = 0);
+ * magic, version and len are set here, the rest is copied from `h`.
+ * 0, -EINVAL or -EMSGSIZE. */
 int rk_msg_write_parts(void *slot, uint32_t slot_size, const struct rk_msg_hdr *h,
 		       const void *payload, uint32_t len);
 
@@ -50,7 +55,8 @@ int rk_msg_write_parts(void *slot, uint32_t slot_size, const struct rk_msg_hdr *
  * -EMSGSIZE (len larger than the slot), with nothing copied. */
 int rk_msg_read(const void *slot, uint32_t slot_size, rk_message *out);
 
-/* Validate a header already copied out of a slot. */
+/* Validate a header already copied out of a slot: 0, -EINVAL (slot_size),
+ * -EBADMSG or -EMSGSIZE, as rk_msg_read(). */
 int rk_msg_check(const struct rk_msg_hdr *h, uint32_t slot_size);
 
 #ifdef __cplusplus

@@ -34,30 +34,43 @@ typedef struct rk_region rk_region;
  * are reserved at once: -ENOSPC when /dev/shm (or, for memfd, the memory
  * behind it) cannot hold them, never a SIGBUS on a later write. mlock
  * failure is -ENOMEM (or -EPERM) with RLIMIT_MEMLOCK in the message, unless
- * RK_REGION_UNLOCKED is given. A failed create leaves no name behind.
+ * RK_REGION_UNLOCKED is given. -EINVAL also for a NULL out_p, unknown
+ * flags or an absurd size. A failed create leaves no name behind.
+ *
+ * A region handle may be read from any thread; rk_region_alloc() is the
+ * creator's, one call at a time, and rk_region_close() the last call.
  */
 int rk_region_create(const char *name, size_t size, unsigned flags, rk_region **out_p);
 
 /* Open a region another process of the same user created, validating its
  * header: -ENOENT, -EACCES (other owner or loose mode), -EBADMSG (magic),
- * -EPROTONOSUPPORT (version), -ERANGE (sizes, offsets, sections). */
+ * -EPROTONOSUPPORT (version), -ERANGE (sizes, offsets, sections), -EINVAL
+ * (NULL or malformed name, unknown flags), or mmap/mlock's error. */
 int rk_region_open(const char *name, unsigned flags, rk_region **out_p);
 
-/* Unmap. The creator's close also unlinks a named region. */
+/* Unmap (NULL is ignored); no pointer into the mapping is valid after it.
+ * The creator's close also unlinks a named region. */
 void rk_region_close(rk_region *r);
 
-/* Remove a named region (not needed after the creator's close). */
+/* Remove a named region (not needed after the creator's close): 0,
+ * -EINVAL (malformed name), or shm_unlink's error (-ENOENT, -EACCES). */
 int rk_region_unlink(const char *name);
 
 /* Carve a section of `size` bytes (aligned to RK_LINE, zeroed) out of a
  * region this process created; -ENOSPC when it does not fit, -EEXIST for a
- * duplicate (kind, id). Only before others open it. */
+ * duplicate (kind, id), -EPERM when this process did not create it,
+ * -EINVAL for NULL, size 0 or RK_SECT_FREE. Only before others open it. */
 int rk_region_alloc(rk_region *r, uint32_t kind, uint32_t id, size_t size, uint64_t *offset_p);
 
-/* Locate a section: -ENOENT when absent. `*ptr_p` points into this
- * process's mapping; the offset is valid for everyone. */
+/* Locate a section: -ENOENT when absent, -ERANGE when the section table or
+ * the section lies outside the region (a tampered header), -EINVAL for
+ * NULL. `*ptr_p` points into this process's mapping; the offset is valid
+ * for everyone. `size_p` may be NULL. */
 int rk_region_find(const rk_region *r, uint32_t kind, uint32_t id, void **ptr_p, size_t *size_p);
 
+/* Accessors, for a valid region (they never fail): the base of this
+ * process's mapping, the bytes mapped, the descriptor (owned by the region),
+ * the name, and 1 when mlock'ed / on huge pages (else 0). */
 void *rk_region_base(const rk_region *r);
 size_t rk_region_size(const rk_region *r);
 int rk_region_fd(const rk_region *r);

@@ -21,6 +21,13 @@
  * `capacity` ahead, marks the handle corrupt (rk_ring_corrupt(), sticky,
  * counted) and is never cached, so no slot is handed out twice and none is
  * read or written out of bounds. Callers map a corrupt ring to -EUCLEAN.
+ *
+ * Threads: a handle has a producer half and a consumer half. The consumer
+ * half (peek/release, dequeue, wait READABLE) is used by one thread at a
+ * time; so is the producer half of a single-producer ring (reserve/commit,
+ * enqueue). On an RK_RING_MP ring any number of threads, each through the
+ * same or its own handle, may claim and commit at once. Init and attach
+ * come before either side's first use.
  */
 #ifndef RINGKERNEL_RING_H
 #define RINGKERNEL_RING_H
@@ -80,7 +87,10 @@ struct rk_ring {
 int rk_ring_mem_size(uint32_t capacity, uint32_t slot_size, size_t *size_p);
 
 /* Initialize a ring in `mem` (RK_LINE aligned, `size` bytes) and attach `r`
- * to it. `capacity` is rounded up to a power of two. */
+ * to it. `capacity` is rounded up to a power of two. 0, -EINVAL (NULL,
+ * misaligned, unknown flags, capacity or slot size out of range), -ENOSPC
+ * (`size` too small: see rk_ring_mem_size()), -ENOTSUP (RK_RING_ASYM where
+ * the kernel has no membarrier). */
 int rk_ring_init(struct rk_ring *r, void *mem, size_t size, uint32_t capacity, uint32_t slot_size,
 		 uint32_t flags);
 /* The same, with both indexes starting at `start` (wrap-around testing). */
@@ -89,9 +99,12 @@ int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity
 
 /* Attach to a ring another party initialized. Validates everything read
  * from `mem`: magic, version, capacity, slot size, that it fits in `size`,
- * and that the indexes are coherent. */
+ * and that the indexes are coherent: 0, -EINVAL (NULL, misaligned),
+ * -ERANGE (it does not fit in `size`), -EBADMSG (magic, geometry, flags,
+ * indexes), -EPROTONOSUPPORT (another RK_LAYOUT_VERSION). */
 int rk_ring_attach(struct rk_ring *r, void *mem, size_t size);
 
+/* Geometry, from the handle's validated private copy. */
 static inline uint32_t rk_ring_capacity(const struct rk_ring *r)
 {
 	return r->capacity;
@@ -123,6 +136,7 @@ static inline void rk_ring_set_peer(struct rk_ring *r, pid_t pid)
 	r->peer = pid;
 }
 
+/* The slot of index `idx` (free-running: masked here) in this mapping. */
 static inline void *rk_ring_slot(const struct rk_ring *r, uint64_t idx)
 {
 	return r->slots + (size_t)(idx & r->mask) * r->slot_size;
@@ -276,9 +290,13 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 }
 
 /*
- * Publish a claim: 0, or (only when the ring's memory was tampered with or
- * a claimant process died) -EUCLEAN / -EOWNERDEAD from the wait for our
- * turn, which then never ends: see rk_ring_mp_commit_timed().
+ * Publish the claim of `n` slots at `idx` once every earlier claim is
+ * published, waiting up to timeout_ns for that: 0, -ETIMEDOUT (an earlier
+ * claimant has not published: preempted, or the tail was tampered with),
+ * -EOWNERDEAD (that claimant is a dead process: its claim never will be),
+ * -EUCLEAN (the tail moved past idx or backwards). A failed commit keeps
+ * the claim: retry it, or nothing claimed after it is ever published.
+ * rk_ring_mp_commit() waits with no deadline (never -ETIMEDOUT).
  */
 static inline int rk_ring_mp_commit_timed(struct rk_ring *r, uint64_t idx, unsigned n,
 					  uint64_t timeout_ns)
@@ -350,7 +368,8 @@ static inline void rk_ring_copy_(void *dst, const void *src, uint32_t len)
 }
 
 /* Copy `len` bytes (<= slot size; the caller checks) of `n` elements laid
- * out `stride` bytes apart. burst: as many as fit; returns the count. */
+ * out `stride` bytes apart. burst: as many as fit; returns the count (0 as
+ * well when an MP commit failed: rk_last_error() says why). */
 static inline unsigned rk_ring_enqueue_burst(struct rk_ring *r, const void *src, size_t stride,
 					     uint32_t len, unsigned n)
 {
@@ -369,7 +388,7 @@ static inline unsigned rk_ring_enqueue_burst(struct rk_ring *r, const void *src,
 	return k;
 }
 
-/* Single element: 0 or -EAGAIN (full). */
+/* Single element: 0 or -EAGAIN (full, or its MP commit failed). */
 static inline int rk_ring_enqueue(struct rk_ring *r, const void *src, uint32_t len)
 {
 	return rk_ring_enqueue_burst(r, src, 0, len, 1) ? 0 : -EAGAIN;
@@ -388,6 +407,7 @@ static inline unsigned rk_ring_dequeue_burst(struct rk_ring *r, void *dst, size_
 	return k;
 }
 
+/* Single element: 0 or -EAGAIN (empty). */
 static inline int rk_ring_dequeue(struct rk_ring *r, void *dst, uint32_t len)
 {
 	return rk_ring_dequeue_burst(r, dst, 0, len, 1) ? 0 : -EAGAIN;
@@ -407,7 +427,8 @@ int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t l
  * (below) and sleep on the ring's bell, up to `timeout_ns` (UINT64_MAX =
  * forever, RK_NO_WAIT = look once). Returns 0 (ready), -ETIMEDOUT,
  * -EUCLEAN (the ring is corrupt), -EPIPE (the peer process of
- * rk_ring_set_peer() is gone), or what `how` ends it with.
+ * rk_ring_set_peer() is gone), -EINVAL (NULL ring, bad `what`), or what
+ * `how` ends it with.
  *
  * `how` (may be NULL) says how to sleep and when to give up:
  *   sleep   sleep while *word == expected until the absolute CLOCK_MONOTONIC
@@ -440,7 +461,8 @@ int rk_ring_wait_writable(struct rk_ring *r, uint64_t spin_ns, uint64_t timeout_
  * Become the ring's consumer: once its consumer has stopped for good (a
  * terminated kernel), its owner drains what is left through this handle.
  * Both indexes are read once and checked against the handle's private
- * capacity; -EUCLEAN (and the handle marked corrupt) if impossible.
+ * capacity; -EUCLEAN (and the handle marked corrupt) if impossible,
+ * -EINVAL for a NULL or unbound handle.
  */
 int rk_ring_adopt_consumer(struct rk_ring *r);
 
@@ -448,7 +470,8 @@ int rk_ring_adopt_consumer(struct rk_ring *r);
  * The parking protocol, for callers that sleep elsewhere (io_uring):
  * prepare registers a waiter and returns the bell value to wait on; the
  * caller re-checks its condition, sleeps on `bell` while it still equals
- * the value, then calls done.
+ * the value (a shared futex: the other side may be another process), then
+ * calls unpark. Every park must be matched by one unpark.
  */
 uint32_t rk_ring_park_consumer(struct rk_ring *r, uint32_t **bell_p);
 void rk_ring_unpark_consumer(struct rk_ring *r);
