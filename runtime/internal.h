@@ -118,5 +118,7 @@ void rki_kernel_free_k2k(rk_kernel *k);
 
 /* time */
 uint64_t rki_now_ns(void);
+/* hlc.c: n consecutive send timestamps (a burst); returns the first */
+uint64_t rki_hlc_reserve(unsigned n);
 
 #endif

@@ -133,20 +133,25 @@ static uint64_t next_msg_id(rk_kernel *k)
 	return __atomic_add_fetch(&k->rt->next_msg_id, 1, __ATOMIC_RELAXED);
 }
 
-static void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t type, const void *payload,
-		      uint32_t len)
+/* Write a request into its slot; len was checked against max_payload,
+ * which fits the slot. */
+static inline void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t type,
+			     const void *payload, uint32_t len, uint64_t hlc)
 {
-	struct rk_msg_hdr h = {
+	struct rk_msg_hdr *d = rk_ring_slot(&k->in, idx);
+	*d = (struct rk_msg_hdr){
+		.magic = RK_MSG_MAGIC,
+		.version = RK_MSG_VERSION,
 		.type = type,
+		.len = len,
 		.id = id,
-		.source = 0,
 		.dest = k->id,
-		.hlc = rk_hlc_now(),
+		.hlc = hlc,
 		.seq = id,
 	};
-	rk_msg_write_parts(rk_ring_slot(&k->in, idx), k->in.slot_size, &h, payload, len);
+	if (len)
+		rk_ring_copy_(d + 1, payload, len);
 }
-
 static int ring_corrupt_error(rk_kernel *k, const char *which)
 {
 	return rk_error(-EUCLEAN,
@@ -170,7 +175,7 @@ static uint64_t turn_budget(uint64_t timeout_ns)
 /* One message with a chosen id; blocks up to timeout_ns while the ring is
  * full. The caller is inside send_enter(). */
 static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payload, uint32_t len,
-		    uint64_t timeout_ns)
+		    uint64_t timeout_ns, uint64_t *deadline_p)
 {
 	uint64_t deadline = RK_SYS_NEVER, idx;
 	bool waited = false;
@@ -189,6 +194,8 @@ static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payloa
 		if (!waited) {
 			deadline = rk_sys_deadline(timeout_ns);
 			waited = true;
+			if (deadline_p)
+				*deadline_p = deadline;
 		}
 		uint64_t left = rk_sys_left(deadline);
 		if (left == 0)
@@ -198,7 +205,7 @@ static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payloa
 		if (ret < 0 && ret != -ETIMEDOUT)
 			return ret;
 	}
-	fill_slot(k, idx, id, type, payload, len);
+	fill_slot(k, idx, id, type, payload, len, rk_hlc_now());
 	int ret = rk_ring_mp_commit_timed(&k->in, idx, 1,
 					  turn_budget(waited ? rk_sys_left(deadline) : timeout_ns));
 	if (ret < 0) {
@@ -219,7 +226,7 @@ int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 		return ret;
 	enter(k);
 	if ((ret = send_enter(k)) == 0) {
-		ret = send_one(k, next_msg_id(k), type, payload, len, timeout_ns);
+		ret = send_one(k, next_msg_id(k), type, payload, len, timeout_ns, NULL);
 		send_leave(k);
 	}
 	leave(k);
@@ -250,8 +257,14 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 		return ret;
 	}
 	unsigned got = ok ? rk_ring_mp_reserve(&k->in, ok, &idx) : 0;
-	for (unsigned i = 0; i < got; i++)
-		fill_slot(k, idx + i, next_msg_id(k), msgs[i].type, msgs[i].payload, msgs[i].len);
+	if (got) {
+		/* One id range and one clock tick range for the whole burst. */
+		uint64_t id = __atomic_add_fetch(&k->rt->next_msg_id, got, __ATOMIC_RELAXED) - got;
+		uint64_t hlc = rki_hlc_reserve(got);
+		for (unsigned i = 0; i < got; i++)
+			fill_slot(k, idx + i, id + 1 + i, msgs[i].type, msgs[i].payload,
+				  msgs[i].len, hlc + i);
+	}
 	if (got && (ret = rk_ring_mp_commit_timed(&k->in, idx, got, turn_budget(0))) < 0) {
 		/* as in send_one: the claim can never be published */
 		k->in.corrupt = 1;
@@ -328,7 +341,8 @@ static int take_one(rk_kernel *k, rk_message *out)
 		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
 	} else {
 		rk_hlc_observe(out->hlc);
-		__atomic_fetch_add(&k->received, 1, __ATOMIC_RELAXED);
+		/* one writer (the reader, under recv_lock): no RMW needed */
+		__atomic_store_n(&k->received, k->received + 1, __ATOMIC_RELAXED);
 	}
 	return 1;
 }
@@ -444,14 +458,16 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 		}
 		if (timeout_ns == 0)
 			return -EAGAIN;
+		/* One clock read for the first wait (none for RK_FOREVER), one
+		 * per wait after it. */
+		uint64_t left = timeout_ns;
 		if (!have_deadline) {
 			deadline = rk_sys_deadline(timeout_ns);
 			have_deadline = true;
-		}
-		uint64_t left = rk_sys_left(deadline);
-		if (left == 0)
+		} else if ((left = rk_sys_left(deadline)) == 0) {
 			return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
 					(unsigned long long)k->id);
+		}
 		if (reader) {
 			/* Sleep on the ring itself, without the lock. */
 			k->reader_active = true;
@@ -493,6 +509,41 @@ int rk_kernel_try_receive(rk_kernel *k, rk_message *out)
 	return rk_kernel_receive(k, out, RK_NO_WAIT);
 }
 
+/*
+ * A real burst (recv_lock held): with no call waiting for a reply and
+ * nothing stashed, take up to n slots in one peek, decode them, hand them
+ * back in one release and observe the newest timestamp once. 0 when the
+ * ring is empty, -1 when someone waits on a correlation id or the kernel
+ * has stopped (the caller then takes messages one by one).
+ */
+static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
+{
+	struct rk_ring *r = &k->out;
+	uint64_t idx, newest = 0;
+	if (k->calls || k->stash_len)
+		return -1;
+	unsigned avail = rk_ring_peek(r, n, &idx), got = 0;
+	if (avail == 0)
+		return rk_ring_corrupt(r) || rk_kernel_state(k) == RK_STATE_TERMINATED ? -1 : 0;
+	for (unsigned i = 0; i < avail; i++) {
+		if (rk_msg_read(rk_ring_slot(r, idx + i), r->slot_size, &out[got]) < 0) {
+			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
+				     (unsigned long long)k->id, rk_last_error());
+			continue;
+		}
+		if (out[got].hlc > newest)
+			newest = out[got].hlc;
+		got++;
+	}
+	rk_ring_release(r, avail);
+	if (got) {
+		rk_hlc_observe(newest);
+		/* one writer (the reader, under recv_lock): no RMW needed */
+		__atomic_store_n(&k->received, k->received + got, __ATOMIC_RELAXED);
+	}
+	return (int)got;
+}
+
 int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned *got,
 			    uint64_t timeout_ns)
 {
@@ -501,11 +552,20 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 	*got = 0;
 	enter(k);
 	pthread_mutex_lock(&k->recv_lock);
-	int ret = receive_locked(k, &out[0], NULL, timeout_ns);
-	if (ret == 0) {
-		*got = 1;
-		while (*got < n && receive_locked(k, &out[*got], NULL, 0) == 0)
-			(*got)++;
+	int ret = 0, fast = k->reader_active ? -1 : take_burst(k, out, n);
+	if (fast > 0) {
+		*got = (unsigned)fast;
+	} else {
+		ret = receive_locked(k, &out[0], NULL, timeout_ns);
+		if (ret == 0) {
+			*got = 1;
+			int more = k->reader_active ? -1 : take_burst(k, out + 1, n - 1);
+			if (more > 0)
+				*got += (unsigned)more;
+			else
+				while (*got < n && receive_locked(k, &out[*got], NULL, 0) == 0)
+					(*got)++;
+		}
 	}
 	pthread_mutex_unlock(&k->recv_lock);
 	if (ret == -EAGAIN && k->rt->fd_used)
@@ -522,7 +582,8 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	int ret = check_send(k, payload, len);
 	if (ret < 0)
 		return ret;
-	uint64_t deadline = rk_sys_deadline(timeout_ns);
+	/* The deadline is read from the clock only if the send has to wait. */
+	uint64_t deadline = 0;
 	struct rki_call call = { .id = next_msg_id(k), .reply = reply };
 	enter(k);
 	/* Registered before the request goes out: its reply may be read by
@@ -530,15 +591,20 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	pthread_mutex_lock(&k->recv_lock);
 	call.next = k->calls;
 	k->calls = &call;
-	pthread_mutex_unlock(&k->recv_lock);
-
+	/* Where the request fits at once (the common case), send it under
+	 * the lock and go on to the reply: a non-blocking send never waits
+	 * for recv_lock's holders. Only a full ring drops the lock to wait. */
 	if ((ret = send_enter(k)) == 0) {
-		ret = send_one(k, call.id, type, payload, len, timeout_ns);
+		ret = send_one(k, call.id, type, payload, len, 0, NULL);
+		if (ret == -EAGAIN && timeout_ns) {
+			pthread_mutex_unlock(&k->recv_lock);
+			ret = send_one(k, call.id, type, payload, len, timeout_ns, &deadline);
+			pthread_mutex_lock(&k->recv_lock);
+		}
 		send_leave(k);
 	}
-	pthread_mutex_lock(&k->recv_lock);
 	if (ret == 0)
-		ret = receive_locked(k, reply, &call, rk_sys_left(deadline));
+		ret = receive_locked(k, reply, &call, deadline ? rk_sys_left(deadline) : timeout_ns);
 	for (struct rki_call **p = &k->calls; *p; p = &(*p)->next) {
 		if (*p == &call) {
 			*p = call.next;

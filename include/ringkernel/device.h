@@ -169,9 +169,32 @@ static inline rk_u64 rk_dev_phys_hlc(void)
 	rk_u64 us = (rk_u64)ts.tv_sec * 1000000u + (rk_u64)ts.tv_nsec / 1000u;
 	return (us & 0xffffffffffffull) << 16;
 }
-#define RK_DEV_PHYS_HLC() rk_dev_phys_hlc()
+/* Cycles between two wall-clock reads of one thread's HLC: 2^17, about
+ * 30-130 us at 1-4 GHz. Within it the last reading is reused (the
+ * logical counter keeps timestamps increasing), so a message costs no
+ * clock read; the physical part lags real time by at most the window. */
+#define RK_DEV_HLC_TSC_WINDOW (1ull << 17)
+static inline rk_u64 rk_dev_phys_hlc_cached(rk_u64 *pt, rk_u64 *at)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	rk_u64 t = __builtin_ia32_rdtsc();
+	if (t - *at >= RK_DEV_HLC_TSC_WINDOW || *pt == 0) { /* a counter behind `at` too */
+		*at = t;
+		*pt = rk_dev_phys_hlc();
+	}
+	return *pt;
 #else
-#define RK_DEV_PHYS_HLC() ((rk_u64)0)
+	(void)pt;
+	(void)at;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	rk_u64 us = (rk_u64)ts.tv_sec * 1000000u + (rk_u64)ts.tv_nsec / 1000u;
+	return (us & 0xffffffffffffull) << 16;
+#endif
+}
+#define RK_DEV_PHYS_HLC(k) rk_dev_phys_hlc_cached(&(k)->pt, &(k)->pt_at)
+#else
+#define RK_DEV_PHYS_HLC(k) ((rk_u64)0)
 #endif
 
 /* Counters that only the kernel writes: relaxed increments are enough, the
@@ -194,6 +217,7 @@ struct rk_dev_ring {
 	rk_u32 slot_size;
 	rk_u64 next;  /* next index to read (input) or write (output) */
 	rk_u64 cache; /* other side's index, last seen */
+	rk_u64 pub;   /* output: the index last published (next may be ahead) */
 	rk_u32 corrupt;
 	rk_u32 pad;
 };
@@ -222,6 +246,9 @@ struct rk_dev_kernel {
 	rk_u64 hlc;	 /* kernel's clock: max of everything seen, ticks per send */
 	rk_u64 next_seq; /* ids of messages this kernel sends */
 	rk_u32 observed;
+	rk_u64 pt, pt_at; /* the physical clock's last reading, and when (cycles) */
+	rk_u32 unsent; /* replies written, not yet counted in ctrl (rk_dev_flush) */
+	rk_u32 turns;  /* the heartbeat is published every RK_DEV_HEARTBEAT_TURNS */
 };
 
 /* Bind with the given geometry (capacity a power of two, from memory the
@@ -235,6 +262,7 @@ RK_DEVFN void rk_dev_ring_bind_geo(struct rk_dev_ring *r, RK_GLOBAL struct rk_ri
 	r->slot_size = slot_size;
 	r->next = input ? RK_LOAD_ACQ64(&h->cons_head) : RK_LOAD_ACQ64(&h->prod_tail);
 	r->cache = input ? RK_LOAD_ACQ64(&h->prod_tail) : RK_LOAD_ACQ64(&h->cons_head);
+	r->pub = r->next;
 	r->corrupt = capacity == 0 || (capacity & (capacity - 1)) != 0 ||
 		     capacity > RK_RING_MAX_CAPACITY || slot_size < RK_SLOT_ALIGN ||
 		     slot_size > RK_SLOT_MAX ||
@@ -307,9 +335,14 @@ RK_DEVFN int rk_dev_out_has_room(struct rk_dev_ring *r)
 	return r->next - c < cap;
 }
 
-RK_DEVFN void rk_dev_out_publish(struct rk_dev_ring *r)
+/* Publish every slot written since the last publish: once per batch, not
+ * per message (and before any wait for room, or the host could never make
+ * any). */
+RK_DEVFN void rk_dev_out_flush(struct rk_dev_ring *r)
 {
-	r->next += 1;
+	if (r->next == r->pub)
+		return;
+	r->pub = r->next;
 	/* seq_cst store then seq_cst read of the waiting count: the Dekker
 	 * half of the parking handshake (see ringkernel/ring.h). */
 	RK_STORE_SC64(&r->h->prod_tail, r->next);
@@ -322,6 +355,11 @@ RK_DEVFN void rk_dev_out_publish(struct rk_dev_ring *r)
 RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u32 n)
 {
 #if !defined(__OPENCL_C_VERSION__) && !defined(__CUDACC__) && !defined(__HIPCC__)
+	if (n <= 256 && (n & 31) == 0) { /* the common payloads: no libc call */
+		for (rk_u32 i = 0; i < n; i += 32)
+			memcpy(dst + i, src + i, 32); /* a constant size: inline moves */
+		return;
+	}
 	memcpy(dst, src, n);
 #else
 	for (rk_u32 i = 0; i < n; i++)
@@ -345,7 +383,7 @@ RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u
  */
 RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 {
-	rk_u64 pt = RK_DEV_PHYS_HLC();
+	rk_u64 pt = RK_DEV_PHYS_HLC(k);
 	if (pt && seen > pt + RK_HLC_MAX_SKEW) {
 		seen = pt + RK_HLC_MAX_SKEW;
 		RK_DEV_ADD64(&k->ctrl->hlc_clamped, 1);
@@ -374,6 +412,16 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
  * Deactivate (or a re-Activate) at once: deactivate returns while the
  * kernel waits for room, and the message it holds goes out once there is.
  */
+/* Publish the batch's replies and its counter. */
+RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
+{
+	rk_dev_out_flush(&k->out);
+	if (k->unsent) {
+		RK_DEV_ADD64(&k->ctrl->messages_sent, k->unsent);
+		k->unsent = 0;
+	}
+}
+
 RK_DEVFN int rk_dev_stalled(struct rk_dev_kernel *k)
 {
 	rk_u32 desired = RK_LOAD_ACQ32(&k->ctrl->desired);
@@ -400,6 +448,7 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 {
 	struct rk_dev_ring *o = &k->out;
 	if (!rk_dev_out_has_room(o)) {
+		rk_dev_flush(k); /* the host can only make room from what it sees */
 		RK_DEV_ADD64(&k->ctrl->stalls, 1);
 		while (!rk_dev_out_has_room(o)) {
 			if (o->corrupt) /* never publishes again: the reply is lost, counted */
@@ -426,10 +475,11 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 	return RK_DEV_OK;
 }
 
+/* Written, published with the rest of the batch (rk_dev_flush). */
 RK_DEVFN void rk_dev_emit_end(struct rk_dev_kernel *k)
 {
-	rk_dev_out_publish(&k->out);
-	RK_DEV_ADD64(&k->ctrl->messages_sent, 1);
+	k->out.next += 1;
+	k->unsent += 1;
 }
 
 /* Publish one message on the output ring, copying its payload. */
@@ -616,6 +666,8 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 /* ---- the loop ---------------------------------------------------------------- */
 
 #define RK_DEV_BATCH 32u
+/* Loop turns per heartbeat update (a power of two). */
+#define RK_DEV_HEARTBEAT_TURNS 16u
 
 /* What one turn of the loop did. */
 #define RK_TURN_IDLE	  0 /* nothing to do: the caller may back off */
@@ -638,6 +690,10 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->hlc = 0;
 	k->next_seq = 0;
 	k->observed = 0xffffffffu;
+	k->unsent = 0;
+	k->turns = 0;
+	k->pt = 0;
+	k->pt_at = 0;
 	k->routes = k2k;
 	k->stats = k2k ? (RK_GLOBAL struct rk_routes *)(rk_uptr)k2k->stats_addr : 0;
 	k->ninbound = 0;
@@ -734,6 +790,7 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 		}
 	}
 	if (done) {
+		rk_dev_flush(k);
 		rk_dev_in_release(r, done);
 		RK_DEV_ADD64(&k->ctrl->messages_processed, done);
 	}
@@ -761,7 +818,9 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 {
 	RK_GLOBAL struct rk_ctrl *c = k->ctrl;
 	rk_u32 desired = RK_LOAD_ACQ32(&c->desired);
-	RK_STORE_REL64(&c->heartbeat, c->heartbeat + 1);
+	/* A store per turn would cross PCIe on a GPU: every few turns. */
+	if ((++k->turns & (RK_DEV_HEARTBEAT_TURNS - 1)) == 0)
+		RK_STORE_REL64(&c->heartbeat, c->heartbeat + RK_DEV_HEARTBEAT_TURNS);
 	if (desired == RK_CTRL_TERMINATE)
 		return RK_TURN_TERMINATE;
 	if (desired != k->observed) {

@@ -356,7 +356,10 @@ static inline void rk_ring_release(struct rk_ring *r, unsigned n)
  * memcpy for each of them costs as much as the ring itself. */
 static inline void rk_ring_copy_(void *dst, const void *src, uint32_t len)
 {
-	if (len <= 256 && (len & 7) == 0) {
+	if (len <= 256 && (len & 31) == 0) {
+		for (uint32_t i = 0; i < len; i += 32) /* a constant size: inline moves */
+			memcpy((uint8_t *)dst + i, (const uint8_t *)src + i, 32);
+	} else if (len <= 256 && (len & 7) == 0) {
 		for (uint32_t i = 0; i < len; i += 8) {
 			uint64_t v;
 			memcpy(&v, (const uint8_t *)src + i, 8);
