@@ -80,6 +80,8 @@ int scn_open_loop(const struct bopts *o, struct rows *rs);
 int floor_cacheline(const struct bopts *o, struct hist *h);
 int floor_eventfd(const struct bopts *o, struct hist *h);
 int floor_futex(const struct bopts *o, struct hist *h);
+int floor_ideal_roundtrip(const struct bopts *o, uint32_t payload, struct hist *h);
+int floor_ideal_throughput(const struct bopts *o, uint32_t payload, unsigned batch, double *mps);
 
 /* Peers (peers.c): -ENOSYS when not compiled in. */
 extern const bool peer_have_dpdk, peer_have_ck, peer_have_zmq;

@@ -6,6 +6,8 @@
  *               spin-mode round trip: two cache-line transfers)
  *   eventfd     each side blocks in read() on its own eventfd
  *   futex       each side blocks in FUTEX_WAIT on its own word
+ *   ideal       a hand-written echo over two SPSC rings with the runtime's
+ *               slot header and checks: the architecture's own limit
  *
  * Timed like rk's round trips: one clock read per round trip in the
  * initiating thread, into a histogram.
@@ -21,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <ringkernel/msg.h>
 #include <ringkernel/ring.h>
 
 #include "bench.h"
@@ -208,4 +211,205 @@ int floor_futex(const struct bopts *o, struct hist *h)
 	pthread_join(t, NULL);
 	free(p);
 	return 0;
+}
+
+/* ---- ideal: a hand-written echo over two SPSC rings ------------------------------ */
+
+/*
+ * The architecture's own limit: the same 64-byte slot header and checks
+ * as the runtime, two SPSC rings, one spinning echo thread, nothing else
+ * (no lifecycle, no correlation, no HLC, no counters). A round trip moves
+ * the request slot, its index, the reply slot and its index.
+ */
+struct ideal {
+	struct rk_ring tx, rx;	     /* the host's handles */
+	struct rk_ring k_in, k_out; /* the echo thread's */
+	void *mem[2];
+	uint32_t payload;
+	int cpu;
+	int stop;
+};
+
+static void ideal_put(struct rk_ring *r, uint64_t id, const uint8_t *p, uint32_t len)
+{
+	uint64_t idx;
+	unsigned spins = 0;
+	while (rk_ring_reserve(r, 1, &idx) == 0)
+		backoff(&spins);
+	struct rk_msg_hdr *h = rk_ring_slot(r, idx);
+	h->magic = RK_MSG_MAGIC;
+	h->version = RK_MSG_VERSION;
+	h->type = 1;
+	h->len = len;
+	h->id = id;
+	h->correlation_id = id;
+	rk_ring_copy_(h + 1, p, len);
+	rk_ring_commit(r, 1);
+}
+
+/* One slot with a real reader's checks: 1, 0 when empty, -1 malformed. */
+static int ideal_take(struct rk_ring *r, uint64_t *id, uint8_t *p)
+{
+	uint64_t idx;
+	if (rk_ring_peek(r, 1, &idx) == 0)
+		return 0;
+	const struct rk_msg_hdr *h = rk_ring_slot(r, idx);
+	uint32_t len = h->len;
+	if (h->magic != RK_MSG_MAGIC || h->version != RK_MSG_VERSION ||
+	    len > r->slot_size - RK_MSG_HDR_SIZE)
+		return -1;
+	*id = h->id;
+	rk_ring_copy_(p, h + 1, len);
+	rk_ring_release(r, 1);
+	return 1;
+}
+
+/* Up to 32 requests at once, answered in place, each side's index
+ * published once per batch: what the runtime's loop does. */
+static void *ideal_echo(void *arg)
+{
+	struct ideal *d = arg;
+	unsigned spins = 0;
+	pin_self(d->cpu);
+	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t in, out;
+		unsigned n = rk_ring_peek(&d->k_in, 32, &in);
+		if (n == 0) {
+			backoff(&spins);
+			continue;
+		}
+		spins = 0;
+		while (rk_ring_reserve(&d->k_out, n, &out) < n)
+			backoff(&spins);
+		for (unsigned i = 0; i < n; i++) {
+			const struct rk_msg_hdr *q = rk_ring_slot(&d->k_in, in + i);
+			struct rk_msg_hdr *a = rk_ring_slot(&d->k_out, out + i);
+			uint32_t len = q->len;
+			if (q->magic != RK_MSG_MAGIC || q->version != RK_MSG_VERSION ||
+			    len > d->k_in.slot_size - RK_MSG_HDR_SIZE)
+				len = 0;
+			a->magic = RK_MSG_MAGIC;
+			a->version = RK_MSG_VERSION;
+			a->type = q->type;
+			a->len = len;
+			a->id = q->id;
+			a->correlation_id = q->id;
+			rk_ring_copy_(a + 1, q + 1, len);
+		}
+		rk_ring_commit(&d->k_out, n);
+		rk_ring_release(&d->k_in, n);
+	}
+	return NULL;
+}
+
+static int ideal_open(struct ideal *d, uint32_t payload, pthread_t *t, int *me)
+{
+	size_t sz;
+	uint32_t slot = (RK_MSG_HDR_SIZE + payload + 63) / 64 * 64;
+	memset(d, 0, sizeof(*d));
+	d->payload = payload;
+	if (rk_ring_mem_size(1024, slot, &sz) < 0)
+		return -EINVAL;
+	for (int i = 0; i < 2; i++)
+		if (!(d->mem[i] = aligned_alloc(RK_LINE, (sz + RK_LINE - 1) / RK_LINE * RK_LINE)))
+			return -ENOMEM;
+	if (rk_ring_init(&d->tx, d->mem[0], sz, 1024, slot, 0) < 0 ||
+	    rk_ring_init(&d->rx, d->mem[1], sz, 1024, slot, 0) < 0 ||
+	    rk_ring_attach(&d->k_in, d->mem[0], sz) < 0 ||
+	    rk_ring_attach(&d->k_out, d->mem[1], sz) < 0)
+		return -EINVAL;
+	choose_cpus(me, &d->cpu);
+	if (pthread_create(t, NULL, ideal_echo, d))
+		return -EAGAIN;
+	pin_self(*me);
+	return 0;
+}
+
+static void ideal_close(struct ideal *d, pthread_t t)
+{
+	__atomic_store_n(&d->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	pin_self(-1);
+	free(d->mem[0]);
+	free(d->mem[1]);
+}
+
+int floor_ideal_roundtrip(const struct bopts *o, uint32_t payload, struct hist *h)
+{
+	struct ideal *d = aligned_alloc(RK_LINE, (sizeof(*d) + RK_LINE - 1) / RK_LINE * RK_LINE);
+	uint8_t req[RK_MAX_PAYLOAD] = { 0 }, rep[RK_MAX_PAYLOAD];
+	pthread_t t;
+	int me, ret = d ? ideal_open(d, payload, &t, &me) : -ENOMEM;
+	if (ret < 0) {
+		free(d);
+		return ret;
+	}
+	uint64_t end = now_ns() + (uint64_t)(o->duration * 1e9), t0 = now_ns(), seq = 0, id;
+	while (t0 < end && ret == 0) {
+		ideal_put(&d->tx, ++seq, req, payload);
+		unsigned spins = 0;
+		int got;
+		while ((got = ideal_take(&d->rx, &id, rep)) == 0)
+			backoff(&spins);
+		if (got < 0 || id != seq)
+			ret = -EBADMSG;
+		uint64_t t1 = now_ns();
+		hist_record(h, t1 - t0);
+		t0 = t1;
+	}
+	ideal_close(d, t);
+	free(d);
+	return ret;
+}
+
+int floor_ideal_throughput(const struct bopts *o, uint32_t payload, unsigned batch, double *mps)
+{
+	struct ideal *d = aligned_alloc(RK_LINE, (sizeof(*d) + RK_LINE - 1) / RK_LINE * RK_LINE);
+	uint8_t req[RK_MAX_PAYLOAD] = { 0 }, rep[RK_MAX_PAYLOAD];
+	pthread_t t;
+	int me, ret = d ? ideal_open(d, payload, &t, &me) : -ENOMEM;
+	if (ret < 0) {
+		free(d);
+		return ret;
+	}
+	uint64_t sent = 0, got = 0;
+	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(o->duration * 1e9);
+	while (ret == 0) {
+		bool stop = now_ns() >= end;
+		if (stop && got == sent)
+			break;
+		/* the same window as the runtime's pipelined run: 512 in flight,
+		 * a burst written and published at once */
+		uint64_t idx;
+		unsigned n = 0;
+		if (!stop && sent - got + batch <= 512 && (n = rk_ring_reserve(&d->tx, batch, &idx))) {
+			for (unsigned i = 0; i < n; i++) {
+				struct rk_msg_hdr *h = rk_ring_slot(&d->tx, idx + i);
+				h->magic = RK_MSG_MAGIC;
+				h->version = RK_MSG_VERSION;
+				h->type = 1;
+				h->len = payload;
+				h->id = ++sent;
+				rk_ring_copy_(h + 1, req, payload);
+			}
+			rk_ring_commit(&d->tx, n);
+		}
+		n = rk_ring_peek(&d->rx, 256, &idx);
+		for (unsigned i = 0; i < n; i++) {
+			const struct rk_msg_hdr *h = rk_ring_slot(&d->rx, idx + i);
+			uint32_t len = h->len;
+			if (h->magic != RK_MSG_MAGIC || len > d->rx.slot_size - RK_MSG_HDR_SIZE)
+				ret = -EBADMSG;
+			else
+				rk_ring_copy_(rep, h + 1, len);
+		}
+		if (n) {
+			rk_ring_release(&d->rx, n);
+			got += n;
+		}
+	}
+	*mps = (double)got / ((double)(now_ns() - t0) / 1e9);
+	ideal_close(d, t);
+	free(d);
+	return ret;
 }

@@ -305,6 +305,16 @@ static int rt_child(const struct bopts *o, struct rows *rs, const char *mode)
 		r->payload = 8;
 		row_set_hist(r, h);
 	}
+	if (spin && ret == 0) {
+		progress("roundtrip: floor ideal");
+		hist_init(h);
+		if ((ret = floor_ideal_roundtrip(o, payload, h)) == 0) {
+			struct row *r = rows_add(rs, "roundtrip", "floor ideal", "spin");
+			r->payload = payload;
+			row_set_hist(r, h);
+			snprintf(r->ref, sizeof(r->ref), "floor cache-line");
+		}
+	}
 out:
 	free(h);
 	return ret;
@@ -349,6 +359,15 @@ static int tp_child(const struct bopts *o, struct rows *rs, const char *mode)
 	rk_runtime_shutdown(rt);
 	if (ret < 0)
 		return ret;
+	progress("throughput: floor ideal, batch %u", batch);
+	double ideal;
+	if ((ret = floor_ideal_throughput(o, payload, batch, &ideal)) < 0)
+		return ret;
+	struct row *fr = rows_add(rs, "throughput", "floor ideal", "pipelined");
+	fr->payload = payload;
+	fr->batch = batch;
+	fr->msgs_per_s = ideal;
+	fr->ns_per_msg = 1e9 / ideal;
 	if (!peer_have_zmq) {
 		row_absent(rs, "throughput", "zmq inproc PAIR", peer_absent_why);
 		return 0;
