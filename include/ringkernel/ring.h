@@ -260,6 +260,20 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 	struct rk_ring_hdr *h = r->hdr;
 	uint64_t head = __atomic_load_n(&h->prod_head, __ATOMIC_ACQUIRE);
 	unsigned k;
+	/*
+	 * The consumer's line is read only when the last value seen (shared
+	 * by the handle's threads, relaxed: any value once read is a lower
+	 * bound of the consumer index) does not show room: a sender that
+	 * finds room does not pull the line the consumer writes.
+	 */
+	uint64_t seen = __atomic_load_n(&r->prod.cons_cache, __ATOMIC_RELAXED);
+	if (head - seen <= r->capacity && r->capacity - (head - seen) >= n) {
+		if (__atomic_compare_exchange_n(&h->prod_head, &head, head + n, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+			k = n;
+			goto claimed;
+		}
+	}
 	for (;;) {
 		uint64_t cons = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
 		uint64_t used = head - cons;
@@ -277,9 +291,12 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 		if (k == 0)
 			return 0;
 		if (__atomic_compare_exchange_n(&h->prod_head, &head, head + k, true,
-						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
+						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&r->prod.cons_cache, cons, __ATOMIC_RELAXED);
 			break;
+		}
 	}
+claimed:
 	/* Tagged with the index, so a stale entry of an earlier lap is never
 	 * taken for this claim. */
 	__atomic_store_n(&r->claims[head & r->mask],
