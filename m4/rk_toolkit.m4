@@ -45,3 +45,25 @@ AC_DEFUN([AX_PTHREAD_LITE], [
   AC_SUBST([PTHREAD_CFLAGS])
   AC_SUBST([PTHREAD_LIBS])
 ])
+
+# RK_CHECK_CUDA_VERSION: the version of the nvcc found, as the CUDA
+# driver API numbers it (13.0 -> 13000), substituted as
+# RK_CUDA_TOOLKIT_VERSION. The CUDA plugin's image needs a driver of that
+# major version (its PTX a driver at least that new): the probe compares
+# cuDriverGetVersion with it. 0 without nvcc.
+AC_DEFUN([RK_CHECK_CUDA_VERSION], [
+  RK_CUDA_TOOLKIT_VERSION=0
+  AS_IF([test "x$rk_have_cuda" = xyes], [
+    AC_MSG_CHECKING([the CUDA toolkit version of $CUDACC])
+    rk_nvcc_release=`"$CUDACC" --version 2>/dev/null | sed -n 's/.*release \([[0-9]][[0-9]]*\)\.\([[0-9]][[0-9]]*\).*/\1 \2/p' | head -n 1`
+    AS_IF([test -n "$rk_nvcc_release"], [
+      set dummy $rk_nvcc_release
+      RK_CUDA_TOOLKIT_VERSION=`expr $[]2 \* 1000 + $[]3 \* 10`
+      AC_MSG_RESULT([$[]2.$[]3 (driver API $RK_CUDA_TOOLKIT_VERSION)])
+    ], [
+      AC_MSG_RESULT([unknown])
+      AC_MSG_ERROR([cannot read the release from $CUDACC --version: the CUDA plugin's minimum driver follows from it])
+    ])
+  ])
+  AC_SUBST([RK_CUDA_TOOLKIT_VERSION])
+])
