@@ -1,16 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * plugins/gpu_host.h - host-side helpers shared by the CUDA and HIP
- * plugins (static functions, included by each plugin's one C file).
+ * plugins/gpu_host.h - the host side of a GPU plugin, written once for
+ * CUDA and HIP (plugins/gpu_host.c, compiled into each plugin), the way
+ * UCX's uct/cuda/base and uct/rocm/base share their code.
  *
- * - Address translation: the kernel's region is registered with the device
- *   as a whole; a host address inside it becomes device base + offset.
- * - Terminate: wait for ctrl->terminated with a timeout, telling a hung
- *   kernel (heartbeat frozen) from a busy one in the error.
- * - Bell ringer: a GPU cannot make the futex syscall, so the device loop
- *   only bumps a ring's bell (RK_DEV_WAKE is a no-op there). One host
- *   thread per kernel watches the bells of its input and output rings and
- *   issues the FUTEX_WAKE on the kernel's behalf.
+ * A vendor (plugins/cuda/cuda.c, plugins/hip/hip.c) loads its driver,
+ * probes and opens the device, and fills a `struct gpu_vendor`: a dozen
+ * driver calls behind function pointers. Everything that is the same on
+ * both - launch, terminate, release, residency, dead-kernel detection, the
+ * bell ringer, saving the caller's device - is here, and each rule is
+ * stated once:
+ *
+ * - Caller's device: every driver call made on the caller's thread runs
+ *   between gpu_enter() and gpu_leave(), which save the thread's current
+ *   context (CUDA) or device (HIP), make ours current, and put the
+ *   caller's back. The application's own current device is never changed.
+ * - Residency: min(occupancy of the function actually launched x SMs, the
+ *   hardware's concurrency limit: CUDA's 128 resident grids and
+ *   CUDA_DEVICE_MAX_CONNECTIONS work queues, HIP's GPU_MAX_HW_QUEUES),
+ *   less the kernels other runtimes of this process keep resident. A
+ *   launch beyond it is -EBUSY naming the limit.
+ * - Memory: a kernel's region and route table stay registered until its
+ *   stream says the launch has completed. A kernel that never became
+ *   resident, or still runs, keeps them (leaked, with a warning): a
+ *   launch queued behind another kernel may still start, and it must not
+ *   find its memory gone.
+ * - Unregistering waits (HIP): hipHostUnregister synchronizes every stream
+ *   of the device, persistent kernels included. Where the vendor says so,
+ *   unregistering is deferred until no kernel of this plugin is resident
+ *   in the process (see gpu_unpin in gpu_host.c).
+ * - Dead kernels: the bell thread queries the kernel's stream; an error (a
+ *   trap, an illegal address) marks the kernel failed. terminate then
+ *   returns -EIO with "kernel trapped: <driver's string>" at once instead
+ *   of timing out, and kernel_error reports it.
  */
 #ifndef RK_PLUGINS_GPU_HOST_H
 #define RK_PLUGINS_GPU_HOST_H
@@ -28,7 +50,6 @@
 #include <ringkernel/plugin.h>
 
 #include "../shm/sys.h"
-
 
 static inline void gpu_sleep_ns(long ns)
 {
@@ -177,5 +198,109 @@ static inline int gpu_wait_terminated(const char *plugin, struct rk_ctrl *ctrl, 
 	}
 	return 0;
 }
+
+/* ---- the GPU host (plugins/gpu_host.c, CUDA and HIP) ---------------------- */
+
+struct gpu_ctx;
+
+/* What was current on the calling thread before gpu_enter(). */
+struct gpu_saved {
+	void *ctx;   /* CUDA: the caller's current context (NULL: none) */
+	int device;  /* HIP: the caller's current device */
+	int changed; /* enter() made another current: leave() puts this back */
+};
+
+/*
+ * The vendor table. Driver calls return the driver's own code (CUresult,
+ * hipError_t: 0 is success on both); error_string and error_errno turn
+ * one into words and a negative errno.
+ */
+struct gpu_vendor {
+	const char *name; /* "cuda", "hip": the prefix of every message */
+	const char *code; /* "CUresult", "hipError_t" */
+	int not_ready;	  /* stream_query's code while work is pending */
+	/* 1: unregistering host memory waits for every stream of the device
+	 * (ROCm's ihipHostUnregister calls SyncAllStreams). */
+	int unregister_waits;
+	/* Make c's device current on this thread, saving what was; put it back. */
+	int (*enter)(const struct gpu_ctx *c, struct gpu_saved *s);
+	void (*leave)(const struct gpu_saved *s);
+	int (*host_register)(void *p, size_t size);
+	int (*host_unregister)(void *p);
+	int (*host_device_pointer)(void *p, uint64_t *dptr);
+	int (*stream_create)(void **s);
+	int (*stream_destroy)(void *s);
+	int (*stream_query)(void *s);
+	int (*stream_synchronize)(void *s);
+	int (*launch)(void *fn, uint32_t grid, uint32_t block, void *stream, void **args);
+	int (*module_load)(void **mod, const void *image);
+	int (*module_unload)(void *mod);
+	/* Look up `name` and finish loading it (lazy loading defers a
+	 * function's load to its first launch otherwise). */
+	int (*module_function)(void **fn, void *mod, const char *name);
+	int (*occupancy)(int *blocks_per_sm, void *fn, uint32_t block);
+	const char *(*error_string)(int r);
+	int (*error_errno)(int r);
+	/* The vendor's part of close (the CUDA primary context); may be NULL. */
+	void (*close)(struct gpu_ctx *c);
+};
+
+struct gpu_module; /* a user image, loaded once per context */
+
+/* Per runtime: what open made. The vendor fills the first block, then
+ * calls gpu_ctx_open(). */
+struct gpu_ctx {
+	const struct gpu_vendor *v;
+	int device;	  /* the ordinal */
+	int dev;	  /* CUDA: the CUdevice */
+	void *handle;	  /* CUDA: the retained primary context */
+	uint32_t sms;	  /* multiprocessors / compute units */
+	uint32_t hw_max;  /* kernels the hardware runs at once; 0: no limit known */
+	char hw_why[128]; /* which limit hw_max is, in words */
+
+	void *mod, *fn; /* the embedded image and its rk_persistent */
+	struct gpu_module *mods;
+	unsigned live; /* kernels launched and not known stopped (gpu_lock) */
+};
+
+/* A driver code as a negative errno, with "<vendor>: <what>: <string>" in
+ * rk_last_error(). */
+int gpu_fail(const struct gpu_vendor *v, int r, const char *what);
+
+/* Enter/leave c's device on the calling thread (see the rules above). */
+int gpu_enter(const struct gpu_ctx *c, struct gpu_saved *s);
+void gpu_leave(const struct gpu_ctx *c, const struct gpu_saved *s);
+
+/* Open: load `image` and look up `entry` in it (the vendor's fields are
+ * set); close frees everything open and the launches made. */
+int gpu_ctx_open(struct gpu_ctx *c, const void *image, const char *entry);
+
+/* The ops every GPU plugin shares (struct rk_plugin_ops). */
+void gpu_host_close(void *ctx);
+int gpu_host_residency(void *ctx, uint32_t block, uint32_t *max_p);
+int gpu_host_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p);
+void gpu_host_signal(void *ctx, void *kernel);
+void gpu_host_poll(void *ctx, void *kernel);
+int gpu_host_terminate(void *ctx, void *kernel, uint64_t timeout_ns);
+void gpu_host_release(void *ctx, void *kernel);
+int gpu_host_kernel_error(void *ctx, void *kernel);
+
+/* Helpers for the vendors. */
+
+/* The integer in environment variable `name` (secure_getenv: set-uid
+ * programs see the default), `def` when unset or not a number in [lo, hi]. */
+long gpu_env_long(const char *name, long def, long lo, long hi);
+
+/* Targets of a clang offload bundle ("gfx90a", ...), space separated, in
+ * out; 0, or -EINVAL when `image` is not a bundle. */
+int gpu_bundle_targets(const void *image, size_t size, char *out, size_t out_len);
+
+/* 1 when `isa` ("gfx90a:sramecc+:xnack-") has a code object among
+ * `targets` (gpu_bundle_targets' list): the processor name must match, and
+ * a target's features, where it names any, must be the device's. */
+int gpu_isa_in(const char *isa, const char *targets);
+
+/* A warning on stderr ("ringkernel: warn: cuda: ..."), unless RK_LOG=error. */
+void gpu_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* RK_PLUGINS_GPU_HOST_H */

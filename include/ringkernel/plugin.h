@@ -94,6 +94,11 @@ struct rk_plugin_ops {
 	int (*terminate)(void *ctx, void *kernel, uint64_t timeout_ns);
 	/* Free what launch() made; the kernel has terminated. */
 	void (*release)(void *ctx, void *kernel);
+	/* Optional. 0 while the kernel can run; once its device reported an
+	 * error (a trap, an illegal address) a negative errno, -EIO, with
+	 * the reason in rk_last_error(). Cheap and callable from any thread:
+	 * the plugin watches the kernel itself. */
+	int (*kernel_error)(void *ctx, void *kernel);
 };
 
 struct rk_plugin {

@@ -4,26 +4,39 @@
  * portable loop of ringkernel/device.h (plugins/cuda/kernel.cu, embedded
  * here as a fatbin: SASS for sm_80 and sm_90, PTX for compute_90).
  *
+ * This file is the CUDA vendor of plugins/gpu_host.c: it loads the
+ * driver, probes and opens the device, and fills the vendor table; launch,
+ * terminate, release and residency are gpu_host.c's.
+ *
  * The plugin links no CUDA library: it dlopens libcuda.so.1 at probe/open
  * time and resolves the few driver API entry points it needs, declared
  * below, so it loads on any machine and reports "unavailable" cleanly
  * where there is no driver or no device.
  *
- * Launch: the kernel's whole region (control block, rings, state) is
- * registered with cuMemHostRegister(PORTABLE | DEVICEMAP); the host keeps
- * using its shared mapping, the kernel gets device addresses (device base
- * + offset). The kernel is launched once on its own stream and runs until
- * it observes Terminate in its control block; terminate waits for its
- * terminated flag, then synchronizes the stream; release unregisters.
+ * Driver version: the image is built by the toolkit configure found
+ * (RK_CUDA_TOOLKIT_VERSION, from nvcc --version, 13000 for nvcc 13.0).
+ * Its SASS needs a driver of the same major version (CUDA's minor version
+ * compatibility), its PTX (JIT-compiled on GPUs other than sm_8x/sm_90)
+ * a driver at least as new as the toolkit: nvcc 13.0 writes PTX ISA 9.0,
+ * which needs driver 580 or later (cuDriverGetVersion >= 13000).
  *
- * K2K: routes hold host addresses, valid on the device where it maps the
- * registered region at its host address (unified addressing); checked per
- * launch (gpu_check_routes), else a kernel with routes is -ENOTSUP.
+ * Concurrency: one stream per kernel. The device runs at most 128 grids
+ * at once (compute capability 8.0-9.0) and maps streams onto
+ * CUDA_DEVICE_MAX_CONNECTIONS (default 8) hardware work queues; a kernel
+ * whose stream shares a queue with a persistent one waits behind it
+ * forever. Residency is the least of those and occupancy.
+ *
+ * Lazy loading (the default since CUDA 12.2) loads a function at its
+ * first launch, which may synchronize the context and wait for resident
+ * persistent kernels: module_function finishes the load with cuFuncLoad
+ * (CUDA 12.4+) right after the lookup, and each image is loaded once per
+ * runtime. A display GPU's watchdog (CU_DEVICE_ATTRIBUTE_KERNEL_EXEC_
+ * TIMEOUT) kills persistent kernels: such a device is refused.
  *
  * No cooperative launch: the loop never synchronizes the grid (block 0,
  * lane 0 runs it; the other blocks return at once), so nothing needs the
  * grid co-resident; what must stay resident is one block per persistent
- * kernel, which the residency op (occupancy x SMs) checks before launch.
+ * kernel.
  */
 #include "config.h"
 
@@ -43,8 +56,12 @@ extern const unsigned char rk_cuda_image[];
 extern const size_t rk_cuda_image_size;
 
 #define RK_CUDA_ENTRY "rk_persistent"
-/* CUDA 12.0: the oldest driver API level this plugin is written against. */
-#define RK_CUDA_MIN_DRIVER 12000
+#ifndef RK_CUDA_TOOLKIT_VERSION /* set by configure from nvcc --version */
+#define RK_CUDA_TOOLKIT_VERSION 12000
+#endif
+/* Resident grids per device, compute capability 8.0 to 9.0 (the CUDA
+ * Programming Guide's table of technical specifications). */
+#define RK_CUDA_MAX_GRIDS 128
 
 /* ---- the driver API subset, declared here (cuda.h is never included) ---- */
 
@@ -63,17 +80,21 @@ typedef struct CUstream_st *CUstream;
 #define CUDA_ERROR_NO_DEVICE			     100
 #define CUDA_ERROR_INVALID_DEVICE		     101
 #define CUDA_ERROR_NO_BINARY_FOR_GPU		     209
+#define CUDA_ERROR_UNSUPPORTED_PTX_VERSION	     222
 #define CUDA_ERROR_NOT_FOUND			     500
+#define CUDA_ERROR_NOT_READY			     600
 #define CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES	     701
 #define CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED    712
 #define CUDA_ERROR_NOT_SUPPORTED		     801
 #define CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT     16
+#define CU_DEVICE_ATTRIBUTE_KERNEL_EXEC_TIMEOUT	     17
 #define CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY	     19
 #define CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR 75
 #define CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR 76
 #define CU_MEMHOSTREGISTER_PORTABLE		     0x01
 #define CU_MEMHOSTREGISTER_DEVICEMAP		     0x02
 #define CU_STREAM_NON_BLOCKING			     0x1
+#define CU_MODULE_LAZY_LOADING			     0x2
 
 struct cu_api {
 	void *lib;
@@ -84,6 +105,7 @@ struct cu_api {
 	CUresult (*DeviceGetAttribute)(int *value, int attrib, CUdevice dev);
 	CUresult (*DevicePrimaryCtxRetain)(CUcontext *ctx, CUdevice dev);
 	CUresult (*DevicePrimaryCtxRelease)(CUdevice dev);
+	CUresult (*CtxGetCurrent)(CUcontext *ctx);
 	CUresult (*CtxSetCurrent)(CUcontext ctx);
 	CUresult (*ModuleLoadData)(CUmodule *mod, const void *image);
 	CUresult (*ModuleUnload)(CUmodule mod);
@@ -93,6 +115,7 @@ struct cu_api {
 	CUresult (*MemHostGetDevicePointer)(CUdeviceptr *dptr, void *p, unsigned flags);
 	CUresult (*StreamCreate)(CUstream *s, unsigned flags);
 	CUresult (*StreamDestroy)(CUstream s);
+	CUresult (*StreamQuery)(CUstream s);
 	CUresult (*StreamSynchronize)(CUstream s);
 	CUresult (*LaunchKernel)(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
 				 unsigned by, unsigned bz, unsigned shmem, CUstream s,
@@ -100,11 +123,15 @@ struct cu_api {
 	CUresult (*OccupancyMaxActiveBlocksPerMultiprocessor)(int *n, CUfunction f, int block,
 							      size_t shmem);
 	CUresult (*GetErrorString)(CUresult r, const char **s);
+	/* optional: NULL on drivers without them */
+	CUresult (*FuncLoad)(CUfunction fn);	     /* CUDA 12.4 */
+	CUresult (*ModuleGetLoadingMode)(int *mode); /* CUDA 11.7 */
 };
 
 static struct cu_api cu;
 static pthread_mutex_t cu_lock = PTHREAD_MUTEX_INITIALIZER;
 static int cu_loaded; /* 1 loaded, < 0 the errno of the failure */
+static int cu_version;
 static char cu_why[256];
 
 /* Driver entry points and the versioned symbol each macro of cuda.h
@@ -124,6 +151,7 @@ static const struct {
 	CU_SYM(DeviceGetAttribute, "cuDeviceGetAttribute"),
 	CU_SYM(DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain"),
 	CU_SYM(DevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2"),
+	CU_SYM(CtxGetCurrent, "cuCtxGetCurrent"),
 	CU_SYM(CtxSetCurrent, "cuCtxSetCurrent"),
 	CU_SYM(ModuleLoadData, "cuModuleLoadData"),
 	CU_SYM(ModuleUnload, "cuModuleUnload"),
@@ -133,6 +161,7 @@ static const struct {
 	CU_SYM(MemHostGetDevicePointer, "cuMemHostGetDevicePointer_v2"),
 	CU_SYM(StreamCreate, "cuStreamCreate"),
 	CU_SYM(StreamDestroy, "cuStreamDestroy_v2"),
+	CU_SYM(StreamQuery, "cuStreamQuery"),
 	CU_SYM(StreamSynchronize, "cuStreamSynchronize"),
 	CU_SYM(LaunchKernel, "cuLaunchKernel"),
 	CU_SYM(OccupancyMaxActiveBlocksPerMultiprocessor,
@@ -140,7 +169,7 @@ static const struct {
 	CU_SYM(GetErrorString, "cuGetErrorString"),
 };
 
-static const char *cu_str(CUresult r)
+static const char *cu_str(int r)
 {
 	const char *s = NULL;
 	if (cu.GetErrorString && cu.GetErrorString(r, &s) == CUDA_SUCCESS && s)
@@ -148,14 +177,15 @@ static const char *cu_str(CUresult r)
 	return "unknown CUDA error";
 }
 
-static int cu_errno(CUresult r)
+static int cu_errno(int r)
 {
 	switch (r) {
 	case CUDA_ERROR_INVALID_VALUE: return -EINVAL;
 	case CUDA_ERROR_OUT_OF_MEMORY: return -ENOMEM;
 	case CUDA_ERROR_NO_DEVICE:
 	case CUDA_ERROR_INVALID_DEVICE:
-	case CUDA_ERROR_INSUFFICIENT_DRIVER: return -ENODEV;
+	case CUDA_ERROR_INSUFFICIENT_DRIVER:
+	case CUDA_ERROR_UNSUPPORTED_PTX_VERSION: return -ENODEV;
 	case CUDA_ERROR_NO_BINARY_FOR_GPU:
 	case CUDA_ERROR_NOT_SUPPORTED: return -ENOTSUP;
 	case CUDA_ERROR_NOT_FOUND: return -ENOENT;
@@ -163,12 +193,6 @@ static int cu_errno(CUresult r)
 	case CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED: return -EEXIST;
 	default: return -EIO;
 	}
-}
-
-/* A driver error as a negative errno, the driver's string in rk_error(). */
-static int cu_fail(CUresult r, const char *what)
-{
-	return rk_error(cu_errno(r), "cuda: %s: %s (CUresult %d)", what, cu_str(r), r);
 }
 
 /* dlopen libcuda.so.1 and cuInit once; later calls return the outcome. */
@@ -199,11 +223,18 @@ static int cu_load(void)
 			goto out;
 		}
 	}
-	int version = 0;
-	if (cu.DriverGetVersion(&version) != CUDA_SUCCESS || version < RK_CUDA_MIN_DRIVER) {
-		snprintf(cu_why, sizeof(cu_why), "CUDA driver too old: %d.%d, need %d.%d",
-			 version / 1000, version % 1000 / 10, RK_CUDA_MIN_DRIVER / 1000,
-			 RK_CUDA_MIN_DRIVER % 1000 / 10);
+	*(void **)&cu.FuncLoad = dlsym(lib, "cuFuncLoad");
+	*(void **)&cu.ModuleGetLoadingMode = dlsym(lib, "cuModuleGetLoadingMode");
+	if (cu.DriverGetVersion(&cu_version) != CUDA_SUCCESS)
+		cu_version = 0;
+	/* Below the toolkit's major version even its SASS is unusable. */
+	if (cu_version < RK_CUDA_TOOLKIT_VERSION / 1000 * 1000) {
+		snprintf(cu_why, sizeof(cu_why),
+			 "CUDA driver %d.%d (%d) is older than the toolkit that built this plugin "
+			 "needs (%d: CUDA %d.x; built by nvcc %d.%d)",
+			 cu_version / 1000, cu_version % 1000 / 10, cu_version,
+			 RK_CUDA_TOOLKIT_VERSION / 1000 * 1000, RK_CUDA_TOOLKIT_VERSION / 1000,
+			 RK_CUDA_TOOLKIT_VERSION / 1000, RK_CUDA_TOOLKIT_VERSION % 1000 / 10);
 		goto out;
 	}
 	CUresult r = cu.Init(0);
@@ -224,7 +255,7 @@ out:
 }
 
 /* Checks shared by probe and open: the device exists and can run us. */
-static int cu_check_device(int device, CUdevice *dev_p, char *why, size_t why_len)
+static int cu_check_device(int device, CUdevice *dev_p, int *sms_p, char *why, size_t why_len)
 {
 	int ret = cu_load();
 	if (ret < 0) {
@@ -246,11 +277,12 @@ static int cu_check_device(int device, CUdevice *dev_p, char *why, size_t why_le
 		snprintf(why, why_len, "cuDeviceGet(%d): %s", device, cu_str(r));
 		return cu_errno(r);
 	}
-	int maj = 0, min = 0, map = 0, sms = 0;
+	int maj = 0, min = 0, map = 0, sms = 0, watchdog = 0;
 	cu.DeviceGetAttribute(&maj, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
 	cu.DeviceGetAttribute(&min, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
 	cu.DeviceGetAttribute(&map, CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY, dev);
 	cu.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
+	cu.DeviceGetAttribute(&watchdog, CU_DEVICE_ATTRIBUTE_KERNEL_EXEC_TIMEOUT, dev);
 	if (maj < 8) {
 		snprintf(why, why_len,
 			 "device %d is sm_%d%d: the image holds sm_80/sm_90 code (8.0 or newer "
@@ -258,252 +290,224 @@ static int cu_check_device(int device, CUdevice *dev_p, char *why, size_t why_le
 			 device, maj, min);
 		return -ENODEV;
 	}
+	/* SASS covers sm_8x and sm_90; anything else JIT-compiles the PTX,
+	 * which needs a driver as new as the toolkit. */
+	if (maj != 8 && maj != 9 && cu_version < RK_CUDA_TOOLKIT_VERSION) {
+		snprintf(why, why_len,
+			 "CUDA driver %d.%d (%d) is older than the toolkit that built this plugin "
+			 "needs (%d: nvcc %d.%d's PTX, JIT-compiled for sm_%d%d)",
+			 cu_version / 1000, cu_version % 1000 / 10, cu_version,
+			 RK_CUDA_TOOLKIT_VERSION, RK_CUDA_TOOLKIT_VERSION / 1000,
+			 RK_CUDA_TOOLKIT_VERSION % 1000 / 10, maj, min);
+		return -ENODEV;
+	}
 	if (!map) {
 		snprintf(why, why_len, "device %d cannot map host memory", device);
 		return -ENODEV;
 	}
-	snprintf(why, why_len, "CUDA device %d: sm_%d%d, %d SMs", device, maj, min, sms);
+	if (watchdog) {
+		snprintf(why, why_len,
+			 "device %d has a kernel execution timeout (a display watchdog): it would "
+			 "kill persistent kernels",
+			 device);
+		return -ENODEV;
+	}
+	int mode = 0;
+	if (cu.ModuleGetLoadingMode)
+		cu.ModuleGetLoadingMode(&mode);
+	snprintf(why, why_len, "CUDA device %d: sm_%d%d, %d SMs, driver %d.%d%s", device, maj, min,
+		 sms, cu_version / 1000, cu_version % 1000 / 10,
+		 mode == CU_MODULE_LAZY_LOADING ? ", lazy module loading" : "");
 	*dev_p = dev;
+	*sms_p = sms;
 	return 0;
 }
 
 static int cuda_probe(int device, int *priority, char *why, size_t why_len)
 {
 	CUdevice dev;
-	int ret = cu_check_device(device, &dev, why, why_len);
+	int sms;
+	int ret = cu_check_device(device, &dev, &sms, why, why_len);
 	if (ret < 0)
 		return ret;
 	*priority = RK_PRIORITY_CUDA;
 	return 0;
 }
 
-struct cuda_ctx {
-	CUdevice dev;
-	CUcontext ctx;
-	CUmodule mod; /* the embedded image */
-	CUfunction fn;
-	int sms;
-};
+/* ---- the vendor table ------------------------------------------------------ */
 
-struct cuda_kernel {
-	CUstream stream;
-	CUmodule user_mod; /* a user's image, or NULL */
-	void *base;	   /* the registered region */
-	struct rk_ctrl *ctrl;
-	struct gpu_bells bells;
-	int terminated; /* the stream has been synchronized */
-	void *k2k;	/* the registered private route table, or NULL */
+static int cuv_enter(const struct gpu_ctx *c, struct gpu_saved *s)
+{
+	CUcontext cur = NULL;
+	CUresult r = cu.CtxGetCurrent(&cur);
+	if (r != CUDA_SUCCESS)
+		return r;
+	if (cur == (CUcontext)c->handle)
+		return 0;
+	if ((r = cu.CtxSetCurrent((CUcontext)c->handle)) != CUDA_SUCCESS)
+		return r;
+	s->ctx = cur;
+	s->changed = 1;
+	return 0;
+}
+
+static void cuv_leave(const struct gpu_saved *s)
+{
+	cu.CtxSetCurrent((CUcontext)s->ctx);
+}
+
+/* PORTABLE: valid in every context; DEVICEMAP: a device address for it. */
+static int cuv_register(void *p, size_t size)
+{
+	return cu.MemHostRegister(p, size,
+				  CU_MEMHOSTREGISTER_PORTABLE | CU_MEMHOSTREGISTER_DEVICEMAP);
+}
+
+static int cuv_unregister(void *p)
+{
+	return cu.MemHostUnregister(p);
+}
+
+static int cuv_device_pointer(void *p, uint64_t *dptr)
+{
+	CUdeviceptr d = 0;
+	CUresult r = cu.MemHostGetDevicePointer(&d, p, 0);
+	*dptr = d;
+	return r;
+}
+
+static int cuv_stream_create(void **s)
+{
+	return cu.StreamCreate((CUstream *)s, CU_STREAM_NON_BLOCKING);
+}
+
+static int cuv_stream_destroy(void *s)
+{
+	return cu.StreamDestroy(s);
+}
+
+static int cuv_stream_query(void *s)
+{
+	return cu.StreamQuery(s);
+}
+
+static int cuv_stream_synchronize(void *s)
+{
+	return cu.StreamSynchronize(s);
+}
+
+static int cuv_launch(void *fn, uint32_t grid, uint32_t block, void *stream, void **args)
+{
+	return cu.LaunchKernel(fn, grid, 1, 1, block, 1, 1, 0, stream, args, NULL);
+}
+
+static int cuv_module_load(void **mod, const void *image)
+{
+	return cu.ModuleLoadData((CUmodule *)mod, image);
+}
+
+static int cuv_module_unload(void *mod)
+{
+	return cu.ModuleUnload(mod);
+}
+
+static int cuv_module_function(void **fn, void *mod, const char *name)
+{
+	CUresult r = cu.ModuleGetFunction((CUfunction *)fn, mod, name);
+	if (r == CUDA_SUCCESS && cu.FuncLoad)
+		r = cu.FuncLoad(*fn);
+	return r;
+}
+
+static int cuv_occupancy(int *per_sm, void *fn, uint32_t block)
+{
+	return cu.OccupancyMaxActiveBlocksPerMultiprocessor(per_sm, fn, (int)block, 0);
+}
+
+static void cuv_close(struct gpu_ctx *c)
+{
+	cu.DevicePrimaryCtxRelease((CUdevice)c->dev);
+}
+
+static const struct gpu_vendor cuda_vendor = {
+	.name = "cuda",
+	.code = "CUresult",
+	.not_ready = CUDA_ERROR_NOT_READY,
+	/* cuMemHostUnregister is not among the operations the Programming
+	 * Guide lists as synchronizing (checked on a GPU by gpu-bundle's
+	 * shutdown and concurrency steps). */
+	.unregister_waits = 0,
+	.enter = cuv_enter,
+	.leave = cuv_leave,
+	.host_register = cuv_register,
+	.host_unregister = cuv_unregister,
+	.host_device_pointer = cuv_device_pointer,
+	.stream_create = cuv_stream_create,
+	.stream_destroy = cuv_stream_destroy,
+	.stream_query = cuv_stream_query,
+	.stream_synchronize = cuv_stream_synchronize,
+	.launch = cuv_launch,
+	.module_load = cuv_module_load,
+	.module_unload = cuv_module_unload,
+	.module_function = cuv_module_function,
+	.occupancy = cuv_occupancy,
+	.error_string = cu_str,
+	.error_errno = cu_errno,
+	.close = cuv_close,
 };
 
 static int cuda_open(int device, void **ctx_p)
 {
 	char why[256];
 	CUdevice dev;
-	int ret = cu_check_device(device, &dev, why, sizeof(why));
+	int sms;
+	int ret = cu_check_device(device, &dev, &sms, why, sizeof(why));
 	if (ret < 0)
 		return rk_error(ret, "cuda: %s", why);
-	struct cuda_ctx *c = calloc(1, sizeof(*c));
+	struct gpu_ctx *c = calloc(1, sizeof(*c));
 	if (!c)
 		return rk_error(-ENOMEM, "cuda: out of memory");
+	c->v = &cuda_vendor;
+	c->device = device;
 	c->dev = dev;
-	CUresult r = cu.DevicePrimaryCtxRetain(&c->ctx, dev);
+	c->sms = (uint32_t)sms;
+	CUresult r = cu.DevicePrimaryCtxRetain((CUcontext *)&c->handle, dev);
 	if (r != CUDA_SUCCESS) {
 		free(c);
-		return cu_fail(r, "cuDevicePrimaryCtxRetain");
+		return gpu_fail(&cuda_vendor, r, "cuDevicePrimaryCtxRetain");
 	}
-	if ((r = cu.CtxSetCurrent(c->ctx)) != CUDA_SUCCESS) {
-		ret = cu_fail(r, "cuCtxSetCurrent");
-		goto release;
+	long conns = gpu_env_long("CUDA_DEVICE_MAX_CONNECTIONS", 8, 1, 128);
+	if (conns < RK_CUDA_MAX_GRIDS) {
+		c->hw_max = (uint32_t)conns;
+		snprintf(c->hw_why, sizeof(c->hw_why),
+			 "%ld hardware work queues: CUDA_DEVICE_MAX_CONNECTIONS=%ld%s", conns,
+			 conns, secure_getenv("CUDA_DEVICE_MAX_CONNECTIONS") ? "" : " by default");
+	} else {
+		c->hw_max = RK_CUDA_MAX_GRIDS;
+		snprintf(c->hw_why, sizeof(c->hw_why), "%d resident grids per device",
+			 RK_CUDA_MAX_GRIDS);
 	}
-	if ((r = cu.ModuleLoadData(&c->mod, rk_cuda_image)) != CUDA_SUCCESS) {
-		ret = cu_fail(r, "cuModuleLoadData (embedded sm_80/sm_90/compute_90 image)");
-		goto release;
+	if ((ret = gpu_ctx_open(c, rk_cuda_image, RK_CUDA_ENTRY)) < 0) {
+		cu.DevicePrimaryCtxRelease(dev);
+		free(c);
+		return ret;
 	}
-	if ((r = cu.ModuleGetFunction(&c->fn, c->mod, RK_CUDA_ENTRY)) != CUDA_SUCCESS) {
-		ret = cu_fail(r, "cuModuleGetFunction(" RK_CUDA_ENTRY ")");
-		cu.ModuleUnload(c->mod);
-		goto release;
-	}
-	cu.DeviceGetAttribute(&c->sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
 	*ctx_p = c;
 	return 0;
-release:
-	cu.DevicePrimaryCtxRelease(dev);
-	free(c);
-	return ret;
-}
-
-static void cuda_close(void *ctx)
-{
-	struct cuda_ctx *c = ctx;
-	cu.CtxSetCurrent(c->ctx);
-	cu.ModuleUnload(c->mod);
-	cu.DevicePrimaryCtxRelease(c->dev);
-	free(c);
-}
-
-/* SMs x resident blocks per SM of the persistent kernel at this size. */
-static int cuda_residency(void *ctx, uint32_t block, uint32_t *max_p)
-{
-	struct cuda_ctx *c = ctx;
-	int per_sm = 0;
-	cu.CtxSetCurrent(c->ctx);
-	CUresult r = cu.OccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, c->fn, (int)block, 0);
-	if (r != CUDA_SUCCESS)
-		return cu_fail(r, "cuOccupancyMaxActiveBlocksPerMultiprocessor");
-	*max_p = (uint32_t)per_sm * (uint32_t)c->sms;
-	return 0;
-}
-
-static int cuda_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
-{
-	struct cuda_ctx *c = ctx;
-	int ret = gpu_check_desc("cuda", d, 1);
-	if (ret < 0)
-		return ret;
-	if (d->kind == RK_KIND_USER && (!d->device_image || !d->device_entry))
-		return rk_error(-ENOENT, "cuda: kernel %s has no CUDA image", d->kernel_name);
-	struct cuda_kernel *ck = calloc(1, sizeof(*ck));
-	if (!ck)
-		return rk_error(-ENOMEM, "cuda: out of memory");
-	cu.CtxSetCurrent(c->ctx);
-	CUfunction fn = c->fn;
-	CUresult r;
-	if (d->kind == RK_KIND_USER) {
-		if ((r = cu.ModuleLoadData(&ck->user_mod, d->device_image)) != CUDA_SUCCESS) {
-			ret = cu_fail(r, "cuModuleLoadData (the kernel's image)");
-			goto free_k;
-		}
-		if ((r = cu.ModuleGetFunction(&fn, ck->user_mod, d->device_entry)) !=
-		    CUDA_SUCCESS) {
-			ret = cu_fail(r, "cuModuleGetFunction (the kernel's entry)");
-			goto unload;
-		}
-	}
-	ck->base = rk_region_base(d->region);
-	ck->ctrl = d->ctrl;
-	/* The host keeps its shared mapping; DEVICEMAP gives the device a
-	 * zero-copy view of the same pages, PORTABLE makes it valid in every
-	 * context. */
-	r = cu.MemHostRegister(ck->base, rk_region_size(d->region),
-			       CU_MEMHOSTREGISTER_PORTABLE | CU_MEMHOSTREGISTER_DEVICEMAP);
-	if (r != CUDA_SUCCESS) {
-		ret = cu_fail(r, "cuMemHostRegister (the kernel's region)");
-		goto unload;
-	}
-	CUdeviceptr dbase;
-	if ((r = cu.MemHostGetDevicePointer(&dbase, ck->base, 0)) != CUDA_SUCCESS) {
-		ret = cu_fail(r, "cuMemHostGetDevicePointer");
-		goto unregister;
-	}
-	if ((ret = gpu_check_routes("cuda", d, ck->base, (uint64_t)dbase)) < 0)
-		goto unregister;
-	/* The route table is private host memory: the device sees it at its
-	 * host address once registered (unified addressing, as checked above). */
-	if (d->k2k) {
-		r = cu.MemHostRegister(d->k2k, d->k2k_size,
-				       CU_MEMHOSTREGISTER_PORTABLE | CU_MEMHOSTREGISTER_DEVICEMAP);
-		if (r != CUDA_SUCCESS) {
-			ret = cu_fail(r, "cuMemHostRegister (the route table)");
-			goto unregister;
-		}
-		ck->k2k = d->k2k;
-	}
-	if ((r = cu.StreamCreate(&ck->stream, CU_STREAM_NON_BLOCKING)) != CUDA_SUCCESS) {
-		ret = cu_fail(r, "cuStreamCreate");
-		goto unregister;
-	}
-	if ((ret = gpu_bells_start(&ck->bells, d->in, d->out)) < 0) {
-		ret = rk_error(ret, "cuda: bell thread: %s", strerror(-ret));
-		goto destroy;
-	}
-	uint64_t a_ctrl = gpu_translate(d->ctrl, ck->base, dbase);
-	uint64_t a_in = gpu_translate(d->in, ck->base, dbase);
-	uint64_t a_out = gpu_translate(d->out, ck->base, dbase);
-	uint64_t a_state = gpu_translate(d->state, ck->base, dbase);
-	uint32_t state_size = d->state_size;
-	uint64_t a_k2k = (uint64_t)(uintptr_t)d->k2k;
-	void *args[] = { &a_ctrl, &a_in, &a_out, &a_state, &state_size, &a_k2k };
-	r = cu.LaunchKernel(fn, d->grid, 1, 1, d->block, 1, 1, 0, ck->stream, args, NULL);
-	if (r != CUDA_SUCCESS) {
-		ret = cu_fail(r, "cuLaunchKernel");
-		gpu_bells_stop(&ck->bells);
-		goto destroy;
-	}
-	*kernel_p = ck;
-	return 0;
-destroy:
-	cu.StreamDestroy(ck->stream);
-unregister:
-	if (ck->k2k)
-		cu.MemHostUnregister(ck->k2k);
-	cu.MemHostUnregister(ck->base);
-unload:
-	if (ck->user_mod)
-		cu.ModuleUnload(ck->user_mod);
-free_k:
-	free(ck);
-	return ret;
-}
-
-/* The kernel polls its control block: nothing to deliver. */
-static void cuda_signal(void *ctx, void *kernel)
-{
-	(void)ctx;
-	(void)kernel;
-}
-
-static int cuda_terminate(void *ctx, void *kernel, uint64_t timeout_ns)
-{
-	struct cuda_ctx *c = ctx;
-	struct cuda_kernel *ck = kernel;
-	int ret = gpu_wait_terminated("cuda", ck->ctrl, timeout_ns);
-	if (ret < 0)
-		return ret;
-	cu.CtxSetCurrent(c->ctx);
-	CUresult r = cu.StreamSynchronize(ck->stream);
-	ck->terminated = 1;
-	if (r != CUDA_SUCCESS)
-		return cu_fail(r, "cuStreamSynchronize after terminate");
-	return 0;
-}
-
-static void cuda_release(void *ctx, void *kernel)
-{
-	struct cuda_ctx *c = ctx;
-	struct cuda_kernel *ck = kernel;
-	gpu_bells_stop(&ck->bells);
-	cu.CtxSetCurrent(c->ctx);
-	if (!ck->terminated) {
-		/* Never terminated: if the kernel still runs, leave its stream
-		 * and pinned region alone rather than pull memory from under it
-		 * or hang in a synchronize. */
-		if (!__atomic_load_n(&ck->ctrl->terminated, __ATOMIC_ACQUIRE)) {
-			free(ck);
-			return;
-		}
-		cu.StreamSynchronize(ck->stream);
-	}
-	cu.StreamDestroy(ck->stream);
-	if (ck->k2k)
-		cu.MemHostUnregister(ck->k2k);
-	cu.MemHostUnregister(ck->base);
-	if (ck->user_mod)
-		cu.ModuleUnload(ck->user_mod);
-	free(ck);
 }
 
 static const struct rk_plugin_ops cuda_ops = {
 	.struct_size = sizeof(struct rk_plugin_ops),
 	.probe = cuda_probe,
 	.open = cuda_open,
-	.close = cuda_close,
-	.residency = cuda_residency,
-	.launch = cuda_launch,
-	.signal = cuda_signal,
-	.poll = NULL,
-	.terminate = cuda_terminate,
-	.release = cuda_release,
+	.close = gpu_host_close,
+	.residency = gpu_host_residency,
+	.launch = gpu_host_launch,
+	.signal = gpu_host_signal,
+	.poll = gpu_host_poll,
+	.terminate = gpu_host_terminate,
+	.release = gpu_host_release,
+	.kernel_error = gpu_host_kernel_error,
 };
 
 static const struct rk_plugin cuda_plugin = {

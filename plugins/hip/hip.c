@@ -3,19 +3,32 @@
  * rk-plugin-hip: kernels run as persistent HIP kernels executing the
  * portable loop of ringkernel/device.h (plugins/hip/kernel.hip, the same
  * source as the CUDA kernel), embedded here as a clang offload bundle of
- * code objects for the gfx targets Debian's ROCm supports.
+ * code objects for the gfx targets of plugins/hip/local.mk.
  *
- * The plugin links no HIP library: it dlopens libamdhip64.so at probe/open
- * time and resolves the entry points it needs, declared below. The ROCm
- * runtime needs the amdgpu kernel driver's /dev/kfd; without it the probe
- * says so without loading the runtime at all.
+ * This file is the HIP vendor of plugins/gpu_host.c: it loads the
+ * runtime, probes and opens the device, and fills the vendor table;
+ * launch, terminate, release and residency are gpu_host.c's.
  *
- * Launch, mapping and lifecycle are those of the CUDA plugin:
- * hipHostRegister(Mapped | Portable) on the whole region, device address =
- * device base + offset, one launch per kernel on its own stream, terminate
- * waits for the terminated flag then synchronizes, release unregisters.
- * K2K as on CUDA: allowed where the device maps the registered region at
- * its host address (checked per launch), else -ENOTSUP.
+ * The plugin links no HIP library: it dlopens libamdhip64 (.so, .so.7,
+ * .so.6, .so.5; on the library path, then in $ROCM_PATH/lib and
+ * /opt/rocm/lib) at probe/open time and resolves the entry points it
+ * needs, declared below. The ROCm runtime needs the amdgpu kernel driver's
+ * /dev/kfd; without it the probe says so without loading the runtime.
+ *
+ * The probe compares the device's ISA (gcnArchName, "gfx90a:sramecc+:
+ * xnack-") with the targets of the embedded bundle, read from the bundle
+ * itself: a device without a code object (gfx942, RDNA3) is "unavailable"
+ * with that reason, so Auto takes the next backend.
+ *
+ * What ROCm does that shapes this plugin (ROCm/clr):
+ * - hipHostUnregister synchronizes every stream of the device, persistent
+ *   kernels included: unregistering is deferred while any kernel of this
+ *   plugin is resident (gpu_host.c, gpu_unpin).
+ * - Streams are backed by GPU_MAX_HW_QUEUES (default 4) hardware queues,
+ *   and every dispatch carries the AQL barrier bit: a fifth kernel queued
+ *   behind a persistent one never starts. Residency counts the queues.
+ * - An error on a queue (a trap, a fault) makes the ROCm runtime abort()
+ *   the process: on HIP a trapped kernel is not reported, it is fatal.
  */
 #include "config.h"
 
@@ -36,6 +49,9 @@ extern const unsigned char rk_hip_image[];
 extern const size_t rk_hip_image_size;
 
 #define RK_HIP_ENTRY "rk_persistent"
+#ifndef RK_HIP_TARGETS /* plugins/hip/local.mk; the bundle's own list wins */
+#define RK_HIP_TARGETS ""
+#endif
 
 /* ---- the HIP runtime subset, declared here (no HIP header included) ---- */
 
@@ -52,20 +68,26 @@ typedef struct ihipStream_t *hipStream_t;
 #define hipErrorInvalidDevice		    101
 #define hipErrorNoBinaryForGpu		    209
 #define hipErrorNotFound		    500
+#define hipErrorNotReady		    600
 #define hipErrorLaunchOutOfResources	    701
 #define hipErrorHostMemoryAlreadyRegistered 712
 #define hipErrorNotSupported		    801
 /* hipDeviceAttribute_t, in its CUDA-compatible block (stable since ROCm 5.0). */
 #define hipDeviceAttributeCanMapHostMemory    3
+#define hipDeviceAttributeKernelExecTimeout   18
 #define hipDeviceAttributeMultiprocessorCount 63
 #define hipHostRegisterPortable		      0x1
 #define hipHostRegisterMapped		      0x2
 #define hipStreamNonBlocking		      0x1
+/* hipDeviceProp_t is 792 bytes in ROCm 5, about 1.5 KiB as R0600: a
+ * buffer far larger than either, searched for gcnArchName (gpu_isa_of). */
+#define HIP_PROPS_BUF 16384
 
 struct hip_api {
 	void *lib;
 	hipError_t (*Init)(unsigned flags);
 	hipError_t (*GetDeviceCount)(int *count);
+	hipError_t (*GetDevice)(int *device);
 	hipError_t (*SetDevice)(int device);
 	hipError_t (*DeviceGetAttribute)(int *value, int attr, int device);
 	hipError_t (*ModuleLoadData)(hipModule_t *mod, const void *image);
@@ -76,6 +98,7 @@ struct hip_api {
 	hipError_t (*HostGetDevicePointer)(void **dptr, void *p, unsigned flags);
 	hipError_t (*StreamCreateWithFlags)(hipStream_t *s, unsigned flags);
 	hipError_t (*StreamDestroy)(hipStream_t s);
+	hipError_t (*StreamQuery)(hipStream_t s);
 	hipError_t (*StreamSynchronize)(hipStream_t s);
 	hipError_t (*ModuleLaunchKernel)(hipFunction_t f, unsigned gx, unsigned gy, unsigned gz,
 					 unsigned bx, unsigned by, unsigned bz, unsigned shmem,
@@ -83,12 +106,14 @@ struct hip_api {
 	hipError_t (*ModuleOccupancyMaxActiveBlocksPerMultiprocessor)(int *n, hipFunction_t f,
 								      int block, size_t shmem);
 	const char *(*GetErrorString)(hipError_t r);
+	/* hipGetDevicePropertiesR0600 (ROCm 6+) or hipGetDeviceProperties */
+	hipError_t (*GetDeviceProperties)(void *props, int device);
 };
 
 static struct hip_api hip;
 static pthread_mutex_t hip_lock = PTHREAD_MUTEX_INITIALIZER;
 static int hip_loaded; /* 1 loaded, < 0 the errno of the failure */
-static char hip_why[256];
+static char hip_why[512];
 
 #define HIP_SYM(field, sym)              \
 	{                                \
@@ -100,6 +125,7 @@ static const struct {
 } hip_syms[] = {
 	HIP_SYM(Init, "hipInit"),
 	HIP_SYM(GetDeviceCount, "hipGetDeviceCount"),
+	HIP_SYM(GetDevice, "hipGetDevice"),
 	HIP_SYM(SetDevice, "hipSetDevice"),
 	HIP_SYM(DeviceGetAttribute, "hipDeviceGetAttribute"),
 	HIP_SYM(ModuleLoadData, "hipModuleLoadData"),
@@ -110,6 +136,7 @@ static const struct {
 	HIP_SYM(HostGetDevicePointer, "hipHostGetDevicePointer"),
 	HIP_SYM(StreamCreateWithFlags, "hipStreamCreateWithFlags"),
 	HIP_SYM(StreamDestroy, "hipStreamDestroy"),
+	HIP_SYM(StreamQuery, "hipStreamQuery"),
 	HIP_SYM(StreamSynchronize, "hipStreamSynchronize"),
 	HIP_SYM(ModuleLaunchKernel, "hipModuleLaunchKernel"),
 	HIP_SYM(ModuleOccupancyMaxActiveBlocksPerMultiprocessor,
@@ -117,13 +144,13 @@ static const struct {
 	HIP_SYM(GetErrorString, "hipGetErrorString"),
 };
 
-static const char *hip_str(hipError_t r)
+static const char *hip_str(int r)
 {
 	const char *s = hip.GetErrorString ? hip.GetErrorString(r) : NULL;
 	return s ? s : "unknown HIP error";
 }
 
-static int hip_errno(hipError_t r)
+static int hip_errno(int r)
 {
 	switch (r) {
 	case hipErrorInvalidValue: return -EINVAL;
@@ -140,9 +167,40 @@ static int hip_errno(hipError_t r)
 	}
 }
 
-static int hip_fail(hipError_t r, const char *what)
+/* The runtime's names, ROCm 7 first; then the same in ROCm's own lib
+ * directories, which distributions do not always put on the path. */
+static void *hip_dlopen(char *tried, size_t tried_len)
 {
-	return rk_error(hip_errno(r), "hip: %s: %s (hipError_t %d)", what, hip_str(r), r);
+	static const char *const names[] = { "libamdhip64.so", "libamdhip64.so.7",
+					     "libamdhip64.so.6", "libamdhip64.so.5" };
+	const char *dirs[] = { NULL, secure_getenv("ROCM_PATH"), "/opt/rocm" };
+	const char *first = NULL;
+	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+		if (d > 0 && (!dirs[d] || !*dirs[d]))
+			continue;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			char path[4096];
+			if (d == 0)
+				snprintf(path, sizeof(path), "%s", names[i]);
+			else
+				snprintf(path, sizeof(path), "%s/lib/%s", dirs[d], names[i]);
+			void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+			if (lib)
+				return lib;
+			const char *e = dlerror();
+			if (!first && e) {
+				snprintf(tried, tried_len, "%s", e);
+				first = tried;
+			}
+		}
+	}
+	if (!first)
+		snprintf(tried, tried_len, "libamdhip64.so: cannot open shared object file");
+	size_t l = strlen(tried);
+	snprintf(tried + l, tried_len - l,
+		 " (also tried .so.7, .so.6, .so.5%s%s/lib, /opt/rocm/lib)",
+		 dirs[1] && *dirs[1] ? ", " : "", dirs[1] && *dirs[1] ? dirs[1] : "");
+	return NULL;
 }
 
 /* dlopen the HIP runtime and hipInit once; later calls return the outcome. */
@@ -163,18 +221,10 @@ static int hip_load(void)
 			 "no device: /dev/kfd: %s (no amdgpu/ROCm driver)", strerror(errno));
 		goto out;
 	}
-	static const char *const names[] = { "libamdhip64.so", "libamdhip64.so.6",
-					     "libamdhip64.so.5" };
-	void *lib = NULL;
-	const char *e = NULL;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !lib; i++) {
-		lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-		if (!lib && i == 0)
-			e = dlerror();
-	}
+	char tried[384];
+	void *lib = hip_dlopen(tried, sizeof(tried));
 	if (!lib) {
-		snprintf(hip_why, sizeof(hip_why), "no HIP runtime: %s",
-			 e ? e : "libamdhip64.so: cannot open shared object file");
+		snprintf(hip_why, sizeof(hip_why), "no HIP runtime: %s", tried);
 		goto out;
 	}
 	/* Kept open for the life of the process, like the CUDA driver. */
@@ -187,6 +237,9 @@ static int hip_load(void)
 			goto out;
 		}
 	}
+	*(void **)&hip.GetDeviceProperties = dlsym(lib, "hipGetDevicePropertiesR0600");
+	if (!hip.GetDeviceProperties)
+		*(void **)&hip.GetDeviceProperties = dlsym(lib, "hipGetDeviceProperties");
 	hipError_t r = hip.Init(0);
 	if (r == hipErrorNoDevice) {
 		snprintf(hip_why, sizeof(hip_why), "no device: %s", hip_str(r));
@@ -202,6 +255,42 @@ out:
 	hip_loaded = ret;
 	pthread_mutex_unlock(&hip_lock);
 	return ret > 0 ? 0 : ret;
+}
+
+/*
+ * The device's ISA, "gfx90a:sramecc+:xnack-": gcnArchName of its
+ * properties. The struct's layout differs between ROCm 5 and 6
+ * (hipDeviceProp_tR0600), so rather than declare both, the first string
+ * of the properties that reads like an ISA name is taken; the fields
+ * before gcnArchName are numbers, a UUID and the marketing name.
+ */
+static int hip_isa_of(int device, char *isa, size_t len)
+{
+	if (!hip.GetDeviceProperties)
+		return -ENOTSUP;
+	unsigned char *buf = calloc(1, HIP_PROPS_BUF);
+	if (!buf)
+		return -ENOMEM;
+	int ret = -ENOENT;
+	if (hip.GetDeviceProperties(buf, device) == hipSuccess) {
+		for (size_t i = 0; i + 8 < HIP_PROPS_BUF; i++) {
+			if ((i && buf[i - 1]) || memcmp(buf + i, "gfx", 3) != 0)
+				continue;
+			size_t n = 3;
+			while (i + n < HIP_PROPS_BUF && n < 255 && buf[i + n] &&
+			       (buf[i + n] == ':' || buf[i + n] == '+' || buf[i + n] == '-' ||
+				(buf[i + n] >= '0' && buf[i + n] <= '9') ||
+				(buf[i + n] >= 'a' && buf[i + n] <= 'z')))
+				n++;
+			if (n < 6 || buf[i + n] != '\0')
+				continue;
+			snprintf(isa, len, "%.*s", (int)n, (const char *)buf + i);
+			ret = 0;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
 }
 
 static int hip_check_device(int device, char *why, size_t why_len)
@@ -222,14 +311,34 @@ static int hip_check_device(int device, char *why, size_t why_len)
 			 count > 0 ? count : 0);
 		return -ENODEV;
 	}
-	int map = 0, cus = 0;
+	int map = 0, cus = 0, watchdog = 0;
 	hip.DeviceGetAttribute(&map, hipDeviceAttributeCanMapHostMemory, device);
 	hip.DeviceGetAttribute(&cus, hipDeviceAttributeMultiprocessorCount, device);
+	hip.DeviceGetAttribute(&watchdog, hipDeviceAttributeKernelExecTimeout, device);
 	if (!map) {
 		snprintf(why, why_len, "device %d cannot map host memory", device);
 		return -ENODEV;
 	}
-	snprintf(why, why_len, "HIP device %d: %d compute units", device, cus);
+	if (watchdog) {
+		snprintf(why, why_len,
+			 "device %d has a kernel execution timeout: it would kill persistent "
+			 "kernels",
+			 device);
+		return -ENODEV;
+	}
+	char targets[256], isa[256] = "";
+	if (gpu_bundle_targets(rk_hip_image, rk_hip_image_size, targets, sizeof(targets)) < 0)
+		snprintf(targets, sizeof(targets), "%s", RK_HIP_TARGETS);
+	int known = hip_isa_of(device, isa, sizeof(isa)) == 0;
+	if (known && *targets && !gpu_isa_in(isa, targets)) {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "%.*s", (int)strcspn(isa, ":"), isa);
+		snprintf(why, why_len, "no code object for %s (device %d is %s; the plugin has %s)",
+			 proc, device, isa, targets);
+		return -ENODEV;
+	}
+	snprintf(why, why_len, "HIP device %d: %s, %d compute units", device,
+		 known ? isa : "ISA unknown", cus);
 	return 0;
 }
 
@@ -242,222 +351,154 @@ static int hip_probe(int device, int *priority, char *why, size_t why_len)
 	return 0;
 }
 
-struct hip_ctx {
-	int device;
-	hipModule_t mod;
-	hipFunction_t fn;
-	int cus;
-};
+/* ---- the vendor table ------------------------------------------------------ */
 
-struct hip_kernel {
-	hipStream_t stream;
-	hipModule_t user_mod;
-	void *base;
-	struct rk_ctrl *ctrl;
-	struct gpu_bells bells;
-	int terminated;
-	void *k2k; /* the registered private route table, or NULL */
+static int hipv_enter(const struct gpu_ctx *c, struct gpu_saved *s)
+{
+	int cur = 0;
+	hipError_t r = hip.GetDevice(&cur);
+	if (r != hipSuccess)
+		return r;
+	if (cur == c->device)
+		return 0;
+	if ((r = hip.SetDevice(c->device)) != hipSuccess)
+		return r;
+	s->device = cur;
+	s->changed = 1;
+	return 0;
+}
+
+static void hipv_leave(const struct gpu_saved *s)
+{
+	hip.SetDevice(s->device);
+}
+
+static int hipv_register(void *p, size_t size)
+{
+	return hip.HostRegister(p, size, hipHostRegisterPortable | hipHostRegisterMapped);
+}
+
+static int hipv_unregister(void *p)
+{
+	return hip.HostUnregister(p);
+}
+
+static int hipv_device_pointer(void *p, uint64_t *dptr)
+{
+	void *d = NULL;
+	hipError_t r = hip.HostGetDevicePointer(&d, p, 0);
+	*dptr = (uint64_t)(uintptr_t)d;
+	return r;
+}
+
+static int hipv_stream_create(void **s)
+{
+	return hip.StreamCreateWithFlags((hipStream_t *)s, hipStreamNonBlocking);
+}
+
+static int hipv_stream_destroy(void *s)
+{
+	return hip.StreamDestroy(s);
+}
+
+static int hipv_stream_query(void *s)
+{
+	return hip.StreamQuery(s);
+}
+
+static int hipv_stream_synchronize(void *s)
+{
+	return hip.StreamSynchronize(s);
+}
+
+static int hipv_launch(void *fn, uint32_t grid, uint32_t block, void *stream, void **args)
+{
+	return hip.ModuleLaunchKernel(fn, grid, 1, 1, block, 1, 1, 0, stream, args, NULL);
+}
+
+static int hipv_module_load(void **mod, const void *image)
+{
+	return hip.ModuleLoadData((hipModule_t *)mod, image);
+}
+
+static int hipv_module_unload(void *mod)
+{
+	return hip.ModuleUnload(mod);
+}
+
+/* hipModuleLoadData loads the code object whole: nothing left to force. */
+static int hipv_module_function(void **fn, void *mod, const char *name)
+{
+	return hip.ModuleGetFunction((hipFunction_t *)fn, mod, name);
+}
+
+static int hipv_occupancy(int *per_cu, void *fn, uint32_t block)
+{
+	return hip.ModuleOccupancyMaxActiveBlocksPerMultiprocessor(per_cu, fn, (int)block, 0);
+}
+
+static const struct gpu_vendor hip_vendor = {
+	.name = "hip",
+	.code = "hipError_t",
+	.not_ready = hipErrorNotReady,
+	.unregister_waits = 1, /* ihipHostUnregister: SyncAllStreams() */
+	.enter = hipv_enter,
+	.leave = hipv_leave,
+	.host_register = hipv_register,
+	.host_unregister = hipv_unregister,
+	.host_device_pointer = hipv_device_pointer,
+	.stream_create = hipv_stream_create,
+	.stream_destroy = hipv_stream_destroy,
+	.stream_query = hipv_stream_query,
+	.stream_synchronize = hipv_stream_synchronize,
+	.launch = hipv_launch,
+	.module_load = hipv_module_load,
+	.module_unload = hipv_module_unload,
+	.module_function = hipv_module_function,
+	.occupancy = hipv_occupancy,
+	.error_string = hip_str,
+	.error_errno = hip_errno,
+	.close = NULL,
 };
 
 static int hip_open(int device, void **ctx_p)
 {
-	char why[256];
+	char why[512];
 	int ret = hip_check_device(device, why, sizeof(why));
 	if (ret < 0)
 		return rk_error(ret, "hip: %s", why);
-	struct hip_ctx *c = calloc(1, sizeof(*c));
+	struct gpu_ctx *c = calloc(1, sizeof(*c));
 	if (!c)
 		return rk_error(-ENOMEM, "hip: out of memory");
+	c->v = &hip_vendor;
 	c->device = device;
-	hipError_t r = hip.SetDevice(device);
-	if (r != hipSuccess) {
-		ret = hip_fail(r, "hipSetDevice");
-		goto fail;
+	int cus = 0;
+	hip.DeviceGetAttribute(&cus, hipDeviceAttributeMultiprocessorCount, device);
+	c->sms = cus > 0 ? (uint32_t)cus : 0;
+	long queues = gpu_env_long("GPU_MAX_HW_QUEUES", 4, 1, 1024);
+	c->hw_max = (uint32_t)queues;
+	snprintf(c->hw_why, sizeof(c->hw_why), "%ld hardware queues: GPU_MAX_HW_QUEUES=%ld%s",
+		 queues, queues, secure_getenv("GPU_MAX_HW_QUEUES") ? "" : " by default");
+	if ((ret = gpu_ctx_open(c, rk_hip_image, RK_HIP_ENTRY)) < 0) {
+		free(c);
+		return ret;
 	}
-	if ((r = hip.ModuleLoadData(&c->mod, rk_hip_image)) != hipSuccess) {
-		ret = hip_fail(r, "hipModuleLoadData (embedded image: is this gfx target in it?)");
-		goto fail;
-	}
-	if ((r = hip.ModuleGetFunction(&c->fn, c->mod, RK_HIP_ENTRY)) != hipSuccess) {
-		ret = hip_fail(r, "hipModuleGetFunction(" RK_HIP_ENTRY ")");
-		hip.ModuleUnload(c->mod);
-		goto fail;
-	}
-	hip.DeviceGetAttribute(&c->cus, hipDeviceAttributeMultiprocessorCount, device);
 	*ctx_p = c;
 	return 0;
-fail:
-	free(c);
-	return ret;
-}
-
-static void hip_close(void *ctx)
-{
-	struct hip_ctx *c = ctx;
-	hip.SetDevice(c->device);
-	hip.ModuleUnload(c->mod);
-	free(c);
-}
-
-static int hip_residency(void *ctx, uint32_t block, uint32_t *max_p)
-{
-	struct hip_ctx *c = ctx;
-	int per_cu = 0;
-	hip.SetDevice(c->device);
-	hipError_t r =
-		hip.ModuleOccupancyMaxActiveBlocksPerMultiprocessor(&per_cu, c->fn, (int)block, 0);
-	if (r != hipSuccess)
-		return hip_fail(r, "hipModuleOccupancyMaxActiveBlocksPerMultiprocessor");
-	*max_p = (uint32_t)per_cu * (uint32_t)c->cus;
-	return 0;
-}
-
-static int hip_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
-{
-	struct hip_ctx *c = ctx;
-	int ret = gpu_check_desc("hip", d, 1);
-	if (ret < 0)
-		return ret;
-	if (d->kind == RK_KIND_USER && (!d->device_image || !d->device_entry))
-		return rk_error(-ENOENT, "hip: kernel %s has no HIP image", d->kernel_name);
-	struct hip_kernel *hk = calloc(1, sizeof(*hk));
-	if (!hk)
-		return rk_error(-ENOMEM, "hip: out of memory");
-	hip.SetDevice(c->device);
-	hipFunction_t fn = c->fn;
-	hipError_t r;
-	if (d->kind == RK_KIND_USER) {
-		if ((r = hip.ModuleLoadData(&hk->user_mod, d->device_image)) != hipSuccess) {
-			ret = hip_fail(r, "hipModuleLoadData (the kernel's image)");
-			goto free_k;
-		}
-		if ((r = hip.ModuleGetFunction(&fn, hk->user_mod, d->device_entry)) != hipSuccess) {
-			ret = hip_fail(r, "hipModuleGetFunction (the kernel's entry)");
-			goto unload;
-		}
-	}
-	hk->base = rk_region_base(d->region);
-	hk->ctrl = d->ctrl;
-	/* Mapped: the device gets a zero-copy (fine-grain, so system-scope
-	 * atomics reach the host) view of the host's shared pages. */
-	r = hip.HostRegister(hk->base, rk_region_size(d->region),
-			     hipHostRegisterPortable | hipHostRegisterMapped);
-	if (r != hipSuccess) {
-		ret = hip_fail(r, "hipHostRegister (the kernel's region)");
-		goto unload;
-	}
-	void *dbase = NULL;
-	if ((r = hip.HostGetDevicePointer(&dbase, hk->base, 0)) != hipSuccess) {
-		ret = hip_fail(r, "hipHostGetDevicePointer");
-		goto unregister;
-	}
-	if ((ret = gpu_check_routes("hip", d, hk->base, (uint64_t)(uintptr_t)dbase)) < 0)
-		goto unregister;
-	/* The route table is private host memory: the device sees it at its
-	 * host address once registered (unified addressing, as checked above). */
-	if (d->k2k) {
-		r = hip.HostRegister(d->k2k, d->k2k_size,
-				     hipHostRegisterPortable | hipHostRegisterMapped);
-		if (r != hipSuccess) {
-			ret = hip_fail(r, "hipHostRegister (the route table)");
-			goto unregister;
-		}
-		hk->k2k = d->k2k;
-	}
-	if ((r = hip.StreamCreateWithFlags(&hk->stream, hipStreamNonBlocking)) != hipSuccess) {
-		ret = hip_fail(r, "hipStreamCreateWithFlags");
-		goto unregister;
-	}
-	if ((ret = gpu_bells_start(&hk->bells, d->in, d->out)) < 0) {
-		ret = rk_error(ret, "hip: bell thread: %s", strerror(-ret));
-		goto destroy;
-	}
-	uint64_t db = (uint64_t)(uintptr_t)dbase;
-	uint64_t a_ctrl = gpu_translate(d->ctrl, hk->base, db);
-	uint64_t a_in = gpu_translate(d->in, hk->base, db);
-	uint64_t a_out = gpu_translate(d->out, hk->base, db);
-	uint64_t a_state = gpu_translate(d->state, hk->base, db);
-	uint32_t state_size = d->state_size;
-	uint64_t a_k2k = (uint64_t)(uintptr_t)d->k2k;
-	void *args[] = { &a_ctrl, &a_in, &a_out, &a_state, &state_size, &a_k2k };
-	r = hip.ModuleLaunchKernel(fn, d->grid, 1, 1, d->block, 1, 1, 0, hk->stream, args, NULL);
-	if (r != hipSuccess) {
-		ret = hip_fail(r, "hipModuleLaunchKernel");
-		gpu_bells_stop(&hk->bells);
-		goto destroy;
-	}
-	*kernel_p = hk;
-	return 0;
-destroy:
-	hip.StreamDestroy(hk->stream);
-unregister:
-	if (hk->k2k)
-		hip.HostUnregister(hk->k2k);
-	hip.HostUnregister(hk->base);
-unload:
-	if (hk->user_mod)
-		hip.ModuleUnload(hk->user_mod);
-free_k:
-	free(hk);
-	return ret;
-}
-
-/* The kernel polls its control block: nothing to deliver. */
-static void hip_signal(void *ctx, void *kernel)
-{
-	(void)ctx;
-	(void)kernel;
-}
-
-static int hip_terminate(void *ctx, void *kernel, uint64_t timeout_ns)
-{
-	struct hip_ctx *c = ctx;
-	struct hip_kernel *hk = kernel;
-	int ret = gpu_wait_terminated("hip", hk->ctrl, timeout_ns);
-	if (ret < 0)
-		return ret;
-	hip.SetDevice(c->device);
-	hipError_t r = hip.StreamSynchronize(hk->stream);
-	hk->terminated = 1;
-	if (r != hipSuccess)
-		return hip_fail(r, "hipStreamSynchronize after terminate");
-	return 0;
-}
-
-static void hip_release(void *ctx, void *kernel)
-{
-	struct hip_ctx *c = ctx;
-	struct hip_kernel *hk = kernel;
-	gpu_bells_stop(&hk->bells);
-	hip.SetDevice(c->device);
-	if (!hk->terminated) {
-		/* Still running: leave its stream and pinned region alone. */
-		if (!__atomic_load_n(&hk->ctrl->terminated, __ATOMIC_ACQUIRE)) {
-			free(hk);
-			return;
-		}
-		hip.StreamSynchronize(hk->stream);
-	}
-	hip.StreamDestroy(hk->stream);
-	if (hk->k2k)
-		hip.HostUnregister(hk->k2k);
-	hip.HostUnregister(hk->base);
-	if (hk->user_mod)
-		hip.ModuleUnload(hk->user_mod);
-	free(hk);
 }
 
 static const struct rk_plugin_ops hip_ops = {
 	.struct_size = sizeof(struct rk_plugin_ops),
 	.probe = hip_probe,
 	.open = hip_open,
-	.close = hip_close,
-	.residency = hip_residency,
-	.launch = hip_launch,
-	.signal = hip_signal,
-	.poll = NULL,
-	.terminate = hip_terminate,
-	.release = hip_release,
+	.close = gpu_host_close,
+	.residency = gpu_host_residency,
+	.launch = gpu_host_launch,
+	.signal = gpu_host_signal,
+	.poll = gpu_host_poll,
+	.terminate = gpu_host_terminate,
+	.release = gpu_host_release,
+	.kernel_error = gpu_host_kernel_error,
 };
 
 static const struct rk_plugin hip_plugin = {
