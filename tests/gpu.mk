@@ -13,18 +13,40 @@ else
 RKT_HAVE_HIP = 0
 endif
 
+# The host side every GPU plugin shares (plugins/gpu_host.c) runs here over
+# rk-plugin-fakegpu, a vendor table whose device is host threads
+# (tests/gpu/fake_gpu.c); the CUDA probe meets a stand-in libcuda.so.1
+# (tests/gpu/fake_libcuda.c) that reports the driver version and device
+# the environment asks for.
 if HAVE_CRITERION
 check_PROGRAMS += tests/test_gpu_plugins
 TESTS += tests/test_gpu_plugins
+check_LTLIBRARIES += tests/gpu/rk-plugin-fakegpu.la tests/gpu/fakecuda/libcuda.la
 endif
-tests_test_gpu_plugins_SOURCES = tests/test_gpu_plugins.c tests/testutil.h
+tests_test_gpu_plugins_SOURCES = tests/test_gpu_plugins.c tests/testutil.h \
+	tests/gpu/fake_gpu.h plugins/gpu_host.c plugins/gpu_host.h
 tests_test_gpu_plugins_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DRKT_HAVE_CUDA=$(RKT_HAVE_CUDA) -DRKT_HAVE_HIP=$(RKT_HAVE_HIP) \
 	-DRKT_CUDA_SO='"$(abs_top_builddir)/plugins/cuda/.libs/rk-plugin-cuda.so"' \
 	-DRKT_HIP_SO='"$(abs_top_builddir)/plugins/hip/.libs/rk-plugin-hip.so"' \
-	-DRKT_CPU_SO='"$(abs_top_builddir)/plugins/cpu/.libs/rk-plugin-cpu.so"'
+	-DRKT_CPU_SO='"$(abs_top_builddir)/plugins/cpu/.libs/rk-plugin-cpu.so"' \
+	-DRKT_FAKEGPU_SO='"$(abs_top_builddir)/tests/gpu/.libs/rk-plugin-fakegpu.so"' \
+	-DRKT_FAKECUDA_DIR='"$(abs_top_builddir)/tests/gpu/fakecuda/.libs"' \
+	-DRKT_RK_INFO='"$(abs_top_builddir)/runtime/rk-info"' \
+	-DRKT_PLUGIN_DIR='"$(abs_top_builddir)/plugins/.libs-all"' \
+	-DRKT_HIP_TARGETS='"$(RK_HIP_TARGETS)"' \
+	-DRKT_CUDA_TOOLKIT_VERSION=$(RK_CUDA_TOOLKIT_VERSION)
 tests_test_gpu_plugins_CFLAGS = $(TEST_CFLAGS)
-tests_test_gpu_plugins_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+tests_test_gpu_plugins_LDADD = runtime/libringkernel.la $(TEST_LIBS) -ldl
+
+tests_gpu_rk_plugin_fakegpu_la_SOURCES = tests/gpu/fake_gpu.c tests/gpu/fake_gpu.h \
+	plugins/gpu_host.c plugins/gpu_host.h
+tests_gpu_rk_plugin_fakegpu_la_CPPFLAGS = $(AM_CPPFLAGS)
+tests_gpu_rk_plugin_fakegpu_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-rpath /nowhere -export-symbols-regex '^(rk_plugin_entry|rkt_fakegpu_.*)$$'
+tests_gpu_rk_plugin_fakegpu_la_LIBADD = runtime/libringkernel.la
+tests_gpu_fakecuda_libcuda_la_SOURCES = tests/gpu/fake_libcuda.c
+tests_gpu_fakecuda_libcuda_la_LDFLAGS = $(AM_LDFLAGS) -shared -rpath /nowhere -version-info 1:0:0
 
 # On a GPU machine: round trip and lifecycle on a real device (exit 77,
 # skipped, where there is none).
