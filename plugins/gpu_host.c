@@ -41,9 +41,10 @@ struct gpu_pin {
 
 struct gpu_kernel {
 	struct gpu_ctx *c;
+	struct gpu_kernel *next; /* c->kernels, under gpu_lock */
 	struct rk_ctrl *ctrl;
-	void *stream;
-	void *base; /* the registered region, or NULL */
+	void *stream; /* NULL once destroyed */
+	void *base;   /* the registered region, or NULL */
 	size_t size;
 	void *k2k; /* the registered route table, or NULL */
 	size_t k2k_size;
@@ -280,12 +281,28 @@ static void gpu_unpin(struct gpu_ctx *c, void *p, size_t size)
 	pthread_mutex_unlock(&gpu_lock);
 }
 
+static void gpu_bells_halt(struct gpu_kernel *k);
+static int gpu_query(struct gpu_kernel *k);
+static void gpu_free_kernel(struct gpu_kernel *k);
+
 void gpu_host_close(void *ctx)
 {
 	struct gpu_ctx *c = ctx;
 	const struct gpu_vendor *v = c->v;
 	struct gpu_saved s;
 	int entered = gpu_enter(c, &s) == 0;
+	/* Kernels the core never released (their terminate failed): none of
+	 * their threads may outlive the context; those whose launch has
+	 * completed (a trap) are freed, the others keep it alive. */
+	pthread_mutex_lock(&gpu_lock);
+	struct gpu_kernel *left = c->kernels;
+	pthread_mutex_unlock(&gpu_lock);
+	for (struct gpu_kernel *k = left, *n; k; k = n) {
+		n = k->next;
+		gpu_bells_halt(k);
+		if (entered && gpu_query(k) != GPU_Q_RUNNING)
+			gpu_free_kernel(k);
+	}
 	pthread_mutex_lock(&gpu_lock);
 	unsigned live = c->live;
 	if (live == 0 && entered) {
@@ -365,7 +382,7 @@ int gpu_host_residency(void *ctx, uint32_t block, uint32_t *max_p)
 static int gpu_query(struct gpu_kernel *k)
 {
 	int q = __atomic_load_n(&k->q, __ATOMIC_ACQUIRE);
-	if (q != GPU_Q_RUNNING)
+	if (q != GPU_Q_RUNNING || !k->stream)
 		return q;
 	const struct gpu_vendor *v = k->c->v;
 	int r = v->stream_query(k->stream);
@@ -621,6 +638,10 @@ int gpu_host_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p)
 		goto destroy;
 	}
 	gpu_leave(c, &s);
+	pthread_mutex_lock(&gpu_lock);
+	k->next = c->kernels;
+	c->kernels = k;
+	pthread_mutex_unlock(&gpu_lock);
 	*kernel_p = k;
 	return 0;
 
@@ -725,11 +746,35 @@ int gpu_host_terminate(void *ctx, void *kernel, uint64_t timeout_ns)
 		ret = gpu_trapped(k);
 	} else {
 		__atomic_store_n(&k->q, GPU_Q_DONE, __ATOMIC_RELEASE);
+		/* Its stream holds a hardware queue (HIP gives a new stream the
+		 * least-used one): it goes with the residency slot, now. */
+		gpu_bells_halt(k);
+		v->stream_destroy(k->stream);
+		k->stream = NULL;
 	}
 	gpu_stopped(k);
 out:
 	gpu_leave(c, &s);
 	return ret;
+}
+
+/* Free a kernel whose launch has completed (its device current). */
+static void gpu_free_kernel(struct gpu_kernel *k)
+{
+	struct gpu_ctx *c = k->c;
+	gpu_stopped(k);
+	pthread_mutex_lock(&gpu_lock);
+	for (struct gpu_kernel **p = &c->kernels; *p; p = &(*p)->next)
+		if (*p == k) {
+			*p = k->next;
+			break;
+		}
+	pthread_mutex_unlock(&gpu_lock);
+	if (k->stream)
+		c->v->stream_destroy(k->stream);
+	gpu_unpin(c, k->k2k, k->k2k_size);
+	gpu_unpin(c, k->base, k->size);
+	free(k);
 }
 
 /*
@@ -768,10 +813,6 @@ void gpu_host_release(void *ctx, void *kernel)
 			gpu_leave(c, &s);
 		return;
 	}
-	gpu_stopped(k);
-	v->stream_destroy(k->stream);
-	gpu_unpin(c, k->k2k, k->k2k_size);
-	gpu_unpin(c, k->base, k->size);
+	gpu_free_kernel(k);
 	gpu_leave(c, &s);
-	free(k);
 }

@@ -246,6 +246,7 @@ struct gpu_vendor {
 };
 
 struct gpu_module; /* a user image, loaded once per context */
+struct gpu_kernel; /* one launch */
 
 /* Per runtime: what open made. The vendor fills the first block, then
  * calls gpu_ctx_open(). */
@@ -260,7 +261,8 @@ struct gpu_ctx {
 
 	void *mod, *fn; /* the embedded image and its rk_persistent */
 	struct gpu_module *mods;
-	unsigned live; /* kernels launched and not known stopped (gpu_lock) */
+	struct gpu_kernel *kernels; /* launched and not released (gpu_lock) */
+	unsigned live;		    /* kernels launched and not known stopped (gpu_lock) */
 };
 
 /* A driver code as a negative errno, with "<vendor>: <what>: <string>" in
