@@ -586,9 +586,31 @@ Test(gpu_host, a_launch_that_never_started_keeps_its_memory)
 		usleep(1000);
 	cr_assert_eq(b.d.ctrl->terminated, 1, "the queued launch never ran");
 	cr_assert_eq(fg.st->unbracketed, 0);
-	/* b is still counted: closing keeps the context rather than pull it. */
+	/* Its launch has completed now: close frees it and its memory. */
 	fg.ops->close(fg.ctx);
-	cr_assert_eq(fg.st->closed, 0);
+	cr_assert_eq(fg.st->closed, 1);
+	cr_assert_eq(fg.st->registered, fg.st->unregistered);
+	rk_region_close(a.region);
+	rk_region_close(b.region);
+}
+
+Test(gpu_host, close_keeps_the_context_of_a_kernel_still_queued)
+{
+	fg_open(hidden_queue);
+	struct fk a, b;
+	fk_make(&a, 1, RK_KIND_ECHO);
+	fk_make(&b, 2, RK_KIND_ECHO);
+	cr_assert_eq(fk_launch(&a), 0, "%s", rk_last_error());
+	fk_await_running(&a);
+	cr_assert_eq(fk_launch(&b), 0, "%s", rk_last_error());
+	cr_assert_eq(fk_terminate(&b, 50000000ull), -ETIMEDOUT);
+	fg.ops->release(fg.ctx, b.pk);
+	fg_kept[fg_nkept++] = b.pk;
+	/* a still runs (never told to stop): b stays queued behind it, and
+	 * the context with them. */
+	fg.ops->close(fg.ctx);
+	cr_assert_eq(fg.st->closed, 0, "the context was dropped under a queued launch");
+	cr_assert_eq(fg.st->modules_unloaded, 0);
 }
 
 static void hip_like(struct rkt_fakegpu *s)

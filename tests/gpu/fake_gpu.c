@@ -6,13 +6,15 @@
  * the GPU host must survive:
  *
  * - A stream's kernel runs the portable loop of ringkernel/device.h on a
- *   thread. Streams are mapped round-robin onto `hw_queues` hardware
- *   queues, and a kernel waits for every earlier kernel of its queue (the
- *   AQL barrier bit, HIP's GPU_MAX_HW_QUEUES): a kernel queued behind a
- *   persistent one never starts.
- * - `trap` (set by a test) makes the running kernels die as a trap would:
- *   their thread stops without the terminated flag, and the stream
- *   reports error 719, "unspecified launch failure".
+ *   thread. Streams share `hw_queues` hardware queues as ROCclr's do
+ *   (GPU_MAX_HW_QUEUES): a new stream takes an unused queue, else the
+ *   least-used one, until it is destroyed; a kernel waits for every
+ *   earlier kernel of its queue (the AQL barrier bit), so a kernel queued
+ *   behind a persistent one never starts.
+ * - `trap` (set by a test) makes the running kernels die as a trap would,
+ *   and so does a user kernel's request of type 99: the thread stops
+ *   without the terminated flag, and the stream reports error 719,
+ *   "unspecified launch failure". User kernels are otherwise an echo.
  * - Unregistering host memory while a kernel is queued or running is what
  *   hangs on HIP (SyncAllStreams): with `unregister_waits` it is counted
  *   as a violation instead of hanging.
@@ -74,15 +76,23 @@ struct fake_stream {
 
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fake_stream *fake_streams[FAKE_MAX_STREAMS];
-static unsigned fake_next_queue;
+static unsigned fake_queue_users[1024];
 static uint64_t fake_next_seq;
 static struct {
 	void *p;
 	size_t size;
 } fake_pins[FAKE_MAX_PINS];
 
+/* Set by a user kernel's request of type 99 (tests/gpu/trap_kernel.h's
+ * TRAP_NOW): the kernel of this thread dies. */
+static _Thread_local int fake_self_trap;
+
 RK_DEV_HANDLER(fake_user_handler)
 {
+	if (in->type == 99) {
+		fake_self_trap = 1;
+		return RK_DEV_OK;
+	}
 	return rk_dev_reply(k, in, in->type, payload, len);
 }
 
@@ -141,7 +151,7 @@ static void *fake_kernel(void *arg)
 	struct rk_dev_kernel k;
 	rk_dev_init(&k, s->ctrl, s->in, s->out, s->state_area, s->state_size, s->k2k);
 	for (unsigned idle = 0;;) {
-		if (__atomic_load_n(&S.trap, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&S.trap, __ATOMIC_ACQUIRE) || fake_self_trap) {
 			__atomic_store_n(&s->state, ST_FAILED, __ATOMIC_RELEASE);
 			return NULL; /* dead: no terminated flag */
 		}
@@ -235,14 +245,21 @@ static int fake_stream_create(void **sp)
 	if (!s)
 		return 2;
 	pthread_mutex_lock(&fake_lock);
-	unsigned q = S.hw_queues ? S.hw_queues : 1u << 30;
-	s->queue = (int)(fake_next_queue++ % q);
+	/* Without a limit every stream has a queue of its own. */
+	unsigned nq = S.hw_queues && S.hw_queues < 1024 ? S.hw_queues : 1024, best = 0;
+	for (unsigned q = 1; q < nq; q++)
+		if (fake_queue_users[q] < fake_queue_users[best])
+			best = q;
+	s->queue = (int)best;
+	fake_queue_users[best]++;
 	int slot = -1;
 	for (int i = 0; i < FAKE_MAX_STREAMS && slot < 0; i++)
 		if (!fake_streams[i])
 			slot = i;
 	if (slot >= 0)
 		fake_streams[slot] = s;
+	else
+		fake_queue_users[best]--;
 	pthread_mutex_unlock(&fake_lock);
 	if (slot < 0) {
 		free(s);
@@ -269,6 +286,7 @@ static int fake_stream_destroy(void *sp)
 	for (int i = 0; i < FAKE_MAX_STREAMS; i++)
 		if (fake_streams[i] == s)
 			fake_streams[i] = NULL;
+	fake_queue_users[s->queue]--;
 	pthread_mutex_unlock(&fake_lock);
 	free(s);
 	return 0;
