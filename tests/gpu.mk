@@ -49,12 +49,43 @@ tests_gpu_fakecuda_libcuda_la_SOURCES = tests/gpu/fake_libcuda.c
 tests_gpu_fakecuda_libcuda_la_LDFLAGS = $(AM_LDFLAGS) -shared -rpath /nowhere -version-info 1:0:0
 
 # On a GPU machine: round trip and lifecycle on a real device (exit 77,
-# skipped, where there is none).
-check_PROGRAMS += tests/gpu/gpu_echo
+# skipped, where there is none). gpu_checks holds the device check's
+# multi-kernel steps (tests/gpu/bundle.mk runs them all through run.sh).
+check_PROGRAMS += tests/gpu/gpu_echo tests/gpu/gpu_checks
 TESTS += tests/gpu/gpu_echo
 tests_gpu_gpu_echo_SOURCES = tests/gpu/gpu_echo.c
 tests_gpu_gpu_echo_LDADD = runtime/libringkernel.la
-dist_check_SCRIPTS += tests/gpu/run-on-gpu.sh
+tests_gpu_gpu_checks_SOURCES = tests/gpu/gpu_checks.c tests/gpu/gpu_checks_scale.c \
+	tests/scale_register.c tests/gpu/trap_kernel.h
+nodist_tests_gpu_gpu_checks_SOURCES = tests/scale_source.c
+tests_gpu_gpu_checks_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DRKT_HAVE_CUDA=$(RKT_HAVE_CUDA) -DRKT_HAVE_HIP=$(RKT_HAVE_HIP)
+tests_gpu_gpu_checks_LDADD = runtime/libringkernel.la
+EXTRA_DIST += tests/gpu/trap.cu tests/gpu/trap.hip
+CLEANFILES += tests/gpu/trap.fatbin tests/gpu/trap_cuda.c tests/gpu/trap.co tests/gpu/trap_hip.c
+
+# The trapping user kernel, built by nvcc and hipcc like tests/gpu/scale.cu.
+if HAVE_CUDA
+nodist_tests_gpu_gpu_checks_SOURCES += tests/gpu/scale_cuda.c tests/gpu/trap_cuda.c
+endif
+tests/gpu/trap.fatbin: $(top_srcdir)/tests/gpu/trap.cu $(top_srcdir)/tests/gpu/trap_kernel.h \
+		$(RK_DEVICE_DEPS)
+	@$(MKDIR_P) tests/gpu
+	$(AM_V_GEN)$(CUDACC) -I$(top_srcdir)/include $(RK_NVCC_FLAGS) --fatbin \
+		-o $@ $(top_srcdir)/tests/gpu/trap.cu
+tests/gpu/trap_cuda.c: tests/gpu/trap.fatbin $(top_srcdir)/plugins/embed.sh
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/plugins/embed.sh rkt_trap_cuda tests/gpu/trap.fatbin $@
+
+if HAVE_HIP
+nodist_tests_gpu_gpu_checks_SOURCES += tests/gpu/scale_hip.c tests/gpu/trap_hip.c
+endif
+tests/gpu/trap.co: $(top_srcdir)/tests/gpu/trap.hip $(top_srcdir)/tests/gpu/trap.cu \
+		$(top_srcdir)/tests/gpu/trap_kernel.h $(RK_DEVICE_DEPS)
+	@$(MKDIR_P) tests/gpu
+	$(AM_V_GEN)$(HIPCC) -I$(top_srcdir)/include $(RK_HIPCC_FLAGS) --genco \
+		-o $@ $(top_srcdir)/tests/gpu/trap.hip
+tests/gpu/trap_hip.c: tests/gpu/trap.co $(top_srcdir)/plugins/embed.sh
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/plugins/embed.sh rkt_trap_hip tests/gpu/trap.co $@
 
 # The runtime suites and the one-source user kernel on CUDA and HIP: each
 # script skips (77, with the probe's reason) where that backend is not

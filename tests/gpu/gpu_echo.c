@@ -3,9 +3,11 @@
  * On a GPU: the built-in echo kernel on the CUDA (or HIP) backend. Checks
  * the lifecycle (launch, activate, deactivate, reactivate, terminate) and
  * the round trip, and prints the host -> kernel -> host round-trip latency
- * and the pipelined throughput. Exits 77 (skipped) without a device.
+ * (p50, p99, best over ROUNDTRIPS calls) and the pipelined throughput
+ * (MESSAGES through the rings) as RESULT: lines, the figures gpu-bundle's
+ * summary keeps. Exits 77 (skipped) without the backend.
  *
- *   gpu_echo [cuda|hip] [messages]     (default: cuda, 100000)
+ *   gpu_echo [BACKEND] [MESSAGES] [ROUNDTRIPS]   (cuda, 100000, 20000)
  */
 #include "config.h"
 
@@ -26,6 +28,12 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 #define CHECK(expr)                                                                              \
 	do {                                                                                     \
 		int r_ = (expr);                                                                 \
@@ -40,6 +48,10 @@ int main(int argc, char **argv)
 {
 	const char *backend = argc > 1 ? argv[1] : "cuda";
 	unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
+	unsigned long rounds = argc > 3 ? strtoul(argv[3], NULL, 10) : 20000;
+	if (rounds == 0)
+		rounds = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	rk_runtime_builder *b = rk_runtime_builder_new();
 	rk_runtime_builder_backend_name(b, backend);
 	rk_runtime *rt = NULL;
@@ -57,10 +69,12 @@ int main(int argc, char **argv)
 	CHECK(rk_kernel_deactivate(k));
 	CHECK(rk_kernel_activate(k));
 
+	printf("RESULT: lifecycle launch, activate, deactivate, activate: ok\n");
+
 	/* Round trip, one message at a time. */
 	rk_message *reply = malloc(sizeof(*reply));
-	uint64_t best = UINT64_MAX, total = 0;
-	unsigned long rounds = n < 10000 ? n : 10000;
+	uint64_t *lat = malloc(rounds * sizeof(*lat));
+	uint64_t total = 0;
 	for (unsigned long i = 0; i < rounds; i++) {
 		uint64_t v = i, t0 = now_ns();
 		CHECK(rk_kernel_call(k, 7, &v, sizeof(v), reply, 5 * SEC));
@@ -73,11 +87,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		total += dt;
-		if (dt < best)
-			best = dt;
+		lat[i] = dt;
 	}
-	printf("%s: round trip over %lu calls: mean %.2f us, best %.2f us\n", backend, rounds,
-	       total / 1e3 / (double)rounds, best / 1e3);
+	qsort(lat, rounds, sizeof(*lat), cmp_u64);
+	printf("RESULT: round trip over %lu calls: p50 %.2f us, p99 %.2f us, best %.2f us, mean "
+	       "%.2f us\n",
+	       rounds, lat[rounds / 2] / 1e3, lat[rounds * 99 / 100] / 1e3, lat[0] / 1e3,
+	       total / 1e3 / (double)rounds);
+	free(lat);
 
 	/* Throughput: keep the rings full. */
 	uint64_t t0 = now_ns();
@@ -97,11 +114,11 @@ int main(int argc, char **argv)
 		got++;
 	}
 	double s = (double)(now_ns() - t0) / 1e9;
-	printf("%s: throughput %lu messages in %.3f s: %.0f msg/s\n", backend, n, s, n / s);
+	printf("RESULT: pipelined %lu messages in %.3f s: %.0f msg/s\n", n, s, n / s);
 
 	rk_kernel_status st;
 	CHECK(rk_kernel_status_get(k, &st));
-	printf("%s: processed %llu, heartbeat %llu, errors %llu\n", backend,
+	printf("RESULT: processed %llu, heartbeat %llu, errors %llu\n",
 	       (unsigned long long)st.messages_processed, (unsigned long long)st.heartbeat,
 	       (unsigned long long)st.errors);
 	CHECK(rk_kernel_terminate(k));
