@@ -146,6 +146,19 @@ static __device__ __forceinline__ rk_u64 rk_cu_load_acq64_(volatile const rk_u64
 #endif
 #endif
 
+/* What a send does while it waits for room: by default relax and wait
+ * on (0). A backend that runs several kernels on one thread defines
+ * RK_DEV_STALL(k) before including this file to say 1 instead: the send
+ * then gives up (RK_DEV_WOULDBLOCK), its message stays unconsumed in the
+ * ring, and the turn ends so that the thread can run the kernel that
+ * drains the full ring (waiting in place would wait forever). Only
+ * handlers that can be run again from the start of a message may be
+ * stopped that way: the built-ins are (nothing they change comes before
+ * the slot they need). */
+#ifndef RK_DEV_STALL
+#define RK_DEV_STALL(k) (RK_RELAX(), 0)
+#endif
+
 /* Wake a parked consumer. On the CPU the plugin supplies a futex wake;
  * GPUs cannot make a syscall, so they only bump the bell and the plugin's
  * poller issues the wake on their behalf. */
@@ -248,6 +261,8 @@ struct rk_dev_kernel {
 	rk_u32 observed;
 	rk_u64 pt, pt_at; /* the physical clock's last reading, and when (cycles) */
 	rk_u32 unsent; /* replies written, not yet counted in ctrl (rk_dev_flush) */
+	rk_u32 stalling; /* a send is waiting (or gave up waiting) for room */
+	rk_u32 blocked;	 /* the last turn ended on RK_DEV_WOULDBLOCK */
 	rk_u32 turns;  /* the heartbeat is published every RK_DEV_HEARTBEAT_TURNS */
 };
 
@@ -405,6 +420,7 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 #define RK_DEV_NOROUTE	   2 /* no route to that kernel */
 #define RK_DEV_CLOSED	   3 /* the receiver terminated (or its ring is corrupt) */
 #define RK_DEV_TOOBIG	   4 /* payload larger than the receiver's slots */
+#define RK_DEV_WOULDBLOCK  5 /* no room, and RK_DEV_STALL said not to wait */
 
 /*
  * Called while a send stalls on a full ring: 1 when the kernel must stop
@@ -449,15 +465,19 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 	struct rk_dev_ring *o = &k->out;
 	if (!rk_dev_out_has_room(o)) {
 		rk_dev_flush(k); /* the host can only make room from what it sees */
-		RK_DEV_ADD64(&k->ctrl->stalls, 1);
+		if (!k->stalling) /* one count per episode, retries included */
+			RK_DEV_ADD64(&k->ctrl->stalls, 1);
+		k->stalling = 1;
 		while (!rk_dev_out_has_room(o)) {
 			if (o->corrupt) /* never publishes again: the reply is lost, counted */
 				return RK_DEV_CLOSED;
 			if (rk_dev_stalled(k))
 				return RK_DEV_TERMINATING;
-			RK_RELAX();
+			if (RK_DEV_STALL(k))
+				return RK_DEV_WOULDBLOCK;
 		}
 	}
+	k->stalling = 0;
 	RK_GLOBAL struct rk_msg_hdr *h = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
 	h->magic = RK_MSG_MAGIC;
 	h->version = RK_MSG_VERSION;
@@ -546,17 +566,22 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 		return RK_DEV_TOOBIG;
 	/* We are the ring's only producer: our index is ours, never re-read. */
 	if (!rk_dev_out_has_room(o)) {
-		if (st)
-			RK_DEV_ADD64(&st->stalls, 1);
-		RK_DEV_ADD64(&k->ctrl->stalls, 1);
+		if (!k->stalling) { /* one count per episode, retries included */
+			if (st)
+				RK_DEV_ADD64(&st->stalls, 1);
+			RK_DEV_ADD64(&k->ctrl->stalls, 1);
+		}
+		k->stalling = 1;
 		while (!rk_dev_out_has_room(o)) {
 			if (rk_dev_stalled(k))
 				return RK_DEV_TERMINATING;
 			if (RK_LOAD_ACQ32(state) != RK_ROUTE_OPEN || o->corrupt)
 				return RK_DEV_CLOSED;
-			RK_RELAX();
+			if (RK_DEV_STALL(k))
+				return RK_DEV_WOULDBLOCK;
 		}
 	}
+	k->stalling = 0;
 	if (RK_LOAD_ACQ32(state) != RK_ROUTE_OPEN)
 		return RK_DEV_CLOSED;
 	RK_GLOBAL struct rk_msg_hdr *m = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
@@ -691,6 +716,8 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->next_seq = 0;
 	k->observed = 0xffffffffu;
 	k->unsent = 0;
+	k->stalling = 0;
+	k->blocked = 0;
 	k->turns = 0;
 	k->pt = 0;
 	k->pt_at = 0;
@@ -780,6 +807,10 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 			*stop = 1;
 			break;
 		}
+		if (ret == RK_DEV_WOULDBLOCK) { /* this one again, next turn */
+			k->blocked = 1;
+			break;
+		}
 		if (ret != RK_DEV_OK) /* a send the handler could not make */
 			RK_DEV_ADD64(&k->ctrl->errors, 1);
 		if (k->observed != RK_CTRL_ACTIVE) {
@@ -830,6 +861,7 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 	if (desired != RK_CTRL_ACTIVE)
 		return RK_TURN_IDLE;
 	int stop = 0;
+	k->blocked = 0;
 	rk_u32 done = rk_dev_drain(k, &k->in, &stop);
 	if (k->routes) {
 		rk_dev_bind_inbound(k);
@@ -838,7 +870,8 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 	}
 	if (stop)
 		return RK_TURN_TERMINATE;
-	return done ? RK_TURN_BUSY : RK_TURN_IDLE;
+	/* A turn that gave up for room is not idle: the work is still there. */
+	return done || k->blocked ? RK_TURN_BUSY : RK_TURN_IDLE;
 }
 
 #ifdef RK_DEV_HOST
