@@ -211,7 +211,8 @@ static bool resnapshot(struct cpu_worker *w)
 		w->snap = s;
 		w->snap_cap = w->n;
 	}
-	memcpy(w->snap, w->kernels, w->n * sizeof(*w->snap));
+	if (w->n)
+		memcpy(w->snap, w->kernels, w->n * sizeof(*w->snap));
 	w->nsnap = w->n;
 	w->snap_gen = gen;
 	pthread_mutex_unlock(&w->lock);
