@@ -14,10 +14,13 @@ int rk_ctx_reply(rk_ctx *ctx, uint32_t type, const void *payload, uint32_t len)
 	if (len > ctx->k->out.slot_size - RK_MSG_HDR_SIZE)
 		return rk_error(-EMSGSIZE, "reply of %u bytes exceeds the output slot's %u", len,
 				ctx->k->out.slot_size - RK_MSG_HDR_SIZE);
-	if (rk_dev_reply(ctx->k, ctx->in, type, payload, len) == RK_DEV_TERMINATING) {
+	int r = rk_dev_reply(ctx->k, ctx->in, type, payload, len);
+	if (r == RK_DEV_TERMINATING) {
 		ctx->terminating = 1;
 		return rk_error(-ESHUTDOWN, "kernel is terminating: reply not sent");
 	}
+	if (r == RK_DEV_CLOSED)
+		return rk_error(-EUCLEAN, "the output ring is corrupt: reply not sent");
 	return 0;
 }
 
