@@ -211,7 +211,7 @@ static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payloa
 	if (ret < 0) {
 		/* Only a tampered tail holds an in-process claim back: the claim
 		 * can never be published, and the ring stays unusable. */
-		k->in.corrupt = 1;
+		__atomic_store_n(&k->in.corrupt, 1, __ATOMIC_RELAXED);
 		return ret == -ETIMEDOUT ? ring_corrupt_error(k, "input") : ret;
 	}
 	__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
@@ -267,7 +267,7 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 	}
 	if (got && (ret = rk_ring_mp_commit_timed(&k->in, idx, got, turn_budget(0))) < 0) {
 		/* as in send_one: the claim can never be published */
-		k->in.corrupt = 1;
+		__atomic_store_n(&k->in.corrupt, 1, __ATOMIC_RELAXED);
 		got = 0;
 	} else if (got) {
 		__atomic_fetch_add(&k->sent, got, __ATOMIC_RELAXED);
@@ -639,5 +639,7 @@ int rk_kernel_status_get(const rk_kernel *k, rk_kernel_status *out)
 	out->heartbeat = __atomic_load_n(&k->ctrl->heartbeat, __ATOMIC_ACQUIRE);
 	out->stalls = __atomic_load_n(&k->ctrl->stalls, __ATOMIC_ACQUIRE);
 	out->hlc_clamped = __atomic_load_n(&k->ctrl->hlc_clamped, __ATOMIC_ACQUIRE);
+	out->corrupt = __atomic_load_n(&k->in.corrupt_events, __ATOMIC_RELAXED) +
+		       __atomic_load_n(&k->out.corrupt_events, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -87,8 +87,9 @@ bool rk_sys_pid_dead(pid_t pid)
 
 void rk_ring_mark_corrupt_(struct rk_ring *r, const char *which, uint64_t seen, uint64_t expect)
 {
-	r->corrupt = 1;
-	r->corrupt_events++;
+	__atomic_store_n(&r->corrupt, 1, __ATOMIC_RELAXED);
+	/* several threads may share a producer handle; status reads it */
+	__atomic_fetch_add(&r->corrupt_events, 1, __ATOMIC_RELAXED);
 	rk_error(-EUCLEAN,
 		 "ring %p corrupt: %s index %llu is impossible (last seen %llu, capacity %u)",
 		 (void *)r->hdr, which, (unsigned long long)seen, (unsigned long long)expect,
@@ -442,7 +443,7 @@ static int default_sleep(void *arg, uint32_t *word, uint32_t expected, uint64_t 
 
 static int wait_stop(struct rk_ring *r, const struct rk_ring_sleep *how)
 {
-	if (r->corrupt)
+	if (rk_ring_corrupt(r))
 		return rk_error(-EUCLEAN, "ring %p is corrupt (an impossible index was read)",
 				(void *)r->hdr);
 	return how->closed ? how->closed(how->arg) : 0;

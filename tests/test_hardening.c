@@ -320,6 +320,9 @@ Test(hardening, output_index_far_ahead_is_corrupt, .timeout = 60)
 	cr_assert_eq(ret, -EUCLEAN, "%s", rk_strerror(ret));
 	cr_assert(strstr(rk_last_error(), "corrupt"), "%s", rk_last_error());
 	cr_assert_eq(rk_kernel_receive(k, &m, 0), -EUCLEAN, "corrupt is sticky");
+	rk_kernel_status st;
+	cr_assert_eq(rk_kernel_status(k, &st), 0);
+	cr_assert_geq(st.corrupt, 1, "the corrupt index was not counted");
 	rk_kernel_terminate(k);
 	rk_runtime_shutdown(rt);
 }

@@ -117,7 +117,7 @@ static inline uint32_t rk_ring_slot_size(const struct rk_ring *r)
 /* True once an impossible index was read from the ring (see above). */
 static inline bool rk_ring_corrupt(const struct rk_ring *r)
 {
-	return r->corrupt != 0;
+	return __atomic_load_n(&r->corrupt, __ATOMIC_RELAXED) != 0;
 }
 
 /* Record that an impossible index was read (out of line: sets

@@ -158,6 +158,9 @@ typedef struct rk_kernel_status {
 	uint64_t heartbeat;
 	uint64_t stalls;      /* times the kernel found its output or a route full */
 	uint64_t hlc_clamped; /* received timestamps clamped by the skew rule */
+	uint64_t corrupt;     /* impossible indexes the host read from this kernel's
+			       * rings (any: its calls now return -EUCLEAN); the
+			       * kernel counts its own in errors */
 } rk_kernel_status;
 
 /* A runtime's counters: kernels Active now, kernels ever launched, messages
