@@ -533,6 +533,8 @@ Test(gpu_host, residency_is_the_least_of_occupancy_and_hardware_queues)
 	fk_await_running(&k[3]);
 	fk_stop(&k[3]);
 	fg.ops->close(fg.ctx);
+	for (unsigned i = 0; i < 4; i++)
+		rk_region_close(k[i].region);
 }
 
 Test(gpu_host, residency_is_computed_for_the_function_launched)
@@ -555,6 +557,8 @@ Test(gpu_host, residency_is_computed_for_the_function_launched)
 	}
 	fg.ops->close(fg.ctx);
 	cr_assert_eq(fg.st->modules_unloaded, 2);
+	for (unsigned i = 0; i < 5; i++)
+		rk_region_close(k[i].region);
 }
 
 static void hidden_queue(struct rkt_fakegpu *s)
@@ -597,7 +601,7 @@ Test(gpu_host, a_launch_that_never_started_keeps_its_memory)
 Test(gpu_host, close_keeps_the_context_of_a_kernel_still_queued)
 {
 	fg_open(hidden_queue);
-	struct fk a, b;
+	static struct fk a, b; /* still in use when the test ends */
 	fk_make(&a, 1, RK_KIND_ECHO);
 	fk_make(&b, 2, RK_KIND_ECHO);
 	cr_assert_eq(fk_launch(&a), 0, "%s", rk_last_error());
@@ -611,6 +615,11 @@ Test(gpu_host, close_keeps_the_context_of_a_kernel_still_queued)
 	fg.ops->close(fg.ctx);
 	cr_assert_eq(fg.st->closed, 0, "the context was dropped under a queued launch");
 	cr_assert_eq(fg.st->modules_unloaded, 0);
+	/* Let both finish before the process ends. */
+	__atomic_store_n(&a.d.ctrl->desired, RK_CTRL_TERMINATE, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 5000 && !__atomic_load_n(&b.d.ctrl->terminated, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	cr_assert_eq(b.d.ctrl->terminated, 1);
 }
 
 static void hip_like(struct rkt_fakegpu *s)

@@ -63,8 +63,8 @@ static struct fake_fn fake_builtin = { "rk_persistent", 0 }, fake_user = { "user
 
 struct fake_stream {
 	int queue;
-	int state; /* atomic ST_* */
-	int launched;
+	int state;    /* atomic ST_* */
+	int launched; /* atomic: the plugin's bell thread may query meanwhile */
 	uint64_t seq; /* launch order */
 	pthread_t thread;
 	struct rk_ctrl *ctrl;
@@ -110,7 +110,8 @@ static unsigned fake_busy(void)
 	unsigned n = 0;
 	for (unsigned i = 0; i < FAKE_MAX_STREAMS; i++) {
 		struct fake_stream *s = fake_streams[i];
-		if (s && s->launched && __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) < ST_DONE)
+		if (s && __atomic_load_n(&s->launched, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) < ST_DONE)
 			n++;
 	}
 	return n;
@@ -123,7 +124,8 @@ static int fake_may_start(const struct fake_stream *me)
 	pthread_mutex_lock(&fake_lock);
 	for (unsigned i = 0; i < FAKE_MAX_STREAMS; i++) {
 		const struct fake_stream *s = fake_streams[i];
-		if (s && s != me && s->launched && s->queue == me->queue && s->seq < me->seq &&
+		if (s && s != me && __atomic_load_n(&s->launched, __ATOMIC_ACQUIRE) &&
+		    s->queue == me->queue && s->seq < me->seq &&
 		    __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) < ST_DONE)
 			ok = 0;
 	}
@@ -273,14 +275,13 @@ static int fake_stream_destroy(void *sp)
 {
 	fake_check_current("stream_destroy");
 	struct fake_stream *s = sp;
-	if (s->launched) {
-		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) < ST_DONE) {
-			S.destroyed_while_busy++;
-			fprintf(stderr,
-				"fakegpu: stream destroyed with its kernel queued or running\n");
-			return FAKE_INVALID; /* keep it: the thread still uses it */
-		}
-		pthread_join(s->thread, NULL);
+	/* The kernel's thread is detached: once its state reads DONE or
+	 * FAILED it touches the stream no more. */
+	if (__atomic_load_n(&s->launched, __ATOMIC_ACQUIRE) &&
+	    __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) < ST_DONE) {
+		S.destroyed_while_busy++;
+		fprintf(stderr, "fakegpu: stream destroyed with its kernel queued or running\n");
+		return FAKE_INVALID; /* keep it: the thread still uses it */
 	}
 	pthread_mutex_lock(&fake_lock);
 	for (int i = 0; i < FAKE_MAX_STREAMS; i++)
@@ -296,7 +297,7 @@ static int fake_stream_query(void *sp)
 {
 	fake_check_current("stream_query");
 	struct fake_stream *s = sp;
-	if (!s->launched)
+	if (!__atomic_load_n(&s->launched, __ATOMIC_ACQUIRE))
 		return 0;
 	int st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 	return st == ST_FAILED ? FAKE_TRAP : st == ST_DONE ? 0 : FAKE_NOT_READY;
@@ -327,13 +328,14 @@ static int fake_launch(void *fn, uint32_t grid, uint32_t block, void *sp, void *
 	s->k2k = (struct rk_k2k *)(uintptr_t) * (uint64_t *)args[5];
 	pthread_mutex_lock(&fake_lock);
 	s->seq = fake_next_seq++;
-	s->launched = 1;
+	__atomic_store_n(&s->launched, 1, __ATOMIC_RELEASE);
 	S.launched++;
 	pthread_mutex_unlock(&fake_lock);
 	if (pthread_create(&s->thread, NULL, fake_kernel, s)) {
-		s->launched = 0;
+		__atomic_store_n(&s->launched, 0, __ATOMIC_RELEASE);
 		return 2;
 	}
+	pthread_detach(s->thread);
 	return 0;
 }
 
