@@ -33,6 +33,13 @@
  *   trap, an illegal address) marks the kernel failed. terminate then
  *   returns -EIO with "kernel trapped: <driver's string>" at once instead
  *   of timing out, and kernel_error reports it.
+ * - A stream holds a hardware queue: a terminated kernel's stream is
+ *   destroyed at terminate, with its residency slot.
+ *
+ * The file has two parts. The static inline helpers first (address
+ * translation, descriptor checks, the bell ringer's pieces, the terminate
+ * wait) are also the OpenCL plugin's, which includes this header but not
+ * gpu_host.c; the GPU host's interface follows them.
  */
 #ifndef RK_PLUGINS_GPU_HOST_H
 #define RK_PLUGINS_GPU_HOST_H
