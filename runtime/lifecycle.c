@@ -164,6 +164,8 @@ static int lifecycle(rk_kernel *k, int action)
 			rki_log_error("kernel %llu (%s) did not terminate: %s",
 				      (unsigned long long)k->id, k->name, rk_strerror(ret));
 			pthread_mutex_unlock(&k->state_lock);
+			if (ret != -ETIMEDOUT) /* the backend's reason (a trap: -EIO) */
+				return ret;
 			return rk_error(
 				ret, "kernel %llu did not stop within 10 s (heartbeat %llu)",
 				(unsigned long long)k->id, (unsigned long long)k->ctrl->heartbeat);

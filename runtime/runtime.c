@@ -439,11 +439,23 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	if ((ret = rki_kernel_await_observed(k, RK_CTRL_LAUNCHED, 10000000000ull)) < 0) {
 		__atomic_store_n(&k->ctrl->desired, RK_CTRL_TERMINATE, __ATOMIC_SEQ_CST);
 		rt->ops->signal(rt->pctx, k->pkernel);
-		if (rt->ops->terminate(rt->pctx, k->pkernel, 1000000000ull) == 0)
+		if (rt->ops->terminate(rt->pctx, k->pkernel, 1000000000ull) == 0) {
 			rt->ops->release(rt->pctx, k->pkernel);
+			rk_error(-EBUSY, "kernel \"%s\" did not become resident within 10 s",
+				 kernel);
+			ret = -EBUSY;
+			goto free_region;
+		}
+		/* The launch may still start later: its memory must stay (a
+		 * device would fault on it). The kernel and its region leak. */
+		rki_log_error("kernel \"%s\" did not become resident and did not stop: its "
+			      "region (%zu bytes) is kept",
+			      kernel, rk_region_size(k->region));
 		rk_error(-EBUSY, "kernel \"%s\" did not become resident within 10 s", kernel);
-		ret = -EBUSY;
-		goto free_region;
+		pthread_mutex_lock(&rt->lock);
+		rt->resident--;
+		pthread_mutex_unlock(&rt->lock);
+		return -EBUSY;
 	}
 	__atomic_store_n(&k->state, RK_STATE_LAUNCHED, __ATOMIC_RELEASE);
 
