@@ -467,8 +467,9 @@ int rk_ring_wait(struct rk_ring *r, int what, uint64_t spin_ns, uint64_t timeout
 	if (timeout_ns == 0)
 		return -ETIMEDOUT;
 	/* Most waits end within a microsecond: look a few hundred times
-	 * before the first clock read, then read it every 64 looks. */
-	for (int i = 0; i < SPIN_FIRST; i++) {
+	 * before the first clock read, then read it every 64 looks. A
+	 * spin budget of 0 means park at once. */
+	for (int i = 0; spin_ns && i < SPIN_FIRST; i++) {
 		if (ring_ready(r, what))
 			return 0;
 		RK_CPU_RELAX();
@@ -477,7 +478,9 @@ int rk_ring_wait(struct rk_ring *r, int what, uint64_t spin_ns, uint64_t timeout
 	uint64_t deadline = rk_sys_deadline_at(start, timeout_ns);
 	uint64_t spin_end = spin_ns < timeout_ns ? rk_sys_deadline_at(start, spin_ns) : deadline;
 	for (;;) {
-		for (int i = 0; i < 64; i++) {
+		/* At least one look per round, also with no spin budget: a wake
+		 * ends a sleep, and only a look turns it into a return. */
+		for (int i = 0; i < (spin_ns ? 64 : 1); i++) {
 			if (ring_ready(r, what))
 				return 0;
 			RK_CPU_RELAX();

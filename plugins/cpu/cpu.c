@@ -272,7 +272,7 @@ static void *worker(void *arg)
 		}
 		/* The clock every 64 idle turns, not every turn: a clock read
 		 * is most of an idle turn, and delays seeing the next message. */
-		if ((++idle_turns & 63) == 0) {
+		if ((++idle_turns & 63) == 0 || w->spin_ns == 0) {
 			uint64_t now = rk_sys_now_ns();
 			if (!idle_since) {
 				idle_since = now;
