@@ -27,6 +27,7 @@
 #include <ringkernel/ring.h>
 
 #include "bench.h"
+#include "ideal.h"
 
 struct pp {
 	uint64_t ping __attribute__((aligned(128)));
@@ -232,36 +233,9 @@ struct ideal {
 
 static void ideal_put(struct rk_ring *r, uint64_t id, const uint8_t *p, uint32_t len)
 {
-	uint64_t idx;
 	unsigned spins = 0;
-	while (rk_ring_reserve(r, 1, &idx) == 0)
+	while (!rk_ideal_try_put(r, id, id, p, len))
 		backoff(&spins);
-	struct rk_msg_hdr *h = rk_ring_slot(r, idx);
-	h->magic = RK_MSG_MAGIC;
-	h->version = RK_MSG_VERSION;
-	h->type = 1;
-	h->len = len;
-	h->id = id;
-	h->correlation_id = id;
-	rk_ring_copy_(h + 1, p, len);
-	rk_ring_commit(r, 1);
-}
-
-/* One slot with a real reader's checks: 1, 0 when empty, -1 malformed. */
-static int ideal_take(struct rk_ring *r, uint64_t *id, uint8_t *p)
-{
-	uint64_t idx;
-	if (rk_ring_peek(r, 1, &idx) == 0)
-		return 0;
-	const struct rk_msg_hdr *h = rk_ring_slot(r, idx);
-	uint32_t len = h->len;
-	if (h->magic != RK_MSG_MAGIC || h->version != RK_MSG_VERSION ||
-	    len > r->slot_size - RK_MSG_HDR_SIZE)
-		return -1;
-	*id = h->id;
-	rk_ring_copy_(p, h + 1, len);
-	rk_ring_release(r, 1);
-	return 1;
 }
 
 /* Up to 32 requests at once, answered in place, each side's index
@@ -334,22 +308,32 @@ static void ideal_close(struct ideal *d, pthread_t t)
 	free(d->mem[1]);
 }
 
-int floor_ideal_roundtrip(const struct bopts *o, uint32_t payload, struct hist *h)
+static int ideal_new(uint32_t payload, struct ideal **d_p, pthread_t *t)
 {
 	struct ideal *d = aligned_alloc(RK_LINE, (sizeof(*d) + RK_LINE - 1) / RK_LINE * RK_LINE);
-	uint8_t req[RK_MAX_PAYLOAD] = { 0 }, rep[RK_MAX_PAYLOAD];
-	pthread_t t;
-	int me, ret = d ? ideal_open(d, payload, &t, &me) : -ENOMEM;
+	int me, ret = d ? ideal_open(d, payload, t, &me) : -ENOMEM;
 	if (ret < 0) {
 		free(d);
 		return ret;
 	}
+	*d_p = d;
+	return 0;
+}
+
+int floor_ideal_roundtrip(const struct bopts *o, uint32_t payload, struct hist *h)
+{
+	struct ideal *d;
+	uint8_t req[RK_MAX_PAYLOAD] = { 0 }, rep[RK_MAX_PAYLOAD];
+	pthread_t t;
+	int ret = ideal_new(payload, &d, &t);
+	if (ret < 0)
+		return ret;
 	uint64_t end = now_ns() + (uint64_t)(o->duration * 1e9), t0 = now_ns(), seq = 0, id;
 	while (t0 < end && ret == 0) {
 		ideal_put(&d->tx, ++seq, req, payload);
 		unsigned spins = 0;
 		int got;
-		while ((got = ideal_take(&d->rx, &id, rep)) == 0)
+		while ((got = rk_ideal_take(&d->rx, &id, rep)) == 0)
 			backoff(&spins);
 		if (got < 0 || id != seq)
 			ret = -EBADMSG;
@@ -364,14 +348,12 @@ int floor_ideal_roundtrip(const struct bopts *o, uint32_t payload, struct hist *
 
 int floor_ideal_throughput(const struct bopts *o, uint32_t payload, unsigned batch, double *mps)
 {
-	struct ideal *d = aligned_alloc(RK_LINE, (sizeof(*d) + RK_LINE - 1) / RK_LINE * RK_LINE);
+	struct ideal *d;
 	uint8_t req[RK_MAX_PAYLOAD] = { 0 }, rep[RK_MAX_PAYLOAD];
 	pthread_t t;
-	int me, ret = d ? ideal_open(d, payload, &t, &me) : -ENOMEM;
-	if (ret < 0) {
-		free(d);
+	int ret = ideal_new(payload, &d, &t);
+	if (ret < 0)
 		return ret;
-	}
 	uint64_t sent = 0, got = 0;
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(o->duration * 1e9);
 	while (ret == 0) {

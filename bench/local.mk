@@ -6,7 +6,7 @@ bench_ring_bench_LDADD = shm/librkshm.la
 # rk-bench: the harness, with peers compiled in when configure found them.
 bin_PROGRAMS += bench/rk-bench
 bench_rk_bench_SOURCES = bench/rk_bench.c bench/scenarios.c bench/floors.c bench/peers.c \
-	bench/histogram.c bench/histogram.h bench/bench.h bench/ring_harness.h
+	bench/histogram.c bench/histogram.h bench/bench.h bench/ring_harness.h bench/ideal.h
 bench_rk_bench_CFLAGS = $(AM_CFLAGS) $(RK_PEER_CFLAGS)
 bench_rk_bench_LDADD = runtime/libringkernel.la $(RK_PEER_LIBS)
 EXTRA_DIST += bench/plot
@@ -14,7 +14,7 @@ EXTRA_DIST += bench/plot
 # The instruction counts (bench/instr.sh): rk-instr drives send, one loop
 # turn and receive on one thread through the inline bench backend.
 noinst_PROGRAMS += bench/rk-instr
-bench_rk_instr_SOURCES = bench/rk_instr.c
+bench_rk_instr_SOURCES = bench/rk_instr.c bench/ideal.h
 bench_rk_instr_LDADD = runtime/libringkernel.la -ldl
 noinst_LTLIBRARIES += bench/rk-plugin-inline.la
 bench_rk_plugin_inline_la_SOURCES = bench/inline_plugin.c

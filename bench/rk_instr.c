@@ -28,6 +28,8 @@
 #include <ringkernel/ring.h>
 #include <ringkernel/ringkernel.h>
 
+#include "ideal.h"
+
 #define PAYLOAD 64
 #define BURST	32
 
@@ -114,36 +116,8 @@ static int ideal_open(void)
 
 static inline void put(struct rk_ring *r, uint64_t id, uint64_t corr, const uint8_t *p)
 {
-	uint64_t idx;
-	while (rk_ring_reserve(r, 1, &idx) == 0)
+	while (!rk_ideal_try_put(r, id, corr, p, PAYLOAD))
 		;
-	struct rk_msg_hdr *h = rk_ring_slot(r, idx);
-	h->magic = RK_MSG_MAGIC;
-	h->version = RK_MSG_VERSION;
-	h->type = 1;
-	h->flags = corr ? RK_MSG_F_REPLY : 0;
-	h->len = PAYLOAD;
-	h->id = id;
-	h->correlation_id = corr;
-	memcpy(h + 1, p, PAYLOAD);
-	rk_ring_commit(r, 1);
-}
-
-/* Take one slot with the checks a real reader makes; 0 when none. */
-static inline int take(struct rk_ring *r, uint64_t *id, uint8_t *p)
-{
-	uint64_t idx;
-	if (rk_ring_peek(r, 1, &idx) == 0)
-		return 0;
-	const struct rk_msg_hdr *h = rk_ring_slot(r, idx);
-	uint32_t len = h->len;
-	if (h->magic != RK_MSG_MAGIC || h->version != RK_MSG_VERSION ||
-	    len > r->slot_size - RK_MSG_HDR_SIZE)
-		return -1;
-	*id = h->id;
-	memcpy(p, h + 1, len);
-	rk_ring_release(r, 1);
-	return 1;
 }
 
 __attribute__((noinline)) static int instr_loop_ideal(unsigned long n, unsigned burst)
@@ -153,12 +127,12 @@ __attribute__((noinline)) static int instr_loop_ideal(unsigned long n, unsigned 
 		for (unsigned j = 0; j < burst; j++)
 			put(&to_k, i + j + 1, 0, req->payload);
 		for (unsigned j = 0; j < burst; j++) { /* the kernel's turn */
-			if (take(&k_in, &id, slotbuf) != 1)
+			if (rk_ideal_take(&k_in, &id, slotbuf) != 1)
 				return -1;
 			put(&k_out, id, id, slotbuf);
 		}
 		for (unsigned j = 0; j < burst; j++)
-			if (take(&from_k, &id, rep->payload) != 1)
+			if (rk_ideal_take(&from_k, &id, rep->payload) != 1)
 				return -1;
 	}
 	return 0;
