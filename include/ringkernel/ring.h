@@ -262,11 +262,13 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 	unsigned k;
 	/*
 	 * The consumer's line is read only when the last value seen (shared
-	 * by the handle's threads, relaxed: any value once read is a lower
-	 * bound of the consumer index) does not show room: a sender that
-	 * finds room does not pull the line the consumer writes.
+	 * by the handle's threads: any value once read is a lower bound of
+	 * the consumer index) does not show room: a sender that finds room
+	 * does not pull the line the consumer writes. Acquire/release on the
+	 * cached copy carries the consumer's release of those slots to every
+	 * thread that claims them (plain moves on x86).
 	 */
-	uint64_t seen = __atomic_load_n(&r->prod.cons_cache, __ATOMIC_RELAXED);
+	uint64_t seen = __atomic_load_n(&r->prod.cons_cache, __ATOMIC_ACQUIRE);
 	if (head - seen <= r->capacity && r->capacity - (head - seen) >= n) {
 		if (__atomic_compare_exchange_n(&h->prod_head, &head, head + n, false,
 						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
@@ -292,7 +294,7 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 			return 0;
 		if (__atomic_compare_exchange_n(&h->prod_head, &head, head + k, true,
 						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
-			__atomic_store_n(&r->prod.cons_cache, cons, __ATOMIC_RELAXED);
+			__atomic_store_n(&r->prod.cons_cache, cons, __ATOMIC_RELEASE);
 			break;
 		}
 	}
