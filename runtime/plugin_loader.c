@@ -128,7 +128,11 @@ static int search_path(const char *builder_path, char *buf, size_t len, size_t *
 	 * caller's environment, as ld.so ignores LD_LIBRARY_PATH for it. */
 	append_list(buf, len, &pos, secure_getenv("RK_PLUGIN_PATH"));
 	append_list(buf, len, &pos, builder_path);
-	append_list(buf, len, &pos, RK_PLUGIN_DIR);
+	/* RK_PLUGIN_PATH_ONLY=1: not the install directory (a test suite
+	 * that must see only the build tree's plugins, whatever is installed). */
+	const char *only = secure_getenv("RK_PLUGIN_PATH_ONLY");
+	if (!(only && !strcmp(only, "1")))
+		append_list(buf, len, &pos, RK_PLUGIN_DIR);
 	if (need)
 		*need = pos;
 	if (len)

@@ -1,6 +1,7 @@
 # tests/: Criterion suites. Each program is one automake test.
 AM_TESTS_ENVIRONMENT = \
 	RK_PLUGIN_PATH='$(abs_top_builddir)/plugins/.libs-all'; export RK_PLUGIN_PATH; \
+	RK_PLUGIN_PATH_ONLY=1; export RK_PLUGIN_PATH_ONLY; \
 	CRITERION_JOBS=1; export CRITERION_JOBS; \
 	CRITERION_VERBOSITY_LEVEL=1; export CRITERION_VERBOSITY_LEVEL; \
 	RK_TEST_SANITIZED='$(RK_SAN_CFLAGS)'; export RK_TEST_SANITIZED; \

@@ -790,6 +790,7 @@ Test(path, env_comes_before_builder_path, .fini = rm_dirs)
 	install(builder, "slow", "slow");
 	install(builder, "fast", "fast");
 	setenv("RK_PLUGIN_PATH", env, 1);
+	unsetenv("RK_PLUGIN_PATH_ONLY"); /* make check sets it */
 	cr_assert_eq(rki_plugins_discover(builder, 0, &set), 0);
 	cr_assert_eq(listed(&set, env, "slow")->load_err, 0);
 	cr_assert_eq(listed(&set, builder, "slow")->load_err, RKI_PLUGIN_SHADOWED);
@@ -1124,11 +1125,19 @@ Test(api, search_path_is_env_then_builder_then_install_dir)
 	char buf[512], want[512];
 
 	setenv("RK_PLUGIN_PATH", "/e1::/e2", 1);
+	unsetenv("RK_PLUGIN_PATH_ONLY"); /* make check sets it */
 	cr_assert_eq(rk_plugins_search_path("/b1:", buf, sizeof(buf)), 0);
 	snprintf(want, sizeof(want), "/e1:/e2:/b1:%s", RK_PLUGIN_DIR);
 	cr_assert_str_eq(buf, want);
 	cr_assert_eq(rk_plugins_search_path("/b1", buf, 8), -ERANGE);
 	cr_assert_eq(strlen(buf), 7);
+	/* RK_PLUGIN_PATH_ONLY=1 leaves the install directory out */
+	setenv("RK_PLUGIN_PATH_ONLY", "1", 1);
+	cr_assert_eq(rk_plugins_search_path("/b1:", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "/e1:/e2:/b1");
+	setenv("RK_PLUGIN_PATH_ONLY", "0", 1);
+	cr_assert_eq(rk_plugins_search_path("/b1:", buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, want);
 }
 
 /* ---- rk-info ----------------------------------------------------------- */
