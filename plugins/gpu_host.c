@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ringkernel/ring.h>
+
 #include "gpu_host.h"
 
 #define GPU_MAX_DEVICES 64
@@ -395,6 +397,13 @@ static int gpu_query(struct gpu_kernel *k)
 	}
 	__atomic_store_n(&k->fail_code, r, __ATOMIC_RELAXED);
 	__atomic_store_n(&k->q, GPU_Q_FAILED, __ATOMIC_RELEASE);
+	/* Host threads parked on the kernel's rings look again: the runtime
+	 * asks kernel_error() and gives them -EIO. */
+	struct rk_ring in = { .hdr = k->in }, out = { .hdr = k->out };
+	if (k->in && k->out) {
+		rk_ring_wake_producer_(&in);
+		rk_ring_wake_consumer_(&out);
+	}
 	return GPU_Q_FAILED;
 }
 

@@ -29,6 +29,7 @@ struct rk_runtime {
 	struct rki_reactor *reactor;
 	bool fd_used; /* rk_runtime_fd() was called: watch every output ring */
 	bool has_poll; /* the backend makes progress in ops->poll (host's time) */
+	bool has_kernel_error; /* the backend reports dead kernels (ops->kernel_error) */
 
 	pthread_mutex_t lock; /* kernel list, counters below */
 	struct rk_kernel *kernels;

@@ -72,10 +72,19 @@ static void send_leave(rk_kernel *k)
 	__atomic_sub_fetch(&k->senders, 1, __ATOMIC_SEQ_CST);
 }
 
+/* The backend saw the kernel die (a trap): -EIO with its reason. */
+static int kernel_failed(rk_kernel *k)
+{
+	return k->rt->has_kernel_error ? k->rt->ops->kernel_error(k->rt->pctx, k->pkernel) : 0;
+}
+
 /* rk_ring_sleep.closed for a sender: the kernel began to terminate. */
 static int send_closed(void *arg)
 {
 	rk_kernel *k = arg;
+	int err = kernel_failed(k);
+	if (err < 0)
+		return err;
 	if (__atomic_load_n(&k->closing, __ATOMIC_SEQ_CST))
 		return rk_error(-ESHUTDOWN, "kernel %llu terminated while sending",
 				(unsigned long long)k->id);
@@ -86,6 +95,9 @@ static int send_closed(void *arg)
 static int recv_closed(void *arg)
 {
 	rk_kernel *k = arg;
+	int err = kernel_failed(k);
+	if (err < 0)
+		return err;
 	if (__atomic_load_n(&k->state, __ATOMIC_SEQ_CST) == RK_STATE_TERMINATED ||
 	    __atomic_load_n(&k->abandoned, __ATOMIC_SEQ_CST))
 		return -ESHUTDOWN;

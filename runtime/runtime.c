@@ -176,6 +176,7 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 	rki_plugins_release(&set, chosen, &rt->plugin);
 	rt->ops = rt->plugin.plugin->ops;
 	rt->has_poll = RKI_PLUGIN_HAS_OP(rt->ops, poll);
+	rt->has_kernel_error = RKI_PLUGIN_HAS_OP(rt->ops, kernel_error);
 	rt->device = b->device;
 	rt->profiling = b->profiling;
 	rt->next_kernel_id = 1;

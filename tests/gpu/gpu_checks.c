@@ -332,6 +332,21 @@ static int register_trapper(void)
 	return rk_register_kernel(&def);
 }
 
+struct trap_waiter {
+	rk_kernel *k;
+	int ret;
+	char why[256];
+};
+
+static void *trap_waiter_main(void *arg)
+{
+	struct trap_waiter *w = arg;
+	rk_message m;
+	w->ret = rk_kernel_receive(w->k, &m, RK_FOREVER);
+	snprintf(w->why, sizeof(w->why), "%s", rk_last_error());
+	return NULL;
+}
+
 static int check_trap(void)
 {
 	if (!strcmp(backend, "cpu") || !strcmp(backend, "opencl")) {
@@ -358,9 +373,27 @@ static int check_trap(void)
 		fail("trapper before its trap: %s", rk_last_error());
 		return 1;
 	}
+	/* A thread blocked forever in receive is woken with -EIO. */
+	struct trap_waiter w = { .k = k };
+	pthread_t t;
+	if (pthread_create(&t, NULL, trap_waiter_main, &w)) {
+		fail("pthread_create");
+		return 1;
+	}
+	usleep(50000);
 	uint64_t v = 0;
 	rk_kernel_try_send(k, TRAP_NOW, &v, sizeof(v));
-	usleep(100000);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if (pthread_timedjoin_np(t, NULL, &ts) != 0) {
+		fail("a receive blocked on the trapped kernel was not woken within 5 s");
+		return 1;
+	}
+	printf("RESULT: a blocked receive after the trap: %s (%s)\n", rk_strerror(w.ret), w.why);
+	if (w.ret != -EIO)
+		fail("a blocked receive on a trapped kernel returned %s, not -EIO",
+		     rk_strerror(w.ret));
 	uint64_t t0 = now_ns();
 	ret = rk_kernel_terminate(k);
 	double ms = ms_since(t0);
