@@ -65,6 +65,11 @@ uint64_t rki_hlc_reserve(unsigned n)
  */
 uint64_t rk_hlc_observe(uint64_t seen)
 {
+	return rki_hlc_observe(seen);
+}
+
+uint64_t rki_hlc_observe(uint64_t seen)
+{
 	uint64_t pt = hlc_pt();
 	if (seen > pt + RK_HLC_MAX_SKEW) {
 		seen = pt + RK_HLC_MAX_SKEW;

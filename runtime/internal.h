@@ -121,5 +121,7 @@ void rki_kernel_free_k2k(rk_kernel *k);
 uint64_t rki_now_ns(void);
 /* hlc.c: n consecutive send timestamps (a burst); returns the first */
 uint64_t rki_hlc_reserve(unsigned n);
+/* hlc.c: rk_hlc_observe(), called from inside the library */
+uint64_t rki_hlc_observe(uint64_t seen);
 
 #endif

@@ -36,6 +36,12 @@ static uint64_t spin_ns(void)
 }
 
 
+/* The state, without a call through the exported rk_kernel_state(). */
+static inline rk_state state_of(const rk_kernel *k)
+{
+	return __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+}
+
 /* ---- calls in flight ------------------------------------------------------ */
 
 /*
@@ -132,7 +138,7 @@ static int check_send(rk_kernel *k, const void *payload, uint32_t len)
 		return rk_error(-EMSGSIZE,
 				"payload of %u bytes exceeds the kernel's max payload %u", len,
 				k->opts.max_payload);
-	rk_state s = rk_kernel_state(k);
+	rk_state s = state_of(k);
 	if (s == RK_STATE_TERMINATED)
 		return rk_error(-ESHUTDOWN, "kernel %llu is terminated", (unsigned long long)k->id);
 	if (s == RK_STATE_CREATED)
@@ -217,7 +223,7 @@ static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payloa
 		if (ret < 0 && ret != -ETIMEDOUT)
 			return ret;
 	}
-	fill_slot(k, idx, id, type, payload, len, rk_hlc_now());
+	fill_slot(k, idx, id, type, payload, len, rki_hlc_reserve(1));
 	int ret = rk_ring_mp_commit_timed(&k->in, idx, 1,
 					  turn_budget(waited ? rk_sys_left(deadline) : timeout_ns));
 	if (ret < 0) {
@@ -314,7 +320,7 @@ static int take_one(rk_kernel *k, rk_message *out)
 	if (rk_ring_peek(r, 1, &idx) == 0) {
 		if (rk_ring_corrupt(r))
 			return ring_corrupt_error(k, "output");
-		if (rk_kernel_state(k) != RK_STATE_TERMINATED)
+		if (state_of(k) != RK_STATE_TERMINATED)
 			return 0;
 		/* The kernel has stopped: the host now owns the input's consumer
 		 * side. A corrupt ring returns nothing more (never a stale slot). */
@@ -352,7 +358,7 @@ static int take_one(rk_kernel *k, rk_message *out)
 		out->flags |= RK_MSG_F_UNDELIVERED;
 		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
 	} else {
-		rk_hlc_observe(out->hlc);
+		rki_hlc_observe(out->hlc);
 		/* one writer (the reader, under recv_lock): no RMW needed */
 		__atomic_store_n(&k->received, k->received + 1, __ATOMIC_RELAXED);
 	}
@@ -453,7 +459,7 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 					return 0;
 				continue;
 			}
-			if (rk_kernel_state(k) == RK_STATE_TERMINATED)
+			if (state_of(k) == RK_STATE_TERMINATED)
 				return rk_error(-ESHUTDOWN, "kernel %llu is terminated and drained",
 						(unsigned long long)k->id);
 			if (__atomic_load_n(&k->abandoned, __ATOMIC_SEQ_CST))
@@ -536,7 +542,7 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 		return -1;
 	unsigned avail = rk_ring_peek(r, n, &idx), got = 0;
 	if (avail == 0)
-		return rk_ring_corrupt(r) || rk_kernel_state(k) == RK_STATE_TERMINATED ? -1 : 0;
+		return rk_ring_corrupt(r) || state_of(k) == RK_STATE_TERMINATED ? -1 : 0;
 	for (unsigned i = 0; i < avail; i++) {
 		if (rk_msg_read(rk_ring_slot(r, idx + i), r->slot_size, &out[got]) < 0) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
@@ -549,7 +555,7 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 	}
 	rk_ring_release(r, avail);
 	if (got) {
-		rk_hlc_observe(newest);
+		rki_hlc_observe(newest);
 		/* one writer (the reader, under recv_lock): no RMW needed */
 		__atomic_store_n(&k->received, k->received + got, __ATOMIC_RELAXED);
 	}
@@ -639,7 +645,7 @@ int rk_kernel_status_get(const rk_kernel *k, rk_kernel_status *out)
 		return rk_error(-EINVAL, "rk_kernel_status: NULL kernel or out");
 	memset(out, 0, sizeof(*out));
 	out->id = k->id;
-	out->state = rk_kernel_state(k);
+	out->state = state_of(k);
 	out->input_depth = rk_ring_count(&k->in);
 	out->output_depth = rk_ring_count(&k->out);
 	out->messages_processed = __atomic_load_n(&k->ctrl->messages_processed, __ATOMIC_ACQUIRE);
