@@ -395,16 +395,58 @@ static void print_table(const struct fingerprint *fp, const struct bopts *o, con
 	}
 }
 
-static void print_csv(const struct rows *rs)
+/* A field that does not apply to a row is empty, not 0. */
+static void csv_num(const char *fmt, double v, bool applies)
+{
+	putchar(',');
+	if (applies)
+		printf(fmt, v);
+}
+
+/* Commas or quotes inside a field: quote it (RFC 4180). */
+static void csv_str(const char *s)
+{
+	putchar(',');
+	if (!strpbrk(s, ",\"\n")) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+/* Every row carries the machine's fingerprint in its last columns, so a
+ * file of many runs still says where each came from. */
+static void print_csv(const struct fingerprint *fp, const struct rows *rs)
 {
 	printf("scenario,name,mode,payload,batch,absent,count,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,"
-	       "mean_ns,ns_per_msg,msgs_per_s,ratio,ref\n");
+	       "mean_ns,ns_per_msg,msgs_per_s,ratio,ref,cpu,cores,kernel,backend,plugin_version\n");
 	for (unsigned i = 0; i < rs->n; i++) {
 		const struct row *r = &rs->r[i];
-		printf("%s,%s,%s,%u,%u,%d,%llu,%.0f,%.0f,%.0f,%.0f,%.0f,%.1f,%.3f,%.0f,%.4f,%s\n",
-		       r->scenario, r->name, r->mode, r->payload, r->batch, r->absent,
-		       (unsigned long long)r->count, r->p50, r->p90, r->p99, r->p999, r->max,
-		       r->mean, r->ns_per_msg, r->msgs_per_s, r->ratio, r->ref);
+		bool lat = !r->absent && r->has_lat, tp = !r->absent && !r->has_lat;
+		printf("%s,%s,%s,%u,%u,%d,%llu", r->scenario, r->name, r->mode, r->payload,
+		       r->batch, r->absent, (unsigned long long)r->count);
+		csv_num("%.0f", r->p50, lat);
+		csv_num("%.0f", r->p90, lat);
+		csv_num("%.0f", r->p99, lat);
+		csv_num("%.0f", r->p999, lat);
+		csv_num("%.0f", r->max, lat);
+		csv_num("%.1f", r->mean, lat);
+		csv_num("%.3f", r->ns_per_msg, tp);
+		csv_num("%.0f", r->msgs_per_s, tp);
+		csv_num("%.4f", r->ratio, r->ratio > 0);
+		csv_str(r->ratio > 0 ? r->ref : "");
+		csv_str(fp->cpu);
+		printf(",%ld", fp->cores);
+		csv_str(fp->kernel);
+		csv_str(fp->backend);
+		csv_str(fp->plugin_version);
+		putchar('\n');
 	}
 }
 
@@ -651,7 +693,7 @@ int main(int argc, char **argv)
 	if (fmt == 1)
 		print_json(&fp, &o, rs);
 	else if (fmt == 2)
-		print_csv(rs);
+		print_csv(&fp, rs);
 	else
 		print_table(&fp, &o, rs);
 	free(rs);

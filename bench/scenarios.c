@@ -258,7 +258,8 @@ static int rt_child(const struct bopts *o, struct rows *rs, const char *mode)
 					rows_add(rs, "roundtrip", "zmq inproc PAIR", "blocking");
 				r->payload = payload;
 				row_set_hist(r, h);
-				snprintf(r->ref, sizeof(r->ref), "rk echo/spin");
+				/* a blocking peer against our blocking row */
+				snprintf(r->ref, sizeof(r->ref), "rk echo/blocking");
 			}
 		}
 		free(h);
