@@ -49,7 +49,7 @@ static struct row *table;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " [--plugin-path DIR[:DIR...]] [--device N] [--timeout S]\n"
+	fprintf(f, "usage: " PROG " [--plugin-path DIR[:DIR...]] [--device N] [--timeout S] [--json]\n"
 		   "List the ringkernel backend plugins found, their version, ABI, probe\n"
 		   "result and priority, and the one RK_BACKEND_AUTO would pick. Each plugin\n"
 		   "is loaded and probed in a child process: one that crashes, exits or\n"
@@ -60,10 +60,34 @@ static void usage(FILE *f)
 		   "  -d, --device N          probe device ordinal N (default 0)\n"
 		   "  -t, --timeout S         give each probe S seconds (default 5), then\n"
 		   "                          kill it and report it as hung\n"
+		   "  -j, --json              the same as one JSON object\n"
+		   "  -V, --version           the library's version and plugin ABI\n"
 		   "  -h, --help              this text\n"
 		   "\n"
 		   "Environment: RK_PLUGIN_PATH, RK_BACKEND (what auto picks), RK_LOG.\n");
 }
+
+/* A JSON string, escaped. */
+static void json_str(const char *v)
+{
+	putchar('"');
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if (*c < 0x20)
+			printf("\\u%04x", *c);
+		else
+			putchar(*c);
+	}
+	putchar('"');
+}
+
+struct row;
+static void status_text(const struct row *r, char *buf, size_t len);
+
+/* --json: what the table says, one object (the same rows and pick). */
+static void print_json(const struct row *t, unsigned n, int device, const char *path,
+		       const struct row *chosen, const char *want, const char *why);
 
 /* "-ENODEV" out of rk_strerror()'s "-ENODEV (backend unavailable)". */
 static const char *err_symbol(int err, char *buf, size_t len)
@@ -321,12 +345,60 @@ static bool valid_backend_word(const char *s)
 	return true;
 }
 
+static void print_json(const struct row *t, unsigned n, int device, const char *path,
+		       const struct row *chosen, const char *want, const char *why)
+{
+	char st[48];
+	printf("{\"version\": ");
+	json_str(rk_version());
+	printf(", \"plugin_abi\": \"%u.%u\", \"device\": %d, \"search_path\": ",
+	       RK_PLUGIN_ABI_MAJOR, RK_PLUGIN_ABI_MINOR, device);
+	json_str(path);
+	printf(", \"plugins\": [");
+	for (unsigned i = 0; i < n; i++) {
+		const rk_plugin_info *p = &t[i].info;
+		status_text(&t[i], st, sizeof(st));
+		printf("%s{\"name\": ", i ? ", " : "");
+		json_str(p->name);
+		printf(", \"version\": ");
+		json_str(p->version);
+		printf(", \"abi\": \"%u.%u\", \"usable\": %s", p->abi_major, p->abi_minor,
+		       p->loaded && p->status == 0 && !p->shadowed ? "true" : "false");
+		if (p->status == 0)
+			printf(", \"priority\": %d", p->priority);
+		printf(", \"status\": ");
+		json_str(st);
+		printf(", \"reason\": ");
+		json_str(p->reason);
+		printf(", \"path\": ");
+		json_str(p->path);
+		putchar('}');
+	}
+	printf("], \"rk_backend\": ");
+	if (want)
+		json_str(want);
+	else
+		printf("null");
+	printf(", \"auto_pick\": ");
+	if (chosen)
+		json_str(chosen->info.name);
+	else
+		printf("null");
+	if (!chosen) {
+		printf(", \"why\": ");
+		json_str(why);
+	}
+	printf("}\n");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "plugin-path", required_argument, NULL, 'p' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -336,8 +408,9 @@ int main(int argc, char **argv)
 	char path[8192], st[48], abi[24], prio[16], why[1024];
 	int device = 0, timeout_s = 5, c, ret;
 	int namew = 4, verw = 7;
+	bool json = false;
 
-	while ((c = getopt_long(argc, argv, "p:d:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:d:t:jVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': plugin_path = optarg; break;
 		case 'd':
@@ -354,6 +427,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'j': json = true; break;
+		case 'V':
+			printf(PROG " (ringkernel-c) %s, plugin ABI %u.%u\n", rk_version(),
+			       RK_PLUGIN_ABI_MAJOR, RK_PLUGIN_ABI_MINOR);
+			return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -400,6 +478,23 @@ int main(int argc, char **argv)
 
 	if (rk_plugins_search_path(plugin_path, path, sizeof(path)) < 0)
 		snprintf(path, sizeof(path), "(too long to show)");
+	/* RK_BACKEND=auto|cpu|cuda|hip|NAME, as the builder reads it (a
+	 * set-uid rk-info ignores it, as the builder would). */
+	const char *forced = secure_getenv("RK_BACKEND");
+	const char *want = forced && *forced && strcmp(forced, "auto") ? forced : NULL;
+	const struct row *chosen = NULL;
+	if (want && !valid_backend_word(want))
+		say(why, sizeof(why),
+			 "RK_BACKEND=\"%s\": expected auto, cpu, cuda, hip or a plugin name "
+			 "([a-z0-9_-])",
+			 want);
+	else
+		chosen = pick(table, n, want, path, why, sizeof(why));
+	if (json) {
+		print_json(table, n, device, path, chosen, want, why);
+		free(table);
+		return chosen ? 0 : 1;
+	}
 	printf("ringkernel-c %s, plugin ABI %u.%u, device %d\n", rk_version(), RK_PLUGIN_ABI_MAJOR,
 	       RK_PLUGIN_ABI_MINOR, device);
 	printf("search path: %s\n\n", path);
@@ -432,18 +527,6 @@ int main(int argc, char **argv)
 			printf("%-*s  reason: %s\n", namew, "", p->reason);
 	}
 
-	/* RK_BACKEND=auto|cpu|cuda|hip|NAME, as the builder reads it (a
-	 * set-uid rk-info ignores it, as the builder would). */
-	const char *forced = secure_getenv("RK_BACKEND");
-	const char *want = forced && *forced && strcmp(forced, "auto") ? forced : NULL;
-	const struct row *chosen = NULL;
-	if (want && !valid_backend_word(want))
-		say(why, sizeof(why),
-			 "RK_BACKEND=\"%s\": expected auto, cpu, cuda, hip or a plugin name "
-			 "([a-z0-9_-])",
-			 want);
-	else
-		chosen = pick(table, n, want, path, why, sizeof(why));
 	if (!chosen)
 		printf("\nauto would pick: none: %s\n", why);
 	else if (want)

@@ -26,6 +26,10 @@ tests_test_errors_SOURCES = tests/test_errors.c tests/rt_common.h
 tests_test_errors_CFLAGS = $(TEST_CFLAGS)
 tests_test_errors_LDADD = runtime/libringkernel.la $(TEST_LIBS)
 
+# rk-info's machine-readable faces.
+TESTS += tests/rk_info_json.sh
+dist_check_SCRIPTS += tests/rk_info_json.sh
+
 # The README's example: compiled from the same file the README shows.
 check_PROGRAMS += tests/readme_example tests/readme_dataplane
 TESTS += tests/readme_example tests/readme_dataplane tests/readme_sync.sh
