@@ -223,7 +223,7 @@ int floor_futex(const struct bopts *o, struct hist *h)
  * the request slot, its index, the reply slot and its index.
  */
 struct ideal {
-	struct rk_ring tx, rx;	     /* the host's handles */
+	struct rk_ring tx, rx;	    /* the host's handles */
 	struct rk_ring k_in, k_out; /* the echo thread's */
 	void *mem[2];
 	uint32_t payload;
@@ -364,7 +364,8 @@ int floor_ideal_throughput(const struct bopts *o, uint32_t payload, unsigned bat
 		 * a burst written and published at once */
 		uint64_t idx;
 		unsigned n = 0;
-		if (!stop && sent - got + batch <= 512 && (n = rk_ring_reserve(&d->tx, batch, &idx))) {
+		if (!stop && sent - got + batch <= 512 &&
+		    (n = rk_ring_reserve(&d->tx, batch, &idx))) {
 			for (unsigned i = 0; i < n; i++) {
 				struct rk_msg_hdr *h = rk_ring_slot(&d->tx, idx + i);
 				h->magic = RK_MSG_MAGIC;

@@ -11,8 +11,8 @@
 #include <ringkernel/ring.h>
 
 /* Write one message; 0 when the ring is full. */
-static inline int rk_ideal_try_put(struct rk_ring *r, uint64_t id, uint64_t corr,
-				   const uint8_t *p, uint32_t len)
+static inline int rk_ideal_try_put(struct rk_ring *r, uint64_t id, uint64_t corr, const uint8_t *p,
+				   uint32_t len)
 {
 	uint64_t idx;
 	if (rk_ring_reserve(r, 1, &idx) == 0)

@@ -384,8 +384,8 @@ static void print_table(const struct fingerprint *fp, const struct bopts *o, con
 			printf("%-20s absent (%s)\n", r->name, r->note);
 		else if (k == 1)
 			printf("%-20s %-12s %7u %9.0f %9.0f %9.0f %9.0f %10.0f %7s  %s%s%s\n",
-			       r->name, r->mode, r->payload, r->p50, r->p90, r->p99, r->p999, r->max,
-			       ratio, r->ratio > 0 ? r->ref : r->note,
+			       r->name, r->mode, r->payload, r->p50, r->p90, r->p99, r->p999,
+			       r->max, ratio, r->ratio > 0 ? r->ref : r->note,
 			       r->ratio > 0 && r->note[0] ? "; " : "", r->ratio > 0 ? r->note : "");
 		else
 			printf("%-20s %-12s %7u %5u %9.2f %10.3f %7s  %s%s%s\n", r->name, r->mode,

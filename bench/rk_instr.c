@@ -168,12 +168,14 @@ int main(int argc, char **argv)
 	if ((ideal ? ideal_open() : open_inline(dir)) < 0)
 		return 1;
 	/* warm up: first-touch faults and lazy binding stay out of the count */
-	int ret = ideal ? instr_loop_ideal(BURST, pipe ? BURST : 1)
-			: pipe ? instr_loop_pipe(BURST) : instr_loop_rt(BURST);
+	int ret = ideal	 ? instr_loop_ideal(BURST, pipe ? BURST : 1)
+		  : pipe ? instr_loop_pipe(BURST)
+			 : instr_loop_rt(BURST);
 	unsigned long long c0 = clock_reads;
 	if (ret == 0)
-		ret = ideal ? instr_loop_ideal(n, pipe ? BURST : 1)
-			    : pipe ? instr_loop_pipe(n) : instr_loop_rt(n);
+		ret = ideal  ? instr_loop_ideal(n, pipe ? BURST : 1)
+		      : pipe ? instr_loop_pipe(n)
+			     : instr_loop_rt(n);
 	if (ret < 0) {
 		fprintf(stderr, "rk-instr: %s failed: %s\n", mode, rk_last_error());
 		return 1;

@@ -52,8 +52,8 @@ uint64_t rki_hlc_reserve(unsigned n)
 	uint64_t cur = __atomic_load_n(&hlc_clock, __ATOMIC_RELAXED), first;
 	do
 		first = pt > cur ? pt : cur + 1;
-	while (!__atomic_compare_exchange_n(&hlc_clock, &cur, first + n - 1, true,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	while (!__atomic_compare_exchange_n(&hlc_clock, &cur, first + n - 1, true, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED));
 	return first;
 }
 

@@ -27,8 +27,8 @@ struct rk_runtime {
 	int device;
 	bool profiling;
 	struct rki_reactor *reactor;
-	bool fd_used; /* rk_runtime_fd() was called: watch every output ring */
-	bool has_poll; /* the backend makes progress in ops->poll (host's time) */
+	bool fd_used;	       /* rk_runtime_fd() was called: watch every output ring */
+	bool has_poll;	       /* the backend makes progress in ops->poll (host's time) */
 	bool has_kernel_error; /* the backend reports dead kernels (ops->kernel_error) */
 
 	pthread_mutex_t lock; /* kernel list, counters below */
@@ -63,9 +63,9 @@ struct rk_kernel {
 	/* Terminate closes the input first (seq_cst), then waits for the
 	 * senders already inside a send to leave: nothing is committed into a
 	 * kernel once it has begun to stop. */
-	uint32_t closing; /* atomic */
-	uint32_t senders; /* atomic: threads inside a send */
-	uint32_t users;	  /* atomic: threads inside any call; release waits */
+	uint32_t closing;   /* atomic */
+	uint32_t senders;   /* atomic: threads inside a send */
+	uint32_t users;	    /* atomic: threads inside any call; release waits */
 	uint32_t abandoned; /* atomic: released while it would not stop (leaked) */
 
 	rk_region *region;

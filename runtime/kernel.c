@@ -35,7 +35,6 @@ static uint64_t spin_ns(void)
 	return v;
 }
 
-
 /* The state, without a call through the exported rk_kernel_state(). */
 static inline rk_state state_of(const rk_kernel *k)
 {
@@ -622,7 +621,8 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 		send_leave(k);
 	}
 	if (ret == 0)
-		ret = receive_locked(k, reply, &call, deadline ? rk_sys_left(deadline) : timeout_ns);
+		ret = receive_locked(k, reply, &call,
+				     deadline ? rk_sys_left(deadline) : timeout_ns);
 	for (struct rki_call **p = &k->calls; *p; p = &(*p)->next) {
 		if (*p == &call) {
 			*p = call.next;

@@ -178,8 +178,8 @@ static int lifecycle(rk_kernel *k, int action)
 			rk_kernel *src = k->inbound_from[i];
 			for (unsigned j = 0; src && j < src->nroutes; j++)
 				if (src->route_to[j] == k) {
-					__atomic_store_n(&src->k2k->route[j].state,
-							 RK_ROUTE_CLOSED, __ATOMIC_SEQ_CST);
+					__atomic_store_n(&src->k2k->route[j].state, RK_ROUTE_CLOSED,
+							 __ATOMIC_SEQ_CST);
 					src->routes->route[j].state = RK_ROUTE_CLOSED;
 				}
 		}

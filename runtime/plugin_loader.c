@@ -225,8 +225,9 @@ static int unsafe_ancestors(const char *real, char *why, size_t len)
 			return -EACCES;
 		}
 		if (!trusted_uid(st.st_uid)) {
-			set_why(why, len, "directory %s is owned by uid %u, neither uid %u nor root",
-				dir, (unsigned)st.st_uid, (unsigned)geteuid());
+			set_why(why, len,
+				"directory %s is owned by uid %u, neither uid %u nor root", dir,
+				(unsigned)st.st_uid, (unsigned)geteuid());
 			return -EACCES;
 		}
 		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
@@ -772,8 +773,7 @@ static int discover(const char *builder_path, const char *only, bool load, int d
 		ret = rk_error(-ENOMEM, "plugin discovery: out of memory");
 		goto fail;
 	}
-	for (char *d = strtok_r(list, ":", &save); d && !sc.found;
-	     d = strtok_r(NULL, ":", &save)) {
+	for (char *d = strtok_r(list, ":", &save); d && !sc.found; d = strtok_r(NULL, ":", &save)) {
 		ret = scan_dir(&sc, d);
 		if (ret < 0) {
 			rk_error(ret, "plugin discovery: out of memory in %s", d);

@@ -49,22 +49,23 @@ static struct row *table;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " [--plugin-path DIR[:DIR...]] [--device N] [--timeout S] [--json]\n"
-		   "List the ringkernel backend plugins found, their version, ABI, probe\n"
-		   "result and priority, and the one RK_BACKEND_AUTO would pick. Each plugin\n"
-		   "is loaded and probed in a child process: one that crashes, exits or\n"
-		   "hangs is reported, not fatal.\n"
-		   "\n"
-		   "  -p, --plugin-path LIST  also search LIST (colon-separated), after\n"
-		   "                          $RK_PLUGIN_PATH and before the install dir\n"
-		   "  -d, --device N          probe device ordinal N (default 0)\n"
-		   "  -t, --timeout S         give each probe S seconds (default 5), then\n"
-		   "                          kill it and report it as hung\n"
-		   "  -j, --json              the same as one JSON object\n"
-		   "  -V, --version           the library's version and plugin ABI\n"
-		   "  -h, --help              this text\n"
-		   "\n"
-		   "Environment: RK_PLUGIN_PATH, RK_BACKEND (what auto picks), RK_LOG.\n");
+	fprintf(f,
+		"usage: " PROG " [--plugin-path DIR[:DIR...]] [--device N] [--timeout S] [--json]\n"
+		"List the ringkernel backend plugins found, their version, ABI, probe\n"
+		"result and priority, and the one RK_BACKEND_AUTO would pick. Each plugin\n"
+		"is loaded and probed in a child process: one that crashes, exits or\n"
+		"hangs is reported, not fatal.\n"
+		"\n"
+		"  -p, --plugin-path LIST  also search LIST (colon-separated), after\n"
+		"                          $RK_PLUGIN_PATH and before the install dir\n"
+		"  -d, --device N          probe device ordinal N (default 0)\n"
+		"  -t, --timeout S         give each probe S seconds (default 5), then\n"
+		"                          kill it and report it as hung\n"
+		"  -j, --json              the same as one JSON object\n"
+		"  -V, --version           the library's version and plugin ABI\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"Environment: RK_PLUGIN_PATH, RK_BACKEND (what auto picks), RK_LOG.\n");
 }
 
 /* A JSON string, escaped. */
@@ -287,8 +288,8 @@ __attribute__((format(printf, 3, 4))) static int say(char *buf, size_t len, cons
 
 /* The row the builder would use for `want` (NULL: Auto), or NULL with why
  * in `why`. The same rules as rki_plugins_select(). */
-static const struct row *pick(const struct row *v, unsigned n, const char *want,
-			      const char *path, char *why, size_t len)
+static const struct row *pick(const struct row *v, unsigned n, const char *want, const char *path,
+			      char *why, size_t len)
 {
 	const struct row *best = NULL;
 	size_t pos = 0;
@@ -309,7 +310,7 @@ static const struct row *pick(const struct row *v, unsigned n, const char *want,
 			if (v[i].info.shadowed)
 				continue;
 			w = say(why + pos, len - pos, "%s%s: %s", first ? " (" : "; ",
-				     v[i].info.name, v[i].info.reason);
+				v[i].info.name, v[i].info.reason);
 			if (w > 0)
 				pos += (size_t)w;
 			first = false;
@@ -325,7 +326,7 @@ static const struct row *pick(const struct row *v, unsigned n, const char *want,
 		say(why, len, "no plugin named %s in %s", want, path);
 	else if (best->info.status != 0 && !best->info.loaded && !best->status[0])
 		say(why, len, "plugin %s (%s) refused: %s", want, best->info.path,
-			 best->info.reason);
+		    best->info.reason);
 	else if (best->info.status != 0)
 		say(why, len, "plugin %s unavailable: %s", want, best->info.reason);
 	else
@@ -422,7 +423,8 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (parse_uint(optarg, 1, 3600, &timeout_s) < 0) {
-				fprintf(stderr, PROG ": --timeout wants 1 to 3600 seconds, not '%s'\n",
+				fprintf(stderr,
+					PROG ": --timeout wants 1 to 3600 seconds, not '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -485,9 +487,9 @@ int main(int argc, char **argv)
 	const struct row *chosen = NULL;
 	if (want && !valid_backend_word(want))
 		say(why, sizeof(why),
-			 "RK_BACKEND=\"%s\": expected auto, cpu, cuda, hip or a plugin name "
-			 "([a-z0-9_-])",
-			 want);
+		    "RK_BACKEND=\"%s\": expected auto, cpu, cuda, hip or a plugin name "
+		    "([a-z0-9_-])",
+		    want);
 	else
 		chosen = pick(table, n, want, path, why, sizeof(why));
 	if (json) {

@@ -422,7 +422,7 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 		    (size_t)k->in.capacity * (k->in.slot_size + RK_RING_CLAIM_BYTES);
 	d.out = k->out.hdr;
 	d.out_size = sizeof(struct rk_ring_hdr) +
-		    (size_t)k->out.capacity * (k->out.slot_size + RK_RING_CLAIM_BYTES);
+		     (size_t)k->out.capacity * (k->out.slot_size + RK_RING_CLAIM_BYTES);
 	d.state = k->state_area;
 	d.state_size = k->state_size;
 	d.max_payload = o.max_payload;

@@ -32,8 +32,8 @@ int main(int argc, char **argv)
 		rk_runtime_builder_backend_name(b, argv[1]);
 	rk_runtime_builder_plugin_path(b, argv[2]);
 	int ret = rk_runtime_builder_build(b, &rt);
-	printf("secure=%lu euid=%u ret=%d backend=%s\n", getauxval(AT_SECURE),
-	       (unsigned)geteuid(), ret, rt ? rk_runtime_backend_name(rt) : "-");
+	printf("secure=%lu euid=%u ret=%d backend=%s\n", getauxval(AT_SECURE), (unsigned)geteuid(),
+	       ret, rt ? rk_runtime_backend_name(rt) : "-");
 	if (ret < 0)
 		printf("error: %s\n", rk_last_error());
 	fflush(stdout);

@@ -403,9 +403,9 @@ static void need_root(void)
 
 /* The environment a hostile caller hands the program, plus what the
  * sanitizers need: LeakSanitizer cannot stop a set-uid process's threads. */
-#define HOSTILE_ENV(...)                                                                  \
-	(char *const[])                                                                    \
-	{                                                                                  \
+#define HOSTILE_ENV(...)                                                                     \
+	(char *const[])                                                                      \
+	{                                                                                    \
 		__VA_ARGS__, marker_env, "ASAN_OPTIONS=detect_leaks=0", "RK_LOG=error", NULL \
 	}
 

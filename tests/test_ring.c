@@ -43,8 +43,10 @@ Test(ring, capacity_rounds_up_to_power_of_two)
 	for (unsigned i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		size_t sz;
 		cr_assert_eq(rk_ring_mem_size(in[i], 64, &sz), 0);
-		cr_assert_eq(sz, sizeof(struct rk_ring_hdr) + (size_t)want[i] * (64 + RK_RING_CLAIM_BYTES), "capacity %u",
-			     in[i]);
+		cr_assert_eq(sz,
+			     sizeof(struct rk_ring_hdr) +
+				     (size_t)want[i] * (64 + RK_RING_CLAIM_BYTES),
+			     "capacity %u", in[i]);
 		if (in[i] > 4096)
 			continue; /* the big ones only check the arithmetic */
 		struct rk_ring r;
@@ -531,9 +533,10 @@ Test(ring, consumer_index_out_of_range_never_overwrites)
 			cr_assert_eq(rk_ring_enqueue(&r, &v, 8), 0);
 		/* the consumer took 4: cons_head 4 */
 		struct rk_ring c;
-		cr_assert_eq(rk_ring_attach(&c, m, sizeof(struct rk_ring_hdr) +
-							   8 * (64 + RK_RING_CLAIM_BYTES)),
-			     0);
+		cr_assert_eq(
+			rk_ring_attach(&c, m,
+				       sizeof(struct rk_ring_hdr) + 8 * (64 + RK_RING_CLAIM_BYTES)),
+			0);
 		for (int i = 0; i < 4; i++)
 			cr_assert_eq(rk_ring_dequeue(&c, &v, 8), 0);
 		cr_assert_eq(rk_ring_reserve(&r, 1, &idx), 1); /* sees cons 4 */

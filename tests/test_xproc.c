@@ -312,9 +312,7 @@ static void child_attach_then(int what)
 	if (rk_region_open(name, 0, &r) < 0 || attach(r, TO_PARENT, &tx) < 0)
 		_exit(XP_OPEN);
 	switch (what) {
-	case 0: /* a producer that sends nothing and is killed */
-		pause();
-		break;
+	case 0: /* a producer that sends nothing and is killed */ pause(); break;
 	case 1: /* an MP claimant that dies between reserve and commit */
 		if (rk_ring_mp_reserve(&tx, 1, &idx) != 1)
 			_exit(XP_ATTACH);

@@ -238,9 +238,9 @@ struct rk_dev_ring {
 /* An outbound K2K route, bound from the private struct rk_k2k. */
 struct rk_dev_route {
 	rk_u64 dest;
-	struct rk_dev_ring ring;	/* the receiver's inbound ring; we produce */
+	struct rk_dev_ring ring;	    /* the receiver's inbound ring; we produce */
 	RK_GLOBAL struct rk_ring_hdr *bell; /* the receiver's input ring: its bell */
-	rk_u32 index;			/* entry in the tables */
+	rk_u32 index;			    /* entry in the tables */
 };
 
 struct rk_dev_kernel {
@@ -260,10 +260,10 @@ struct rk_dev_kernel {
 	rk_u64 next_seq; /* ids of messages this kernel sends */
 	rk_u32 observed;
 	rk_u64 pt, pt_at; /* the physical clock's last reading, and when (cycles) */
-	rk_u32 unsent; /* replies written, not yet counted in ctrl (rk_dev_flush) */
-	rk_u32 stalling; /* a send is waiting (or gave up waiting) for room */
-	rk_u32 blocked;	 /* the last turn ended on RK_DEV_WOULDBLOCK */
-	rk_u32 turns;  /* the heartbeat is published every RK_DEV_HEARTBEAT_TURNS */
+	rk_u32 unsent;	  /* replies written, not yet counted in ctrl (rk_dev_flush) */
+	rk_u32 stalling;  /* a send is waiting (or gave up waiting) for room */
+	rk_u32 blocked;	  /* the last turn ended on RK_DEV_WOULDBLOCK */
+	rk_u32 turns;	  /* the heartbeat is published every RK_DEV_HEARTBEAT_TURNS */
 };
 
 /* Bind with the given geometry (capacity a power of two, from memory the
@@ -464,7 +464,7 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 {
 	struct rk_dev_ring *o = &k->out;
 	if (!rk_dev_out_has_room(o)) {
-		rk_dev_flush(k); /* the host can only make room from what it sees */
+		rk_dev_flush(k);  /* the host can only make room from what it sees */
 		if (!k->stalling) /* one count per episode, retries included */
 			RK_DEV_ADD64(&k->ctrl->stalls, 1);
 		k->stalling = 1;
@@ -531,7 +531,6 @@ RK_DEVFN int rk_dev_reply_begin(struct rk_dev_kernel *k, const RK_GLOBAL struct 
 	return rk_dev_emit_begin(k, type, RK_MSG_F_REPLY, in->id, in->source,
 				 rk_dev_hlc_tick(k, in->hlc), len, payload_p);
 }
-
 
 /*
  * Send over the route to `dest`: a full route is back-pressure, the kernel
@@ -753,8 +752,9 @@ RK_DEVFN void rk_dev_bind_routes(struct rk_dev_kernel *k)
 		d->dest = e->dest_id;
 		d->index = k->nbound;
 		d->bell = (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->bell_addr;
-		rk_dev_ring_bind_geo(&d->ring, (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->ring_addr,
-				     0, e->capacity, e->slot_size);
+		rk_dev_ring_bind_geo(&d->ring,
+				     (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->ring_addr, 0,
+				     e->capacity, e->slot_size);
 	}
 }
 

@@ -125,8 +125,9 @@ struct rk_ring_hdr {
 /* Message flags. */
 #define RK_MSG_F_REPLY	     0x1u /* correlation_id names a request */
 #define RK_MSG_F_UNDELIVERED 0x2u /* returned by terminate, never processed */
-#define RK_MSG_F_TOOBIG	     0x4u /* a forward bounced to the host: larger than the
-				   * receiver's slots */
+#define RK_MSG_F_TOOBIG                                        \
+	0x4u /* a forward bounced to the host: larger than the \
+	      * receiver's slots */
 
 struct rk_msg_hdr {
 	rk_u16 magic;
@@ -175,8 +176,8 @@ struct rk_k2k_ring {
 };
 
 struct rk_k2k {
-	rk_u32 nroutes;	 /* outbound entries published (release) */
-	rk_u32 ninbound; /* inbound entries published (release) */
+	rk_u32 nroutes;	   /* outbound entries published (release) */
+	rk_u32 ninbound;   /* inbound entries published (release) */
 	rk_u64 stats_addr; /* this kernel's struct rk_routes, for the counters */
 	rk_u8 pad[RK_LINE - 16];
 	struct rk_k2k_ring route[RK_MAX_ROUTES];
@@ -208,7 +209,7 @@ struct rk_routes {
 	rk_u32 ninbound; /* inbound rings in use (host, release) */
 	rk_u8 pad[RK_LINE - 16];
 	rk_u64 inbound_addr[RK_MAX_ROUTES]; /* informational */
-	rk_u64 inbound_src[RK_MAX_ROUTES]; /* sender kernel id per inbound ring */
+	rk_u64 inbound_src[RK_MAX_ROUTES];  /* sender kernel id per inbound ring */
 	struct rk_route route[RK_MAX_ROUTES];
 };
 

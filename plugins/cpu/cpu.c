@@ -66,7 +66,7 @@ struct cpu_kernel {
 	rk_cpu_handler handler;
 	rk_message *scratch; /* the unpacked request a user handler sees */
 	struct cpu_worker *w;
-	uint32_t done;	    /* atomic futex word: the loop has exited */
+	uint32_t done; /* atomic futex word: the loop has exited */
 	char name[64];
 };
 

@@ -9,7 +9,7 @@
 #include "stub_ops.c"
 
 __attribute__((noreturn)) static int hang_probe(int device, int *priority, char *why,
-						 size_t why_len)
+						size_t why_len)
 {
 	for (;;)
 		pause();
