@@ -181,12 +181,16 @@ static int ring_corrupt_error(rk_kernel *k, const char *which)
  * How long a claim may wait for its turn to publish. Earlier claimants are
  * threads of this process between their reserve and their commit: a turn
  * comes within microseconds, or the time a preempted thread needs to run
- * again. Only a tampered tail makes it never come. A non-blocking call
- * still grants the preempted case its 100 ms.
+ * again. Only a tampered tail (moved backwards) makes it never come, and
+ * terminate waits for every sender to leave: so the wait is bounded even
+ * for RK_FOREVER, at 10 s, and a non-blocking call still grants the
+ * preempted case its 100 ms.
  */
 static uint64_t turn_budget(uint64_t timeout_ns)
 {
-	return timeout_ns < 100000000u ? 100000000u : timeout_ns;
+	if (timeout_ns < 100000000u)
+		return 100000000u;
+	return timeout_ns > 10000000000ull ? 10000000000ull : timeout_ns;
 }
 
 /* One message with a chosen id; blocks up to timeout_ns while the ring is

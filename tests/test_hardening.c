@@ -372,6 +372,26 @@ Test(hardening, send_timeout_holds_on_a_tampered_tail, .timeout = 60)
 	rk_runtime_shutdown(rt);
 }
 
+/* prod_tail moved one back from outside: a send's turn never comes. Even
+ * with RK_FOREVER the send gives up (its claim can never be published),
+ * and terminate, which waits for the senders inside a send, still ends. */
+Test(hardening, a_tail_moved_back_cannot_hold_a_send_forever, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "sink", NULL);
+	cr_assert_eq(rk_kernel_deactivate(k), 0);
+	uint32_t v = 1;
+	cr_assert_eq(rk_kernel_send(k, 1, &v, sizeof(v), SEC), 0);
+	__atomic_fetch_sub(&k->in.hdr->prod_tail, 1, __ATOMIC_SEQ_CST);
+	struct blocked b = { .k = k, .op = OP_SEND, .timeout = RK_FOREVER };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, blocked_main, &b), 0);
+	join_within(t, 20, "send(RK_FOREVER) behind a tail moved back");
+	cr_assert_eq(b.ret, -EUCLEAN, "%s", rk_strerror(b.ret));
+	cr_assert_eq(rk_kernel_terminate(k), 0, "%s", rk_last_error());
+	rk_runtime_shutdown(rt);
+}
+
 /* ---- odds and ends ------------------------------------------------------------------ */
 
 Test(hardening, route_status_of_a_huge_index)
