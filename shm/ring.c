@@ -136,22 +136,25 @@ int rk_ring_mem_size(uint32_t capacity, uint32_t slot_size, size_t *size_p)
 	return 0;
 }
 
-static void bind_handle(struct rk_ring *r, struct rk_ring_hdr *h)
+/* The handle of a ring just initialized: its geometry and indexes from
+ * the caller's values, never read back from the shared header. */
+static void bind_handle(struct rk_ring *r, struct rk_ring_hdr *h, uint32_t cap, uint32_t slot_size,
+			uint32_t flags, uint64_t start)
 {
 	r->hdr = h;
 	r->slots = (uint8_t *)(h + 1);
-	r->capacity = h->capacity;
-	r->mask = h->capacity - 1;
-	r->slot_size = h->slot_size;
-	r->flags = h->flags;
-	r->claims = (uint64_t *)(r->slots + (size_t)r->capacity * r->slot_size);
+	r->capacity = cap;
+	r->mask = cap - 1;
+	r->slot_size = slot_size;
+	r->flags = flags;
+	r->claims = (uint64_t *)(r->slots + (size_t)cap * slot_size);
 	r->corrupt = 0;
 	r->corrupt_events = 0;
 	r->peer = 0;
-	r->prod.next = __atomic_load_n(&h->prod_tail, __ATOMIC_ACQUIRE);
-	r->prod.cons_cache = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
-	r->cons.next = r->prod.cons_cache;
-	r->cons.prod_cache = r->prod.next;
+	r->prod.next = start;
+	r->prod.cons_cache = start;
+	r->cons.next = start;
+	r->cons.prod_cache = start;
 }
 
 int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity,
@@ -174,9 +177,10 @@ int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity
 		return rk_error(-ENOSPC, "ring of %u x %u bytes needs %zu bytes, got %zu",
 				round_pow2(capacity), slot_size, need, size);
 	struct rk_ring_hdr *h = mem;
+	uint32_t cap = round_pow2(capacity);
 	memset(h, 0, sizeof(*h));
 	h->version = RK_LAYOUT_VERSION;
-	h->capacity = round_pow2(capacity);
+	h->capacity = cap;
 	h->slot_size = slot_size;
 	h->flags = flags;
 	h->start = start;
@@ -184,10 +188,10 @@ int rk_ring_init_at(struct rk_ring *r, void *mem, size_t size, uint32_t capacity
 	h->prod_tail = start;
 	h->cons_head = start;
 	/* No claim yet: tags that no index near `start` matches. */
-	memset((uint8_t *)(h + 1) + (size_t)h->capacity * slot_size, 0xff,
-	       (size_t)h->capacity * RK_RING_CLAIM_BYTES);
+	memset((uint8_t *)(h + 1) + (size_t)cap * slot_size, 0xff,
+	       (size_t)cap * RK_RING_CLAIM_BYTES);
 	__atomic_store_n(&h->magic, RK_RING_MAGIC, __ATOMIC_RELEASE);
-	bind_handle(r, h);
+	bind_handle(r, h, cap, slot_size, flags, start);
 	return 0;
 }
 
