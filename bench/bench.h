@@ -7,6 +7,7 @@
 #define RK_BENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "histogram.h"
@@ -75,6 +76,21 @@ int scn_throughput(const struct bopts *o, struct rows *rs);
 int scn_k2k(const struct bopts *o, struct rows *rs);
 int scn_launch(const struct bopts *o, struct rows *rs);
 int scn_open_loop(const struct bopts *o, struct rows *rs);
+int scn_xproc(const struct bopts *o, struct rows *rs);
+
+/* The runtime drivers of scenarios.c, shared with xproc.c. */
+struct rk_launch_options;
+struct rk_kernel;
+struct rk_runtime;
+struct rk_launch_options opts_for(uint32_t payload, bool k2k);
+int launch(struct rk_runtime *rt, const char *name, struct rk_launch_options *lo,
+	   struct rk_kernel **k);
+/* Closed loop: one round trip at a time (rk_kernel_call when in == out). */
+int closed_loop(const struct bopts *o, struct rk_kernel *in, struct rk_kernel *out,
+		uint32_t payload, struct hist *h);
+/* Pipelined: up to `window` in flight, bursts of `batch`; messages/s. */
+int pipelined(const struct bopts *o, struct rk_kernel *in, struct rk_kernel *out, uint32_t payload,
+	      unsigned batch, unsigned window, double *mps);
 
 /* Floors (floors.c): closed-loop ping-pong between two threads. */
 int floor_cacheline(const struct bopts *o, struct hist *h);
@@ -91,6 +107,11 @@ int peer_ring_ck(const struct bopts *o, uint32_t payload, unsigned batch, double
 int peer_zmq_roundtrip(const struct bopts *o, uint32_t payload, struct hist *h);
 int peer_zmq_throughput(const struct bopts *o, uint32_t payload, unsigned batch,
 			double *msgs_per_s);
+/* iceoryx (iceoryx.c): pub/sub ping-pong between two processes through a
+ * RouDi it starts; a negative errno with `why` when it cannot run here. */
+extern const bool peer_have_iceoryx;
+int peer_iceoryx_roundtrip(const struct bopts *o, uint32_t payload, struct hist *h, char *why,
+			   size_t why_len);
 
 /* Run fn in a forked child with env `mode` ("spin" or "blocking"; NULL =
  * as inherited), its rows copied back into rs. */

@@ -6,10 +6,11 @@ bench_ring_bench_LDADD = shm/librkshm.la
 # rk-bench: the harness, with peers compiled in when configure found them.
 bin_PROGRAMS += bench/rk-bench
 bench_rk_bench_SOURCES = bench/rk_bench.c bench/scenarios.c bench/floors.c bench/peers.c \
-	bench/histogram.c bench/histogram.h bench/bench.h bench/ring_harness.h bench/ideal.h
+	bench/xproc.c bench/iceoryx.c bench/histogram.c bench/histogram.h bench/bench.h \
+	bench/ring_harness.h bench/ideal.h
 bench_rk_bench_CFLAGS = $(AM_CFLAGS) $(RK_PEER_CFLAGS)
 bench_rk_bench_LDADD = runtime/libringkernel.la $(RK_PEER_LIBS)
-EXTRA_DIST += bench/plot
+EXTRA_DIST += bench/plot bench/iceoryx.m4
 
 # The instruction counts (bench/instr.sh): rk-instr drives send, one loop
 # turn and receive on one thread through the inline bench backend.

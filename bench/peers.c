@@ -9,7 +9,9 @@
  *                   it has no burst call, so a batch is a loop of singles
  *   ZeroMQ          inproc PAIR sockets, an echo thread on the far side
  *
- * The rings go through the same harness as ours (ring_harness.h).
+ * iceoryx, the peer between processes (xproc), has a file of its own:
+ * iceoryx.c. The rings go through the same harness as ours
+ * (ring_harness.h).
  *
  * Under ThreadSanitizer the peers are left out: they are not instrumented
  * (the rings synchronize with inline assembly and compiler barriers, ZeroMQ

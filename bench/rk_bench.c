@@ -7,8 +7,8 @@
  *            [--batch N] [--runs N] [--chain N] [--rate N] [--quick]
  *            [--json | --csv] [--quiet]
  *
- * Scenarios: ring, roundtrip, throughput, k2k, launch, open-loop (default:
- * all).
+ * Scenarios: ring, roundtrip, throughput, k2k, launch, open-loop, xproc
+ * (default: all).
  * The table goes to stdout, progress to stderr. Every measurement that
  * touches the runtime runs in a forked child, so each spin mode gets a
  * fresh process (RK_SPIN_NS is read once per process) and pinning done by
@@ -268,6 +268,18 @@ static void resolve_ratios(struct rows *rs)
 		if (ideal->p50 > 0 || ideal->ns_per_msg > 0)
 			snprintf(r->note, sizeof(r->note), "%.2fx floor ideal", x);
 	}
+	/* Our cross-process spin round trip against iceoryx's, ours over
+	 * theirs (the iceoryx row's ratio is the inverse). */
+	for (unsigned i = 0; i < rs->n; i++) {
+		struct row *r = &rs->r[i];
+		if (r->absent || strcmp(r->name, "rk echo xproc") || strcmp(r->mode, "spin"))
+			continue;
+		struct row probe = *r;
+		snprintf(probe.ref, sizeof(probe.ref), "iceoryx/spin");
+		const struct row *iox = find_ref(rs, &probe);
+		if (iox && iox->p50 > 0)
+			snprintf(r->note, sizeof(r->note), "%.2fx iceoryx", r->p50 / iox->p50);
+	}
 }
 
 /* ---- fingerprint
@@ -518,18 +530,18 @@ static void print_json(const struct fingerprint *fp, const struct bopts *o, cons
 /* ---- options
  * --------------------------------------------------------------------------------------- */
 
-static const char *const all_scenarios[] = { "ring", "roundtrip", "throughput",
-					     "k2k",  "launch",	  "open-loop" };
+static const char *const all_scenarios[] = { "ring",   "roundtrip", "throughput", "k2k",
+					     "launch", "open-loop", "xproc" };
 #define NSCN (sizeof(all_scenarios) / sizeof(all_scenarios[0]))
-static int (*const scn_fn[NSCN])(const struct bopts *,
-				 struct rows *) = { scn_ring, scn_roundtrip, scn_throughput,
-						    scn_k2k,  scn_launch,    scn_open_loop };
+static int (*const scn_fn[NSCN])(const struct bopts *, struct rows *) = {
+	scn_ring, scn_roundtrip, scn_throughput, scn_k2k, scn_launch, scn_open_loop, scn_xproc
+};
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rk-bench [options]\n"
 		   "  --scenario LIST  comma list of ring, roundtrip, throughput, k2k, launch,\n"
-		   "                   open-loop (default: all)\n"
+		   "                   open-loop, xproc (default: all)\n"
 		   "  --backend NAME   plugin to run kernels on (default cpu)\n"
 		   "  --duration S     seconds per measurement (default 1; ring runs take S/10)\n"
 		   "  --payload B      payload bytes (default: ring 64 and 1024, others 64)\n"

@@ -143,7 +143,7 @@ static int open_rt(const struct bopts *o, rk_runtime **rt_p)
 	return ret;
 }
 
-static rk_launch_options opts_for(uint32_t payload, bool k2k)
+rk_launch_options opts_for(uint32_t payload, bool k2k)
 {
 	rk_launch_options lo = rk_launch_options_default();
 	if (payload > RK_DEFAULT_MAX_PAYLOAD)
@@ -152,7 +152,7 @@ static rk_launch_options opts_for(uint32_t payload, bool k2k)
 	return lo;
 }
 
-static int launch(rk_runtime *rt, const char *name, rk_launch_options *lo, rk_kernel **k)
+int launch(rk_runtime *rt, const char *name, rk_launch_options *lo, rk_kernel **k)
 {
 	int ret = rk_runtime_launch(rt, name, lo, k);
 	if (ret < 0)
@@ -162,8 +162,8 @@ static int launch(rk_runtime *rt, const char *name, rk_launch_options *lo, rk_ke
 }
 
 /* Closed loop: send to `in`, wait for the reply on `out`; one sample each. */
-static int closed_loop(const struct bopts *o, rk_kernel *in, rk_kernel *out, uint32_t payload,
-		       struct hist *h)
+int closed_loop(const struct bopts *o, rk_kernel *in, rk_kernel *out, uint32_t payload,
+		struct hist *h)
 {
 	uint8_t buf[RK_MAX_PAYLOAD] = { 0 };
 	rk_message *m = malloc(sizeof(*m));
@@ -191,8 +191,8 @@ static int closed_loop(const struct bopts *o, rk_kernel *in, rk_kernel *out, uin
 }
 
 /* Pipelined: keep up to `window` messages in flight, bursts of `batch`. */
-static int pipelined(const struct bopts *o, rk_kernel *in, rk_kernel *out, uint32_t payload,
-		     unsigned batch, unsigned window, double *mps)
+int pipelined(const struct bopts *o, rk_kernel *in, rk_kernel *out, uint32_t payload,
+	      unsigned batch, unsigned window, double *mps)
 {
 	rk_message *tx = calloc(batch, sizeof(rk_message));
 	rk_message *rx = calloc(256, sizeof(rk_message));
