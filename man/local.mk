@@ -8,6 +8,7 @@ dist_man_MANS = \
 	man/ringkernel.7 \
 	man/rk-bench.1 \
 	man/rk-info.1 \
+	man/rk-top.1 \
 	man/rk_clear_error.3 \
 	man/rk_ctx_kernel_id.3 \
 	man/rk_ctx_reply.3 \

@@ -11,3 +11,4 @@ EXTRA_runtime_libringkernel_la_DEPENDENCIES = runtime/libringkernel.map
 EXTRA_DIST += runtime/libringkernel.map
 include runtime/reactor.mk
 include runtime/loader.mk
+include runtime/top.mk
