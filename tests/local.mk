@@ -25,3 +25,4 @@ include tests/reactor.mk
 include tests/bench.mk
 include tests/gpu.mk
 include tests/user.mk
+include tests/top.mk
