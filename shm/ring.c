@@ -151,6 +151,7 @@ static void bind_handle(struct rk_ring *r, struct rk_ring_hdr *h, uint32_t cap, 
 	r->corrupt = 0;
 	r->corrupt_events = 0;
 	r->peer = 0;
+	r->repaired = 0;
 	r->prod.next = start;
 	r->prod.cons_cache = start;
 	r->cons.next = start;
@@ -246,6 +247,7 @@ int rk_ring_attach(struct rk_ring *r, void *mem, size_t size)
 	r->corrupt = 0;
 	r->corrupt_events = 0;
 	r->peer = 0;
+	r->repaired = 0;
 	r->prod.next = prod;
 	r->prod.cons_cache = cons;
 	r->cons.next = cons;
@@ -304,8 +306,51 @@ int rk_ring_dequeue_bulk(struct rk_ring *r, void *dst, size_t stride, uint32_t l
 /* Check the claimant every this often once a turn is slow. */
 #define CLAIM_CHECK_NS 2000000u
 
+/* The stamp a claim of slot `idx` by process `pid` leaves (ring.h). */
+static inline uint64_t claim_stamp(pid_t pid, uint64_t idx)
+{
+	return (uint64_t)(uint32_t)pid << 32 | (uint32_t)idx;
+}
+
+/* Where the dead claim at `tail` ends: the next claim's stamp, at the
+ * latest `idx` (the waiter's own). */
+static uint64_t dead_claim_end(const struct rk_ring *r, uint64_t tail, uint64_t idx)
+{
+	uint64_t e = tail + 1;
+	for (; e < idx; e++) {
+		uint64_t c = __atomic_load_n(&r->claims[e & r->mask], __ATOMIC_ACQUIRE);
+		if ((uint32_t)c == (uint32_t)e && (c >> 32) != 0)
+			break;
+	}
+	return e;
+}
+
+/*
+ * A process died holding slots [tail, end): nothing it wrote there can be
+ * trusted (it may hold a message of an earlier lap, or half of one), and
+ * everyone claimed after it waits. One waiter takes the claim over (a CAS
+ * on its stamp), fills its slots with zeros, which no consumer takes for
+ * a message, and publishes them. 1 when this waiter did it.
+ */
+static int repair_dead_claim(struct rk_ring *r, uint64_t tail, uint64_t end, uint64_t stamp)
+{
+	uint64_t mine = claim_stamp(rk_ring_self_pid_, tail);
+	if (!__atomic_compare_exchange_n(&r->claims[tail & r->mask], &stamp, mine, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return 0; /* another waiter has it */
+	if (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != tail)
+		return 0;
+	for (uint64_t i = tail; i < end; i++)
+		memset(rk_ring_slot(r, i), 0, r->slot_size);
+	__atomic_store_n(&r->hdr->prod_tail, end, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&r->repaired, end - tail, __ATOMIC_RELAXED);
+	rk_ring_wake_consumer_(r);
+	return 1;
+}
+
 int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns)
 {
+	uint64_t dead_tail = UINT64_MAX, dead_end = 0;
 	/* A claimant that got preempted holds everyone after it; on a host with
 	 * fewer cores than producers spinning would only delay its return. */
 	uint64_t deadline = 0, next_check = 0;
@@ -331,11 +376,22 @@ int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns)
 			/* The claim the tail waits for starts at `tail`. */
 			uint64_t c = __atomic_load_n(&r->claims[tail & r->mask], __ATOMIC_RELAXED);
 			pid_t pid = (pid_t)(c >> 32);
-			if ((uint32_t)c == (uint32_t)tail && rk_sys_pid_dead(pid))
-				return rk_error(-EOWNERDEAD,
-						"ring %p: slot %llu was claimed by process %d, "
-						"which died before publishing it",
-						(void *)r->hdr, (unsigned long long)tail, (int)pid);
+			if ((uint32_t)c == (uint32_t)tail && rk_sys_pid_dead(pid)) {
+				/* Seen dead twice, CLAIM_CHECK_NS apart, with the same
+				 * extent: a live claimant between it and us has had
+				 * time to stamp its claim, so the extent is the dead
+				 * one's alone. */
+				uint64_t end = dead_claim_end(r, tail, idx);
+				if (dead_tail == tail && dead_end == end) {
+					repair_dead_claim(r, tail, end, c);
+					dead_tail = UINT64_MAX;
+					continue;
+				}
+				dead_tail = tail;
+				dead_end = end;
+			} else {
+				dead_tail = UINT64_MAX;
+			}
 			next_check = now + CLAIM_CHECK_NS;
 		}
 		if (now >= deadline)

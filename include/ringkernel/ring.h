@@ -76,6 +76,7 @@ struct rk_ring {
 	uint32_t corrupt;	 /* sticky: an index read from the ring was impossible */
 	uint32_t corrupt_events; /* how many such reads */
 	pid_t peer;		 /* the other side's process, 0 = unknown (rk_ring_set_peer) */
+	uint64_t repaired;	 /* MP: slots of dead claimants this handle published zeroed */
 };
 
 /* Every MP claim records its claimant here (8 bytes per slot, after the
@@ -155,9 +156,11 @@ static inline uint32_t rk_ring_count(const struct rk_ring *r)
  * An MP claimant waits for earlier claimants to publish: spins, then yields
  * (one of them may have been preempted between its reserve and commit), up
  * to timeout_ns (UINT64_MAX = forever). 0 with prod_tail == idx, acquired;
- * -ETIMEDOUT; -EOWNERDEAD when the claimant the ring waits for is a dead
- * process (its claim will never be published); -EUCLEAN when the tail has
- * moved past idx or backwards (corrupt). A failed wait keeps the claim.
+ * -ETIMEDOUT; -EUCLEAN when the tail has moved past idx or backwards
+ * (corrupt). A failed wait keeps the claim. When the claim it waits for
+ * is a dead process's (seen dead twice, 2 ms apart), the waiter takes it
+ * over: it fills those slots with zeros (no message has a zero magic) and
+ * publishes them, counted in the handle's `repaired`, and goes on.
  */
 int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns);
 extern pid_t rk_ring_self_pid_; /* this process, kept current across fork */
@@ -312,9 +315,10 @@ claimed:
  * Publish the claim of `n` slots at `idx` once every earlier claim is
  * published, waiting up to timeout_ns for that: 0, -ETIMEDOUT (an earlier
  * claimant has not published: preempted, or the tail was tampered with),
- * -EOWNERDEAD (that claimant is a dead process: its claim never will be),
  * -EUCLEAN (the tail moved past idx or backwards). A failed commit keeps
- * the claim: retry it, or nothing claimed after it is ever published.
+ * the claim: retry it, or nothing claimed after it is ever published. An
+ * earlier claim of a process that died is published zeroed on its behalf
+ * (see rk_ring_mp_wait_turn_): a dead producer does not stop the ring.
  * rk_ring_mp_commit() waits with no deadline (never -ETIMEDOUT).
  */
 static inline int rk_ring_mp_commit_timed(struct rk_ring *r, uint64_t idx, unsigned n,
