@@ -9,7 +9,16 @@ dist_man_MANS = \
 	man/rk-bench.1 \
 	man/rk-info.1 \
 	man/rk-top.1 \
+	man/rk_attach.3 \
 	man/rk_clear_error.3 \
+	man/rk_launch_options_with_client_lifecycle.3 \
+	man/rk_launch_options_with_client_capacity.3 \
+	man/rk_launch_options_with_max_clients.3 \
+	man/rk_launch_options_with_name.3 \
+	man/rk_runtime_clean.3 \
+	man/rk_runtime_name.3 \
+	man/rk_runtime_builder_name.3 \
+	man/rk_detach.3 \
 	man/rk_ctx_kernel_id.3 \
 	man/rk_ctx_reply.3 \
 	man/rk_ctx_send_k2k.3 \

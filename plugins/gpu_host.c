@@ -449,6 +449,7 @@ static void *gpu_bells_thread(void *arg)
 	int entered = gpu_enter(k->c, &s) == 0;
 	uint32_t cons = __atomic_load_n(&k->out->cons_bell, __ATOMIC_ACQUIRE);
 	uint32_t prod = __atomic_load_n(&k->in->prod_bell, __ATOMIC_ACQUIRE);
+	uint32_t clients[RK_MAX_CLIENTS] = { 0 };
 	for (unsigned turn = 1; __atomic_load_n(&k->running, __ATOMIC_ACQUIRE); turn++) {
 		gpu_ring_bell(&k->out->cons_bell, &cons);
 		gpu_ring_bell(&k->in->prod_bell, &prod);
@@ -458,6 +459,7 @@ static void *gpu_bells_thread(void *arg)
 		uint64_t ip = __atomic_load_n(&k->in->prod_head, __ATOMIC_SEQ_CST);
 		uint64_t ic = __atomic_load_n(&k->in->cons_head, __ATOMIC_SEQ_CST);
 		gpu_unstick(&k->in->prod_waiting, &k->in->prod_bell, ip - ic < k->in->capacity);
+		gpu_client_bells(k->k2k, clients);
 		if (entered && turn % 50 == 0)
 			gpu_query(k);
 		gpu_sleep_ns(20000);

@@ -118,6 +118,7 @@ static inline int gpu_check_routes(const char *plugin, const struct rk_launch_de
 
 struct gpu_bells {
 	struct rk_ring_hdr *in, *out;
+	struct rk_k2k *k2k; /* attached clients' reply rings, or NULL */
 	pthread_t thread;
 	int running; /* atomic: 0 asks the thread to stop */
 	int started;
@@ -143,11 +144,29 @@ static inline void gpu_unstick(uint32_t *waiting, uint32_t *bell, int ready)
 	}
 }
 
+/* The same for the reply rings of attached clients (other processes,
+ * parked on their ring's bell): the addresses are the owner's, from the
+ * private route table. `seen` holds RK_MAX_CLIENTS bell values. */
+static inline void gpu_client_bells(struct rk_k2k *t, uint32_t *seen)
+{
+	uint32_t n = t ? __atomic_load_n(&t->nclients, __ATOMIC_ACQUIRE) : 0;
+	for (uint32_t i = 0; i < n && i < RK_MAX_CLIENTS; i++) {
+		if (__atomic_load_n(&t->client[i].state, __ATOMIC_ACQUIRE) != RK_ROUTE_OPEN)
+			continue;
+		struct rk_ring_hdr *h = (struct rk_ring_hdr *)(uintptr_t)t->client[i].ring_addr;
+		gpu_ring_bell(&h->cons_bell, &seen[i]);
+		uint64_t p = __atomic_load_n(&h->prod_tail, __ATOMIC_SEQ_CST);
+		uint64_t c = __atomic_load_n(&h->cons_head, __ATOMIC_SEQ_CST);
+		gpu_unstick(&h->cons_waiting, &h->cons_bell, p != c);
+	}
+}
+
 static void *gpu_bells_main(void *arg)
 {
 	struct gpu_bells *b = arg;
 	uint32_t cons = __atomic_load_n(&b->out->cons_bell, __ATOMIC_ACQUIRE);
 	uint32_t prod = __atomic_load_n(&b->in->prod_bell, __ATOMIC_ACQUIRE);
+	uint32_t clients[RK_MAX_CLIENTS] = { 0 };
 	while (__atomic_load_n(&b->running, __ATOMIC_ACQUIRE)) {
 		/* The kernel bumps out->cons_bell after publishing to a parked
 		 * host consumer, in->prod_bell after freeing room for a parked
@@ -160,16 +179,18 @@ static void *gpu_bells_main(void *arg)
 		uint64_t ip = __atomic_load_n(&b->in->prod_head, __ATOMIC_SEQ_CST);
 		uint64_t ic = __atomic_load_n(&b->in->cons_head, __ATOMIC_SEQ_CST);
 		gpu_unstick(&b->in->prod_waiting, &b->in->prod_bell, ip - ic < b->in->capacity);
+		gpu_client_bells(b->k2k, clients);
 		gpu_sleep_ns(20000);
 	}
 	return NULL;
 }
 
 static inline int gpu_bells_start(struct gpu_bells *b, struct rk_ring_hdr *in,
-				  struct rk_ring_hdr *out)
+				  struct rk_ring_hdr *out, struct rk_k2k *k2k)
 {
 	b->in = in;
 	b->out = out;
+	b->k2k = k2k;
 	__atomic_store_n(&b->running, 1, __ATOMIC_RELEASE);
 	int ret = pthread_create(&b->thread, NULL, gpu_bells_main, b);
 	if (ret)

@@ -18,6 +18,7 @@ struct rk_runtime_builder {
 	int device;
 	bool profiling;
 	char *plugin_path;
+	char name[64]; /* rk_runtime_builder_name(); "\x01" = invalid */
 };
 
 struct rk_runtime {
@@ -39,6 +40,41 @@ struct rk_runtime {
 	uint64_t next_msg_id; /* atomic */
 	/* totals of released kernels, so metrics survive release */
 	uint64_t sent_done, received_done, host_bytes_done;
+
+	/* Named runtimes (publish.c): the directory other processes read and
+	 * the service thread that attaches and reclaims their clients. */
+	char name[64]; /* "" when unnamed */
+	rk_region *dir_region;
+	struct rk_dir *dir;
+	pthread_t svc;
+	bool svc_running;
+	uint32_t svc_stop;	  /* atomic futex word: 1 asks the thread to stop */
+	pthread_mutex_t svc_lock; /* the kernels' client state; taken before rt->lock */
+	struct rk_kernel *published[RK_DIR_MAX_KERNELS]; /* by directory entry; svc_lock */
+	bool attached_rt; /* a private runtime behind rk_attach() handles */
+};
+
+/* The owner's private record of one client slot of a named kernel. */
+struct rki_client {
+	bool active; /* READY: its route is open */
+	int pidfd;   /* -1 without pidfd_open */
+	pid_t pid;
+	uint64_t start; /* its start time, checked at attach */
+	uint64_t tag;
+	uint32_t lc_done;    /* the last lifecycle request served */
+	uint64_t refused_ns; /* when it was refused (the slot is freed later) */
+};
+
+/* What an attached handle (rk_attach) holds beyond an owner's. */
+struct rki_attached {
+	rk_region *region;
+	struct rk_clients *clients;
+	struct rk_client_slot *slot;
+	unsigned slot_index;
+	pid_t owner_pid;
+	uint64_t owner_start;
+	int owner_pidfd;     /* -1 without pidfd_open */
+	uint32_t owner_gone; /* atomic: seen dead once, for good */
 };
 
 /* A caller of rk_kernel_call() waiting for its reply. */
@@ -53,7 +89,8 @@ struct rk_kernel {
 	rk_runtime *rt;
 	struct rk_kernel *next; /* in rt->kernels */
 	uint64_t id;
-	char name[64];
+	char name[64];	   /* launch name (rk_launch_options_with_name) */
+	char def_name[64]; /* registry name */
 	rk_launch_options opts;
 	uint32_t kind;
 	uint64_t launch_ns;
@@ -101,10 +138,34 @@ struct rk_kernel {
 	 * 1 for the handle + 1 per sender with a route here. Under rt->lock. */
 	unsigned refs;
 
+	/* Named runtimes: the directory entry, the client table and the
+	 * owner's record of each client (under rt->svc_lock). */
+	int dir_index; /* -1 when not published */
+	struct rk_clients *clients;
+	unsigned nclients;
+	struct rki_client client[RK_MAX_CLIENTS];
+	/* An attached handle (rk_attach): its tag goes in every request's
+	 * source; replies for another tag are dropped. NULL for owners. */
+	struct rki_attached *att;
+	uint64_t source; /* 0, or the client tag */
+
 	uint64_t sent;	      /* atomic: host -> kernel */
 	uint64_t received;    /* atomic: kernel -> host */
 	uint64_t undelivered; /* inputs returned unprocessed */
 };
+
+/* publish.c */
+int rki_name_valid(const char *s);
+int rki_publish_start(rk_runtime *rt, const char *backend);
+void rki_publish_stop(rk_runtime *rt);
+int rki_publish_kernel(rk_runtime *rt, rk_kernel *k);
+void rki_unpublish_kernel(rk_runtime *rt, rk_kernel *k);
+uint64_t rki_pid_start(pid_t pid);
+
+/* attach.c */
+bool rki_attached_owner_gone(const rk_kernel *k);
+rk_state rki_attached_state(const rk_kernel *k);
+int rki_attached_lifecycle(rk_kernel *k, int action);
 
 /* registry.c */
 struct rki_kernel_impl {
@@ -116,6 +177,7 @@ int rki_registry_lookup(const char *name, struct rki_kernel_impl *out);
 /* kernel.c */
 int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns);
 void rki_kernel_free_k2k(rk_kernel *k);
+void rki_kernel_drain_users(rk_kernel *k); /* wake waiters, wait for calls to leave */
 
 /* time */
 uint64_t rki_now_ns(void);

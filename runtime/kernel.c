@@ -38,7 +38,26 @@ static uint64_t spin_ns(void)
 /* The state, without a call through the exported rk_kernel_state(). */
 static inline rk_state state_of(const rk_kernel *k)
 {
+	if (__builtin_expect(k->att != NULL, 0))
+		return rki_attached_state(k);
 	return __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+}
+
+/* An attached handle's waits end when the owner is gone (-EPIPE), the
+ * kernel stopped (-ESHUTDOWN) or the owner took the slot back. */
+static int attached_closed(rk_kernel *k)
+{
+	if (rki_attached_owner_gone(k))
+		return rk_error(-EPIPE, "kernel %llu: its owner, process %d, is gone",
+				(unsigned long long)k->id, (int)k->att->owner_pid);
+	if (__atomic_load_n(&k->ctrl->terminated, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&k->closing, __ATOMIC_SEQ_CST))
+		return rk_error(-ESHUTDOWN, "kernel %llu terminated", (unsigned long long)k->id);
+	if (__atomic_load_n(&k->att->slot->state, __ATOMIC_ACQUIRE) != RK_CLIENT_READY ||
+	    __atomic_load_n(&k->att->slot->tag, __ATOMIC_RELAXED) != k->source)
+		return rk_error(-ECONNRESET, "kernel %llu: the owner closed this client's slot",
+				(unsigned long long)k->id);
+	return 0;
 }
 
 /* ---- calls in flight ------------------------------------------------------ */
@@ -87,6 +106,8 @@ static int kernel_failed(rk_kernel *k)
 static int send_closed(void *arg)
 {
 	rk_kernel *k = arg;
+	if (k->att)
+		return attached_closed(k);
 	int err = kernel_failed(k);
 	if (err < 0)
 		return err;
@@ -100,6 +121,11 @@ static int send_closed(void *arg)
 static int recv_closed(void *arg)
 {
 	rk_kernel *k = arg;
+	if (k->att) {
+		int ret = attached_closed(k);
+		/* A stopped kernel's last replies are still read first. */
+		return ret == -ESHUTDOWN && rk_ring_count(&k->out) ? 0 : ret;
+	}
 	int err = kernel_failed(k);
 	if (err < 0)
 		return err;
@@ -162,6 +188,7 @@ static inline void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t t
 		.type = type,
 		.len = len,
 		.id = id,
+		.source = k->source,
 		.dest = k->id,
 		.hlc = hlc,
 		.seq = id,
@@ -236,6 +263,8 @@ static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payloa
 		return ret == -ETIMEDOUT ? ring_corrupt_error(k, "input") : ret;
 	}
 	__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+	if (k->att)
+		__atomic_store_n(&k->att->slot->sent, k->sent, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -292,6 +321,8 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 		got = 0;
 	} else if (got) {
 		__atomic_fetch_add(&k->sent, got, __ATOMIC_RELAXED);
+		if (k->att)
+			__atomic_store_n(&k->att->slot->sent, k->sent, __ATOMIC_RELAXED);
 	}
 	bool corrupt = rk_ring_corrupt(&k->in);
 	send_leave(k);
@@ -323,8 +354,8 @@ static int take_one(rk_kernel *k, rk_message *out)
 	if (rk_ring_peek(r, 1, &idx) == 0) {
 		if (rk_ring_corrupt(r))
 			return ring_corrupt_error(k, "output");
-		if (state_of(k) != RK_STATE_TERMINATED)
-			return 0;
+		if (state_of(k) != RK_STATE_TERMINATED || k->att)
+			return 0; /* (the owner drains the input, not a client) */
 		/* The kernel has stopped: the host now owns the input's consumer
 		 * side. A corrupt ring returns nothing more (never a stale slot). */
 		if (!k->input_drained) {
@@ -357,6 +388,8 @@ static int take_one(rk_kernel *k, rk_message *out)
 			     rk_last_error());
 		return ret;
 	}
+	if (k->source && out->dest != k->source)
+		return -ENOMSG; /* for an earlier client of this slot: not ours */
 	if (undelivered) {
 		out->flags |= RK_MSG_F_UNDELIVERED;
 		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
@@ -364,6 +397,8 @@ static int take_one(rk_kernel *k, rk_message *out)
 		rki_hlc_observe(out->hlc);
 		/* one writer (the reader, under recv_lock): no RMW needed */
 		__atomic_store_n(&k->received, k->received + 1, __ATOMIC_RELAXED);
+		if (k->att)
+			__atomic_store_n(&k->att->slot->received, k->received, __ATOMIC_RELAXED);
 	}
 	return 1;
 }
@@ -552,6 +587,8 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 				     (unsigned long long)k->id, rk_last_error());
 			continue;
 		}
+		if (k->source && out[got].dest != k->source)
+			continue; /* for an earlier client of this slot */
 		if (out[got].hlc > newest)
 			newest = out[got].hlc;
 		got++;
@@ -561,6 +598,8 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 		rki_hlc_observe(newest);
 		/* one writer (the reader, under recv_lock): no RMW needed */
 		__atomic_store_n(&k->received, k->received + got, __ATOMIC_RELAXED);
+		if (k->att)
+			__atomic_store_n(&k->att->slot->received, k->received, __ATOMIC_RELAXED);
 	}
 	return (int)got;
 }

@@ -42,6 +42,8 @@ const char *rk_kernel_name(const rk_kernel *k)
 
 rk_state rk_kernel_state(const rk_kernel *k)
 {
+	if (k && k->att)
+		return rki_attached_state(k);
 	return k ? __atomic_load_n(&k->state, __ATOMIC_ACQUIRE) : RK_STATE_TERMINATED;
 }
 
@@ -130,6 +132,8 @@ static int lifecycle(rk_kernel *k, int action)
 {
 	if (!k)
 		return rk_error(-EINVAL, "rk_kernel_%s: NULL kernel", action_name[action]);
+	if (k->att) /* asks the owner, who decides */
+		return rki_attached_lifecycle(k, action);
 	pthread_mutex_lock(&k->state_lock);
 	rk_state from = k->state;
 	int to = transition[from][action];
@@ -239,7 +243,7 @@ static void free_kernel(rk_kernel *k)
 	free(k);
 }
 
-static void drain_users(rk_kernel *k)
+void rki_kernel_drain_users(rk_kernel *k)
 {
 	for (unsigned spins = 0; __atomic_load_n(&k->users, __ATOMIC_SEQ_CST); spins++) {
 		wake_host_waiters(k);
@@ -256,6 +260,10 @@ void rk_kernel_release(rk_kernel *k)
 {
 	if (!k)
 		return;
+	if (k->att) {
+		rk_detach(k);
+		return;
+	}
 	rk_runtime *rt = k->rt;
 	if (rk_kernel_state(k) != RK_STATE_TERMINATED) {
 		rki_log_warn("rk_kernel_release: kernel %llu is %s; terminating it first",
@@ -266,7 +274,7 @@ void rk_kernel_release(rk_kernel *k)
 			/* Its waiters give up (-ESHUTDOWN) rather than wait on a
 			 * kernel nobody will stop again. */
 			__atomic_store_n(&k->abandoned, 1, __ATOMIC_SEQ_CST);
-			drain_users(k);
+			rki_kernel_drain_users(k);
 			pthread_mutex_lock(&rt->lock);
 			for (rk_kernel **p = &rt->kernels; *p; p = &(*p)->next)
 				if (*p == k) {
@@ -279,7 +287,8 @@ void rk_kernel_release(rk_kernel *k)
 	}
 	/* Threads still inside a call on this handle were woken by terminate
 	 * and are on their way out: nothing is freed under them. */
-	drain_users(k);
+	rki_kernel_drain_users(k);
+	rki_unpublish_kernel(rt, k);
 	rt->ops->release(rt->pctx, k->pkernel);
 	k->pkernel = NULL;
 	rk_kernel *dead[RK_MAX_ROUTES + 1];

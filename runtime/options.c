@@ -2,6 +2,9 @@
 /* Launch options (spec: LaunchOptions) and their helpers. */
 #include "config.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include <ringkernel/ringkernel.h>
 
 rk_launch_options rk_launch_options_default(void)
@@ -17,6 +20,8 @@ rk_launch_options rk_launch_options_default(void)
 		.max_routes = 8,
 		.state_size = 4096,
 		.k2k_capacity = 256,
+		.max_clients = 8,
+		.client_capacity = 256,
 	};
 	return o;
 }
@@ -51,6 +56,23 @@ SETTER(with_max_payload, uint32_t, max_payload)
 SETTER(with_k2k, bool, k2k)
 SETTER(with_max_routes, uint32_t, max_routes)
 SETTER(with_k2k_capacity, uint32_t, k2k_capacity)
+SETTER(with_max_clients, uint32_t, max_clients)
+SETTER(with_client_capacity, uint32_t, client_capacity)
+SETTER(with_client_lifecycle, bool, client_lifecycle)
+
+/* A bad name is marked here and refused by the launch (-EINVAL). */
+void rk_launch_options_with_name(rk_launch_options *o, const char *name)
+{
+	if (!o)
+		return;
+	size_t n = name ? strlen(name) : 0;
+	if (!name)
+		o->name[0] = '\0';
+	else if (n == 0 || n >= sizeof(o->name))
+		snprintf(o->name, sizeof(o->name), "%s", "\x01");
+	else
+		memcpy(o->name, name, n + 1);
+}
 
 void rk_launch_options_with_queue_capacity(rk_launch_options *o, uint32_t slots)
 {

@@ -421,7 +421,7 @@ static void read_runtime(struct rt_view *v)
 		struct rk_dir_kernel e;
 		struct kern_view *k = &v->k[v->nk];
 		memset(k, 0, sizeof(*k));
-		if (!entry_copy(&d->kernel[i], &e)) {
+		if (!entry_copy(&d->entry[i], &e)) {
 			snprintf(k->name, sizeof(k->name), "?");
 			kern_set_err(k, -EAGAIN, "its directory entry kept changing");
 			v->nk++;
@@ -433,7 +433,7 @@ static void read_runtime(struct rt_view *v)
 		k->id = e.id;
 		k->launch_ns = e.launch_ns;
 		copy_field(k->name, e.name, sizeof(k->name));
-		copy_field(k->kernel, e.kernel, sizeof(k->kernel));
+		copy_field(k->kernel, e.registry, sizeof(k->kernel));
 		copy_field(k->region, e.region, sizeof(k->region));
 		read_kernel(v->name, k, &kr);
 		v->nk++;

@@ -83,6 +83,21 @@ void rk_runtime_builder_plugin_path(rk_runtime_builder *b, const char *colon_lis
 	b->plugin_path = colon_list ? strdup(colon_list) : NULL;
 }
 
+void rk_runtime_builder_name(rk_runtime_builder *b, const char *name)
+{
+	if (!b)
+		return;
+	if (!name) {
+		b->name[0] = '\0';
+		return;
+	}
+	if (!rki_name_valid(name)) {
+		snprintf(b->name, sizeof(b->name), "%s", "\x01");
+		return;
+	}
+	snprintf(b->name, sizeof(b->name), "%s", name);
+}
+
 static const char *backend_enum_name(rk_backend be)
 {
 	switch (be) {
@@ -136,9 +151,23 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 		want = strcmp(env, "auto") ? env : NULL;
 	}
 
+	/* The name to publish under: the program's, else $RK_RUNTIME_NAME. */
+	const char *name = b->name;
+	if (name[0] == '\x01')
+		return rk_error(-EINVAL, "runtime name: expected 1..63 of [A-Za-z0-9_-]");
+	const char *env_name = secure_getenv("RK_RUNTIME_NAME");
+	if (!name[0] && env_name && *env_name) {
+		if (!rki_name_valid(env_name))
+			return rk_error(-EINVAL,
+					"RK_RUNTIME_NAME=\"%s\": expected 1..63 of [A-Za-z0-9_-]",
+					env_name);
+		name = env_name;
+	}
+
 	rk_runtime *rt = calloc(1, sizeof(*rt));
 	if (!rt)
 		return rk_error(-ENOMEM, "runtime: out of memory");
+	snprintf(rt->name, sizeof(rt->name), "%s", name);
 	struct rki_plugin_set set;
 	struct rki_plugin *chosen = NULL;
 	char why[512];
@@ -186,6 +215,13 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 		rki_plugin_unload(&rt->plugin);
 		goto fail;
 	}
+	if (rt->name[0] && (ret = rki_publish_start(rt, rt->plugin.name)) < 0) {
+		rki_reactor_destroy(rt->reactor);
+		rt->ops->close(rt->pctx);
+		rki_plugin_unload(&rt->plugin);
+		pthread_mutex_destroy(&rt->lock);
+		goto fail;
+	}
 	rki_log_info("backend %s %s (%s, priority %d), device %d, completions: %s", rt->plugin.name,
 		     rt->plugin.version, rt->plugin.path, rt->plugin.priority, b->device,
 		     rki_reactor_mode(rt->reactor));
@@ -219,6 +255,11 @@ const char *rk_runtime_backend_name(const rk_runtime *rt)
 	return rt ? rt->plugin.name : NULL;
 }
 
+const char *rk_runtime_name(const rk_runtime *rt)
+{
+	return rt ? rt->name : NULL;
+}
+
 /* ---- launch ------------------------------------------------------------------- */
 
 static int check_options(const rk_launch_options *o)
@@ -239,6 +280,15 @@ static int check_options(const rk_launch_options *o)
 	if (o->k2k && (o->max_routes == 0 || o->max_routes > RK_MAX_ROUTES))
 		return rk_error(-EINVAL, "max routes %u out of range 1..%u", o->max_routes,
 				RK_MAX_ROUTES);
+	if (memchr(o->name, '\0', sizeof(o->name)) == NULL ||
+	    (o->name[0] && !rki_name_valid(o->name)))
+		return rk_error(-EINVAL, "kernel name: expected 1..63 of [A-Za-z0-9_-]");
+	if (o->max_clients > RK_MAX_CLIENTS)
+		return rk_error(-EINVAL, "max clients %u out of range 0..%u", o->max_clients,
+				RK_MAX_CLIENTS);
+	if (o->client_capacity == 0 || o->client_capacity > RK_RING_MAX_CAPACITY)
+		return rk_error(-EINVAL, "client reply ring capacity %u out of range 1..%u",
+				o->client_capacity, RK_RING_MAX_CAPACITY);
 	if (o->k2k && (o->k2k_capacity == 0 || o->k2k_capacity > RK_RING_MAX_CAPACITY))
 		return rk_error(-EINVAL, "K2K route capacity %u out of range 1..%u",
 				o->k2k_capacity, RK_RING_MAX_CAPACITY);
@@ -254,22 +304,64 @@ static uint32_t slot_size_for(uint32_t max_payload)
  * thread may send), output ring, state, and with K2K the route table and
  * max_routes inbound rings (each SPSC: one sending kernel, this kernel). */
 enum { SECT_CTRL, SECT_IN, SECT_OUT, SECT_STATE, SECT_ROUTES, SECT_INBOUND0 };
+#define SECT_MAX (SECT_INBOUND0 + RK_MAX_ROUTES + 1)
+
+static size_t line_round(size_t n)
+{
+	return (n + RK_LINE - 1) & ~(size_t)(RK_LINE - 1);
+}
+
+/* A named kernel's client table and reply rings (one section). */
+static int init_clients(rk_kernel *k, void *sect, uint32_t slot, size_t ring_sz)
+{
+	const rk_launch_options *o = &k->opts;
+	struct rk_clients *c = sect;
+	size_t first = line_round(sizeof(*c)), stride = line_round(ring_sz);
+	c->max_clients = k->nclients;
+	c->lifecycle = o->client_lifecycle;
+	c->ring_offset = first;
+	c->ring_stride = stride;
+	k->clients = c;
+	k->k2k->nclients = k->nclients;
+	for (unsigned i = 0; i < k->nclients; i++) {
+		struct rk_ring r;
+		int ret = rk_ring_init(&r, (uint8_t *)sect + first + i * stride, ring_sz,
+				       o->client_capacity, slot, 0);
+		if (ret < 0)
+			return ret;
+		k->k2k->client[i] = (struct rk_k2k_client){
+			.ring_addr = (uint64_t)(uintptr_t)r.hdr, /* host address: see rk_k2k */
+			.capacity = r.capacity,
+			.slot_size = r.slot_size,
+			.state = RK_ROUTE_CLOSED,
+		};
+		k->client[i].pidfd = -1;
+	}
+	return 0;
+}
 
 static int make_region(rk_kernel *k)
 {
 	const rk_launch_options *o = &k->opts;
+	rk_runtime *rt = k->rt;
 	uint32_t slot = slot_size_for(o->max_payload);
 	unsigned nroutes = o->k2k ? o->max_routes : 0;
 	unsigned nsect = o->k2k ? SECT_INBOUND0 + nroutes : SECT_ROUTES;
-	size_t sz[SECT_INBOUND0 + RK_MAX_ROUTES] = {
+	unsigned sect_clients = nsect;
+	size_t sz[SECT_MAX] = {
 		[SECT_CTRL] = sizeof(struct rk_ctrl),
 		[SECT_STATE] = k->state_size ? k->state_size : 8,
 		[SECT_ROUTES] = sizeof(struct rk_routes),
 	};
-	uint32_t kinds[SECT_INBOUND0 + RK_MAX_ROUTES] = { RK_SECT_CTRL, RK_SECT_RING, RK_SECT_RING,
-							  RK_SECT_STATE, RK_SECT_ROUTES };
-	uint64_t off[SECT_INBOUND0 + RK_MAX_ROUTES];
+	uint32_t kinds[SECT_MAX] = { RK_SECT_CTRL, RK_SECT_RING, RK_SECT_RING, RK_SECT_STATE,
+				     RK_SECT_ROUTES };
+	uint32_t ids[SECT_MAX];
+	uint64_t off[SECT_MAX];
+	size_t client_ring = 0;
+	char rname[2 * RK_NAME_MAX + 4];
 	int ret;
+	for (unsigned i = 0; i < SECT_MAX; i++)
+		ids[i] = i;
 	if ((ret = rk_ring_mem_size(o->input_capacity, slot, &sz[SECT_IN])) < 0 ||
 	    (ret = rk_ring_mem_size(o->output_capacity, slot, &sz[SECT_OUT])) < 0)
 		return ret;
@@ -278,10 +370,26 @@ static int make_region(rk_kernel *k)
 		if ((ret = rk_ring_mem_size(o->k2k_capacity, slot, &sz[SECT_INBOUND0 + i])) < 0)
 			return ret;
 	}
-	if ((ret = rk_region_create(NULL, rk_region_size_for(sz, nsect), 0, &k->region)) < 0)
+	if (k->nclients) {
+		if ((ret = rk_ring_mem_size(o->client_capacity, slot, &client_ring)) < 0)
+			return ret;
+		kinds[sect_clients] = RK_SECT_CLIENTS;
+		ids[sect_clients] = 0;
+		sz[sect_clients] = line_round(sizeof(struct rk_clients)) +
+				   k->nclients * line_round(client_ring);
+		nsect++;
+	}
+	if (rt->name[0])
+		snprintf(rname, sizeof(rname), "rk.%s.%s", rt->name, k->name);
+	ret = rk_region_create(rt->name[0] ? rname : NULL, rk_region_size_for(sz, nsect), 0,
+			       &k->region);
+	if (ret == -EEXIST)
+		return rk_error(-EEXIST, "runtime \"%s\" already has a kernel named \"%s\"",
+				rt->name, k->name);
+	if (ret < 0)
 		return ret;
 	for (unsigned i = 0; i < nsect; i++)
-		if ((ret = rk_region_alloc(k->region, kinds[i], i, sz[i], &off[i])) < 0)
+		if ((ret = rk_region_alloc(k->region, kinds[i], ids[i], sz[i], &off[i])) < 0)
 			goto fail;
 	uint8_t *base = rk_region_base(k->region);
 	k->ctrl = (struct rk_ctrl *)(base + off[SECT_CTRL]);
@@ -291,7 +399,7 @@ static int make_region(rk_kernel *k)
 				slot, 0)) < 0)
 		goto fail;
 	k->state_area = base + off[SECT_STATE];
-	if (o->k2k) {
+	if (o->k2k || k->nclients) {
 		/* Private: another process that maps the region cannot reach it. */
 		k->k2k_size = (sizeof(struct rk_k2k) + 4095) & ~(size_t)4095;
 		void *t = mmap(NULL, k->k2k_size, PROT_READ | PROT_WRITE,
@@ -301,6 +409,10 @@ static int make_region(rk_kernel *k)
 			goto fail;
 		}
 		k->k2k = t;
+	}
+	if (k->nclients && (ret = init_clients(k, base + off[sect_clients], slot, client_ring)) < 0)
+		goto fail;
+	if (o->k2k) {
 		k->routes = (struct rk_routes *)(base + off[SECT_ROUTES]);
 		k->k2k->stats_addr = (uint64_t)(uintptr_t)k->routes;
 		k->routes->max_routes = nroutes;
@@ -343,6 +455,13 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 		return ret;
 	if ((ret = rki_registry_lookup(kernel, &impl)) < 0)
 		return ret;
+	/* A named runtime publishes the kernel under its name: it becomes part
+	 * of a shared-memory object's name. */
+	if (rt->name[0] && !rki_name_valid(o.name[0] ? o.name : kernel))
+		return rk_error(-EINVAL,
+				"kernel name \"%s\": a named runtime publishes it, so it must be "
+				"1..63 of [A-Za-z0-9_-] (rk_launch_options_with_name)",
+				o.name[0] ? o.name : kernel);
 	/* A built-in's reply must fit the slot it writes in place. */
 	uint32_t reply = impl.kind == RK_KIND_COUNTER ? 8 : impl.kind == RK_KIND_ADD_F32 ? 4 : 0;
 	if (o.max_payload < reply)
@@ -398,8 +517,11 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	}
 	k->rt = rt;
 	k->id = id;
-	snprintf(k->name, sizeof(k->name), "%s", kernel);
+	k->dir_index = -1;
+	snprintf(k->name, sizeof(k->name), "%s", o.name[0] ? o.name : kernel);
+	snprintf(k->def_name, sizeof(k->def_name), "%s", kernel);
 	k->opts = o;
+	k->nclients = rt->name[0] ? o.max_clients : 0;
 	k->kind = impl.kind;
 	k->state_size = o.state_size;
 	k->state = RK_STATE_CREATED;
@@ -459,6 +581,19 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 		return -EBUSY;
 	}
 	__atomic_store_n(&k->state, RK_STATE_LAUNCHED, __ATOMIC_RELEASE);
+
+	if (rt->name[0] && (ret = rki_publish_kernel(rt, k)) < 0) {
+		__atomic_store_n(&k->ctrl->desired, RK_CTRL_TERMINATE, __ATOMIC_SEQ_CST);
+		rt->ops->signal(rt->pctx, k->pkernel);
+		if (rt->ops->terminate(rt->pctx, k->pkernel, 10000000000ull) == 0) {
+			rt->ops->release(rt->pctx, k->pkernel);
+			goto free_region;
+		}
+		pthread_mutex_lock(&rt->lock);
+		rt->resident--;
+		pthread_mutex_unlock(&rt->lock);
+		return ret; /* still running: its memory stays */
+	}
 
 	pthread_mutex_lock(&rt->lock);
 	k->next = rt->kernels;
@@ -548,6 +683,7 @@ int rk_runtime_shutdown(rk_runtime *rt)
 		}
 		rk_kernel_release(k); /* unlinks k, even a hung one */
 	}
+	rki_publish_stop(rt);
 	rki_reactor_destroy(rt->reactor);
 	rt->ops->close(rt->pctx);
 	rki_plugin_unload(&rt->plugin);

@@ -26,3 +26,4 @@ include tests/bench.mk
 include tests/gpu.mk
 include tests/user.mk
 include tests/top.mk
+include tests/attach.mk

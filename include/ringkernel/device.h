@@ -264,6 +264,13 @@ struct rk_dev_kernel {
 	rk_u32 stalling;  /* a send is waiting (or gave up waiting) for room */
 	rk_u32 blocked;	  /* the last turn ended on RK_DEV_WOULDBLOCK */
 	rk_u32 turns;	  /* the heartbeat is published every RK_DEV_HEARTBEAT_TURNS */
+	/* Attached clients' reply rings (struct rk_k2k_client): bound at
+	 * start, rebound when a slot gets a new client. */
+	rk_u32 nclients;
+	rk_u32 client_dirty;		   /* bit i: client ring i has unpublished replies */
+	struct rk_dev_ring *cur;	   /* the ring of the emit in progress */
+	rk_u64 client_tag[RK_MAX_CLIENTS]; /* the tag each ring is bound for */
+	struct rk_dev_ring client[RK_MAX_CLIENTS];
 };
 
 /* Bind with the given geometry (capacity a power of two, from memory the
@@ -432,6 +439,12 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
 {
 	rk_dev_out_flush(&k->out);
+	for (rk_u32 i = 0; k->client_dirty; i++) {
+		if (k->client_dirty & (1u << i)) {
+			k->client_dirty &= ~(1u << i);
+			rk_dev_out_flush(&k->client[i]);
+		}
+	}
 	if (k->unsent) {
 		RK_DEV_ADD64(&k->ctrl->messages_sent, k->unsent);
 		k->unsent = 0;
@@ -459,10 +472,50 @@ RK_DEVFN int rk_dev_stalled(struct rk_dev_kernel *k)
  * full episode. Returns RK_DEV_OK, RK_DEV_TERMINATING, or RK_DEV_CLOSED
  * when the output ring is corrupt (nothing can be published on it again).
  */
+/*
+ * The reply ring of the client `tag` names, or 0 when there is none: no
+ * such slot, the client left (its route is closed) or the tag is of an
+ * earlier client of the slot. A slot's ring is rebound when its client
+ * changes, after what was written for the previous one is published.
+ */
+RK_DEVFN struct rk_dev_ring *rk_dev_client_ring(struct rk_dev_kernel *k, rk_u64 tag)
+{
+	rk_u32 s = RK_CLIENT_SLOT(tag);
+	if (s >= k->nclients)
+		return 0;
+	RK_GLOBAL struct rk_k2k_client *e = &k->routes->client[s];
+	if (RK_LOAD_ACQ32(&e->state) != RK_ROUTE_OPEN || RK_LOAD_ACQ64(&e->tag) != tag)
+		return 0;
+	if (k->client_tag[s] != tag) {
+		rk_dev_out_flush(&k->client[s]);
+		k->client_dirty &= ~(1u << s);
+		rk_dev_ring_bind_geo(&k->client[s],
+				     (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->ring_addr, 0,
+				     e->capacity, e->slot_size);
+		k->client_tag[s] = tag;
+	}
+	return &k->client[s];
+}
+
+/* 1 while the client `tag` is still there to take a reply. */
+RK_DEVFN int rk_dev_client_open(struct rk_dev_kernel *k, rk_u64 tag)
+{
+	RK_GLOBAL struct rk_k2k_client *e = &k->routes->client[RK_CLIENT_SLOT(tag)];
+	return RK_LOAD_ACQ32(&e->state) == RK_ROUTE_OPEN && RK_LOAD_ACQ64(&e->tag) == tag;
+}
+
 RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
 			       rk_u64 dest, rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
 {
 	struct rk_dev_ring *o = &k->out;
+	if (RK_CLIENT_IS_TAG(dest)) {
+		/* A reply to an attached client goes to its own ring; one to a
+		 * client that has gone is dropped (counted by the caller). */
+		o = rk_dev_client_ring(k, dest);
+		if (!o || len > o->slot_size - RK_MSG_HDR_SIZE)
+			return RK_DEV_CLOSED;
+	}
+	k->cur = o;
 	if (!rk_dev_out_has_room(o)) {
 		rk_dev_flush(k);  /* the host can only make room from what it sees */
 		if (!k->stalling) /* one count per episode, retries included */
@@ -471,6 +524,8 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 		while (!rk_dev_out_has_room(o)) {
 			if (o->corrupt) /* never publishes again: the reply is lost, counted */
 				return RK_DEV_CLOSED;
+			if (o != &k->out && !rk_dev_client_open(k, dest))
+				return RK_DEV_CLOSED; /* it left while we waited */
 			if (rk_dev_stalled(k))
 				return RK_DEV_TERMINATING;
 			if (RK_DEV_STALL(k))
@@ -498,7 +553,10 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 /* Written, published with the rest of the batch (rk_dev_flush). */
 RK_DEVFN void rk_dev_emit_end(struct rk_dev_kernel *k)
 {
-	k->out.next += 1;
+	struct rk_dev_ring *o = k->cur;
+	o->next += 1;
+	if (o != &k->out)
+		k->client_dirty |= 1u << (rk_u32)(o - k->client);
 	k->unsent += 1;
 }
 
@@ -724,6 +782,16 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->stats = k2k ? (RK_GLOBAL struct rk_routes *)(rk_uptr)k2k->stats_addr : 0;
 	k->ninbound = 0;
 	k->nbound = 0;
+	k->cur = &k->out;
+	k->client_dirty = 0;
+	k->nclients = k2k ? k2k->nclients : 0;
+	if (k->nclients > RK_MAX_CLIENTS)
+		k->nclients = RK_MAX_CLIENTS;
+	for (rk_u32 i = 0; i < RK_MAX_CLIENTS; i++) {
+		k->client_tag[i] = 0;
+		k->client[i].corrupt = 1; /* unbound: no room, never written */
+		k->client[i].next = k->client[i].pub = 0;
+	}
 }
 
 /* Bind inbound rings the host has added since the last look. */

@@ -25,7 +25,7 @@ typedef uint32_t rk_u32;
 typedef uint64_t rk_u64;
 #endif
 
-#define RK_LAYOUT_VERSION 2u
+#define RK_LAYOUT_VERSION 3u
 
 /* Producer and consumer lines are 128 bytes apart: x86 adjacent-line
  * prefetch pulls 64-byte lines in pairs. */
@@ -40,11 +40,13 @@ typedef uint64_t rk_u64;
 /* What a section holds. */
 enum {
 	RK_SECT_FREE = 0,
-	RK_SECT_CTRL = 1,   /* struct rk_ctrl */
-	RK_SECT_RING = 2,   /* struct rk_ring_hdr + slots */
-	RK_SECT_STATE = 3,  /* per-kernel scratch, opaque */
-	RK_SECT_ROUTES = 4, /* K2K route table */
-	RK_SECT_USER = 5,   /* anything an application puts there */
+	RK_SECT_CTRL = 1,    /* struct rk_ctrl */
+	RK_SECT_RING = 2,    /* struct rk_ring_hdr + slots */
+	RK_SECT_STATE = 3,   /* per-kernel scratch, opaque */
+	RK_SECT_ROUTES = 4,  /* K2K route table */
+	RK_SECT_USER = 5,    /* anything an application puts there */
+	RK_SECT_DIR = 6,     /* struct rk_dir: a named runtime's directory */
+	RK_SECT_CLIENTS = 7, /* struct rk_clients: attached processes */
 };
 
 struct rk_region_section {
@@ -175,13 +177,41 @@ struct rk_k2k_ring {
 	rk_u32 pad;
 };
 
+/* ---- attached clients ------------------------------------------------------ */
+
+/*
+ * A process that attached to a named kernel (rk_attach) sends into its
+ * input ring with `source` set to its tag, and the kernel routes a reply
+ * whose `dest` is a tag to that client's own reply ring: each client has
+ * one consumer ring, like the host's output ring. A tag is
+ * RK_CLIENT_TAG | generation << 8 | slot; the generation changes each time
+ * a slot is handed out, so a reply meant for an earlier client of the
+ * slot is recognised (and dropped) by the next one.
+ */
+#define RK_MAX_CLIENTS	     16u
+#define RK_CLIENT_TAG	     0x8000000000000000ull
+#define RK_CLIENT_SLOT(tag)  ((rk_u32)((tag)&0xffu))
+#define RK_CLIENT_IS_TAG(id) (((id)&RK_CLIENT_TAG) != 0)
+
+/* A client's reply ring as the kernel loop follows it (struct rk_k2k, private). */
+struct rk_k2k_client {
+	rk_u64 tag;	  /* the client it serves now */
+	rk_u64 ring_addr; /* struct rk_ring_hdr, in the kernel's own region */
+	rk_u32 capacity;  /* geometry from the owner's handle, never from the region */
+	rk_u32 slot_size;
+	rk_u32 state; /* RK_ROUTE_OPEN while the client is there (release, last) */
+	rk_u32 pad;
+};
+
 struct rk_k2k {
 	rk_u32 nroutes;	   /* outbound entries published (release) */
 	rk_u32 ninbound;   /* inbound entries published (release) */
 	rk_u64 stats_addr; /* this kernel's struct rk_routes, for the counters */
-	rk_u8 pad[RK_LINE - 16];
+	rk_u32 nclients;   /* client entries that exist (fixed at launch) */
+	rk_u8 pad[RK_LINE - 20];
 	struct rk_k2k_ring route[RK_MAX_ROUTES];
 	struct rk_k2k_ring inbound[RK_MAX_ROUTES];
+	struct rk_k2k_client client[RK_MAX_CLIENTS];
 };
 
 /* Route states, written by the host. */
@@ -211,6 +241,99 @@ struct rk_routes {
 	rk_u64 inbound_addr[RK_MAX_ROUTES]; /* informational */
 	rk_u64 inbound_src[RK_MAX_ROUTES];  /* sender kernel id per inbound ring */
 	struct rk_route route[RK_MAX_ROUTES];
+};
+
+/*
+ * The RK_SECT_CLIENTS section of a named kernel's region: one entry per
+ * client slot. A client claims a FREE entry (CAS on state) and fills in
+ * who it is; the owner's service thread checks that (the process exists,
+ * started when it says, runs as the owner's uid), opens the slot's route
+ * and writes READY with the tag. Everything here is written by processes
+ * the owner does not trust: the owner reads pid, start and the request
+ * words as numbers to check, never as sizes or addresses.
+ */
+enum {
+	RK_CLIENT_FREE = 0,
+	RK_CLIENT_CLAIMED = 1, /* client: filling in, then REQUEST */
+	RK_CLIENT_REQUEST = 2, /* client: attach, please */
+	RK_CLIENT_READY = 3,   /* owner: attached; tag is valid */
+	RK_CLIENT_LEAVING = 4, /* client: detached (or the owner saw it die) */
+	RK_CLIENT_REFUSED = 5, /* owner: not allowed (reason in `result`) */
+};
+
+/* Lifecycle requests a client may make when the owner allowed it. */
+enum {
+	RK_CLIENT_LC_NONE = 0,
+	RK_CLIENT_LC_ACTIVATE = 1,
+	RK_CLIENT_LC_DEACTIVATE = 2,
+	RK_CLIENT_LC_TERMINATE = 3
+};
+
+struct rk_client_slot {
+	rk_u32 state;	   /* RK_CLIENT_* */
+	rk_u32 pid;	   /* client-written */
+	rk_u64 start;	   /* client-written: its start time (/proc/PID/stat field 22) */
+	rk_u64 tag;	   /* owner-written at READY */
+	rk_u32 result;	   /* owner-written: 0 or a negative errno */
+	rk_u32 lc_request; /* client: RK_CLIENT_LC_*, then it bumps lc_seq */
+	rk_u32 lc_seq;	   /* client: request number */
+	rk_u32 lc_done;	   /* owner: the last request number served */
+	rk_u32 lc_result;  /* owner: what it returned */
+	rk_u32 pad0;
+	rk_u64 sent;	    /* client-written, informational (rk-top) */
+	rk_u64 received;    /* client-written, informational */
+	rk_u64 attached_ns; /* owner-written: CLOCK_REALTIME of the attach */
+	rk_u8 pad[RK_LINE - 72];
+};
+
+/*
+ * The section starts with this table; slot i's reply ring follows at
+ * ring_offset + i * ring_stride from the section's start (RK_LINE aligned;
+ * a reader checks that it lies inside the section before it looks).
+ */
+struct rk_clients {
+	rk_u32 max_clients; /* owner-written at launch (clients check it) */
+	rk_u32 lifecycle;   /* 1: clients may ask for state changes */
+	rk_u64 ring_offset;
+	rk_u64 ring_stride;
+	rk_u64 reclaimed; /* owner-written: clients found dead and cleaned up */
+	rk_u64 attaches;  /* owner-written: attaches served */
+	rk_u8 pad[RK_LINE - 40];
+	struct rk_client_slot slot[RK_MAX_CLIENTS];
+};
+
+/*
+ * A named runtime's directory (RK_SECT_DIR of the region "rk.NAME"): who
+ * owns it and what runs in it, for rk_attach() and rk-top. Only the owner
+ * writes it; an entry is written between two bumps of its `seq` (odd while
+ * it changes), so readers take a consistent copy or retry.
+ */
+#define RK_DIR_MAX_KERNELS 64u
+#define RK_NAME_MAX	   64u /* names, terminator included */
+
+struct rk_dir_kernel {
+	rk_u32 seq;   /* odd while the owner rewrites the entry */
+	rk_u32 state; /* rk_state + 1; 0 = unused entry */
+	rk_u64 id;
+	rk_u8 name[RK_NAME_MAX];		 /* launch name (unique in the runtime) */
+	rk_u8 registry[RK_NAME_MAX];		 /* registry name (echo, ...) */
+	rk_u8 region[RK_NAME_MAX + RK_NAME_MAX]; /* its region's shm name */
+	rk_u64 launch_ns;			 /* CLOCK_REALTIME */
+	rk_u8 pad[RK_LINE * 3 - 8 - 8 - 4 * RK_NAME_MAX - 8];
+};
+
+struct rk_dir {
+	rk_u32 owner_uid;
+	rk_u32 owner_pid;
+	rk_u64 owner_start;  /* the owner's start time: a recycled pid is not the owner */
+	rk_u64 heartbeat_ns; /* CLOCK_MONOTONIC, bumped by the owner's service thread */
+	rk_u64 created_ns;   /* CLOCK_REALTIME */
+	rk_u32 nkernels;     /* entries in use (high mark) */
+	rk_u32 closed;	     /* 1 once the owner shut down */
+	rk_u8 name[RK_NAME_MAX];
+	rk_u8 backend[32];
+	rk_u8 pad[RK_LINE * 2 - 40 - RK_NAME_MAX - 32];
+	struct rk_dir_kernel entry[RK_DIR_MAX_KERNELS];
 };
 
 /* Built-in kernels every backend ships (rk_ctrl.kind). */
@@ -298,6 +421,11 @@ RK_LAYOUT_ASSERT(offsetof(struct rk_k2k, route) == RK_LINE, "k2k route table lin
 RK_LAYOUT_ASSERT(offsetof(struct rk_routes, inbound_addr) == RK_LINE, "inbound table line");
 RK_LAYOUT_ASSERT(offsetof(struct rk_routes, route) % 64 == 0, "route table alignment");
 RK_LAYOUT_ASSERT(sizeof(struct rk_ctrl) == 128, "ctrl block size");
+RK_LAYOUT_ASSERT(sizeof(struct rk_k2k_client) == 32, "k2k client entry size");
+RK_LAYOUT_ASSERT(sizeof(struct rk_client_slot) == RK_LINE, "client slot is one line");
+RK_LAYOUT_ASSERT(offsetof(struct rk_clients, slot) == RK_LINE, "client table line");
+RK_LAYOUT_ASSERT(sizeof(struct rk_dir_kernel) == 3 * RK_LINE, "directory entry size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_dir, entry) == 2 * RK_LINE, "directory table line");
 #endif
 
 #endif /* RINGKERNEL_LAYOUT_H */

@@ -73,6 +73,16 @@ void rk_runtime_builder_profiling(rk_runtime_builder *b, bool on);
  * after $RK_PLUGIN_PATH and before the install directory. */
 void rk_runtime_builder_plugin_path(rk_runtime_builder *b, const char *colon_list);
 /*
+ * Publish the runtime under `name` (1..63 of [A-Za-z0-9_-]; else -EINVAL at
+ * build; NULL clears): its directory becomes the shared-memory object
+ * "rk.NAME" and each kernel's region "rk.NAME.KERNEL" (mode 0600), so that
+ * other processes of the same user can rk_attach() to its kernels and
+ * rk-top can show them. $RK_RUNTIME_NAME names a runtime the program left
+ * unnamed (not in set-uid programs). At build: -EEXIST when a live process
+ * owns the name; a directory left by a dead owner is removed first.
+ */
+void rk_runtime_builder_name(rk_runtime_builder *b, const char *name);
+/*
  * Choose, load and open the backend and start the runtime's reactor.
  * Frees the builder, whatever the outcome. 0 with *out set, or:
  *   -EINVAL   NULL builder or out, a negative device, a bad backend enum or
@@ -93,6 +103,15 @@ int rk_runtime_new(rk_backend backend, rk_runtime **out);
 /* The plugin the runtime runs on ("cpu", "opencl", ...), valid until
  * rk_runtime_shutdown(); NULL for a NULL runtime. */
 const char *rk_runtime_backend_name(const rk_runtime *rt);
+/* The name the runtime is published under, "" when unnamed; NULL for NULL. */
+const char *rk_runtime_name(const rk_runtime *rt);
+/*
+ * Remove what a named runtime whose owner died left in shared memory (its
+ * directory and kernel regions): 0, -ENOENT (no such runtime), -EBUSY (its
+ * owner is alive), -EACCES (another user's), -EINVAL (malformed name).
+ * Building a runtime of that name does the same; rk-top --clean calls it.
+ */
+int rk_runtime_clean(const char *name);
 
 /* ---- launch options (spec: LaunchOptions) ------------------------------- */
 
@@ -105,6 +124,11 @@ typedef struct rk_launch_options {
 	uint32_t max_routes;   /* K2K routes per kernel, each way (<= 16) */
 	uint32_t state_size;   /* per-kernel scratch bytes */
 	uint32_t k2k_capacity; /* slots of each inbound K2K route */
+	/* named runtimes only (rk_runtime_builder_name) */
+	char name[64];		  /* launch name; "" = the registry name */
+	uint32_t max_clients;	  /* processes that may attach at once (0..16) */
+	uint32_t client_capacity; /* slots of each client's reply ring */
+	bool client_lifecycle;	  /* attached clients may change the state */
 } rk_launch_options;
 
 #define RK_DEFAULT_QUEUE_CAPACITY 1024u
@@ -137,6 +161,20 @@ void rk_launch_options_with_k2k(rk_launch_options *o, bool on);
 /* Launch into Launched instead of Active: the kernel consumes nothing
  * until rk_kernel_activate(). */
 void rk_launch_options_without_auto_activate(rk_launch_options *o);
+/*
+ * The name the kernel is published and attached under in a named runtime
+ * (default: its registry name, "echo"); 1..63 of [A-Za-z0-9_-], else
+ * -EINVAL at launch. Names are unique in a named runtime: a second launch
+ * of one is -EEXIST. Unnamed runtimes keep the name for rk_kernel_name().
+ */
+void rk_launch_options_with_name(rk_launch_options *o, const char *name);
+/* How many processes may be attached to the kernel at once (0..16,
+ * default 8), and the slots of each one's reply ring (default 256). */
+void rk_launch_options_with_max_clients(rk_launch_options *o, uint32_t clients);
+void rk_launch_options_with_client_capacity(rk_launch_options *o, uint32_t slots);
+/* Let attached processes activate, deactivate and terminate the kernel
+ * (default: -EPERM for them). */
+void rk_launch_options_with_client_lifecycle(rk_launch_options *o, bool allow);
 
 /* ---- kernels (spec: KernelHandle, KernelState, KernelStatus) ------------- */
 
@@ -259,6 +297,35 @@ int rk_kernel_terminate(rk_kernel *k);
  * every handle itself.
  */
 void rk_kernel_release(rk_kernel *k);
+
+/* ---- other processes (named runtimes) ----------------------------------------- */
+
+/*
+ * Attach to kernel `kernel` of the named runtime `runtime`, owned by another
+ * process of the same user (or this one). The handle takes
+ * rk_kernel_send/try_send/send_burst/receive/receive_burst/call and
+ * rk_kernel_status_get like the owner's: requests go into the kernel's input
+ * ring (shared with the owner and other clients), replies come back on a
+ * reply ring of this handle's own, so every client gets its own replies
+ * and only those. The lifecycle calls are -EPERM unless the owner launched
+ * with rk_launch_options_with_client_lifecycle(). Once the owner is gone
+ * (killed: within ~20 ms), every call that waits returns -EPIPE; once the
+ * kernel terminated, -ESHUTDOWN. 0 with *out set, or:
+ *   -EINVAL  NULL or malformed names;       -ENOENT  no such runtime or kernel;
+ *   -EACCES  another user's runtime;        -ECONNREFUSED  its owner is dead;
+ *   -EUSERS  every client slot is taken;    -ESHUTDOWN  the kernel terminated;
+ *   -EBADMSG, -ERANGE, -EPROTONOSUPPORT  what is in shared memory is not
+ *            a valid directory or region;  -ETIMEDOUT  the owner did not answer
+ *            within 5 s.
+ * Same uid is one trust domain (as DPDK secondaries): an attached process
+ * maps the kernel's region writable and could write other clients' rings.
+ */
+int rk_attach(const char *runtime, const char *kernel, rk_kernel **out);
+/* Free an attached handle and its client slot; requests it sent and the
+ * kernel has not answered are still processed, their replies discarded.
+ * Waits for threads inside calls on it to leave. 0, or -EINVAL (NULL or
+ * not an attached handle). rk_kernel_release() does the same for one. */
+int rk_detach(rk_kernel *k);
 /*
  * Send `len` payload bytes (payload may be NULL when len is 0) of `type` to
  * the kernel's input queue, waiting up to timeout_ns while it is full. Any
@@ -273,9 +340,10 @@ void rk_kernel_release(rk_kernel *k);
  *   -ETIMEDOUT   still full at the deadline;
  *   -ESHUTDOWN   the kernel is terminated, or another thread terminated it
  *                while this one waited (nothing was queued);
- *   -EUCLEAN     the input ring is corrupt (sticky);
- *   -EOWNERDEAD  an earlier claimant of an input slot, another process,
- *                died before publishing it (the ring is unusable from then).
+ *   -EUCLEAN     the input ring is corrupt (sticky).
+ * A sender of another process that died holding an input slot does not
+ * stop the others: the next sender publishes that slot zeroed for it (the
+ * kernel skips it, counted in its errors).
  */
 int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t len,
 		   uint64_t timeout_ns);

@@ -519,7 +519,7 @@ static int ocl_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 		return rk_error(-EIO, "opencl: launching the kernel failed (%d)", err);
 	}
 	k->ctrl = d->ctrl;
-	if ((ret = gpu_bells_start(&k->bells, d->in, d->out)) < 0) {
+	if ((ret = gpu_bells_start(&k->bells, d->in, d->out, d->k2k)) < 0) {
 		/* The kernel runs: stop it before freeing what it uses. */
 		__atomic_store_n(&d->ctrl->desired, RK_CTRL_TERMINATE, __ATOMIC_SEQ_CST);
 		cl.clFinish(k->q);
