@@ -554,11 +554,11 @@ static struct rk_dir *make_dir(const char *name, uint32_t pid, uint64_t start, u
 static void dir_entry(struct rk_dir *d, unsigned i, rk_state state, uint64_t id, const char *name,
 		      const char *kernel, const char *region)
 {
-	struct rk_dir_kernel *e = &d->kernel[i];
+	struct rk_dir_kernel *e = &d->entry[i];
 	e->state = (uint32_t)state + 1;
 	e->id = id;
 	snprintf((char *)e->name, sizeof(e->name), "%s", name);
-	snprintf((char *)e->kernel, sizeof(e->kernel), "%s", kernel);
+	snprintf((char *)e->registry, sizeof(e->registry), "%s", kernel);
 	snprintf((char *)e->region, sizeof(e->region), "%s", region);
 	e->launch_ns = 1000 + id;
 }
@@ -945,17 +945,17 @@ TOP_TEST(tampered_regions_give_valid_output)
 	memset(d->backend, 'Z', sizeof(d->backend)); /* no terminator */
 
 	/* 0: names without a terminator; its region name is 128 bytes of 'B' */
-	struct rk_dir_kernel *e = &d->kernel[0];
+	struct rk_dir_kernel *e = &d->entry[0];
 	e->state = RK_STATE_ACTIVE + 1;
 	memset(e->name, 'A', sizeof(e->name));
-	memset(e->kernel, 'K', sizeof(e->kernel));
+	memset(e->registry, 'K', sizeof(e->registry));
 	memset(e->region, 'B', sizeof(e->region));
 
 	/* 1: an impossible state, a name with quotes and escapes, rings of
 	 * capacity 3 and with an impossible depth, clients all over */
 	snprintf(region, sizeof(region), "rk.%s.k1", name);
 	dir_entry(d, 1, RK_STATE_ACTIVE, 21, "we\"ird\\\x1b[31m\n", "echo", region);
-	d->kernel[1].state = 99;
+	d->entry[1].state = 99;
 	struct kregion k = make_kernel(region, 16, 0, 16, 0, 4);
 	k.in->capacity = 3;
 	k.out->prod_tail = 1ull << 40;
@@ -969,8 +969,8 @@ TOP_TEST(tampered_regions_give_valid_output)
 	k.clients->ring_stride = 1ull << 63;		   /* and i * stride overflows */
 
 	/* 2: an entry forever being written (odd seq) */
-	d->kernel[2].seq = 1;
-	d->kernel[2].state = RK_STATE_ACTIVE + 1;
+	d->entry[2].seq = 1;
+	d->entry[2].state = RK_STATE_ACTIVE + 1;
 
 	/* 3: its region does not exist */
 	snprintf(region, sizeof(region), "rk.%s.missing", name);
@@ -1132,6 +1132,143 @@ TOP_TEST(no_such_runtime_is_an_empty_list)
 	char name[64];
 	const char *args[] = { "--runtime", rt_name(name, sizeof(name), "nothere"), NULL };
 	struct jv *top = top_json(args);
+	cr_assert_eq(jarr(top, "runtimes")->n, 0u);
+	jfree(top);
+}
+
+/* ---- a real named runtime ------------------------------------------------------------------ */
+
+/* A child forked before the runtime's threads exist: on "go" it attaches
+ * to the kernel and makes `calls` calls, writes "ok" (or what failed) on
+ * the ready pipe, and stays attached until told to leave. */
+static pid_t attach_child(const char *runtime, const char *kernel, int calls, int *go_fd,
+			  int *ready_fd)
+{
+	int go[2], ready[2];
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char c, msg[400] = "ok";
+		rk_kernel *k = NULL;
+		int ret = 0;
+		close(go[1]);
+		close(ready[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(10);
+		if ((ret = rk_attach(runtime, kernel, &k)) < 0)
+			snprintf(msg, sizeof(msg), "attach: %s (%s)", rk_strerror(ret),
+				 rk_last_error());
+		for (int i = 0; k && ret == 0 && i < calls; i++) {
+			rk_message m;
+			ret = rk_kernel_call(k, 1, &i, sizeof(i), &m, 10 * 1000000000ull);
+			if (ret < 0)
+				snprintf(msg, sizeof(msg), "call %d: %s (%s)", i, rk_strerror(ret),
+					 rk_last_error());
+		}
+		if (write(ready[1], msg, strlen(msg)) < 0)
+			_exit(13);
+		close(ready[1]);
+		if (read(go[0], &c, 1) != 1) /* leave */
+			_exit(14);
+		if (k)
+			rk_detach(k);
+		_exit(ret < 0 ? 1 : 0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	*go_fd = go[1];
+	*ready_fd = ready[0];
+	return pid;
+}
+
+TOP_TEST(a_real_named_runtime_with_an_attached_client)
+{
+	char name[64];
+	rt_name(name, sizeof(name), "real");
+	int go, ready;
+	pid_t child = attach_child(name, "e1", 7, &go, &ready);
+
+	rk_runtime_builder *b = rk_runtime_builder_new();
+	cr_assert_not_null(b);
+	rk_runtime_builder_backend_name(b, "cpu");
+	rk_runtime_builder_name(b, name);
+	/* what the owner publishes, unlinked at the end should a check fail */
+	snprintf(made_raw[0], sizeof(made_raw[0]), "/rk.%s", name);
+	snprintf(made_raw[1], sizeof(made_raw[1]), "/rk.%s.e1", name);
+	rk_runtime *rt = NULL;
+	int ret = rk_runtime_builder_build(b, &rt);
+	if (ret == -ENODEV || ret == -ENOENT) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		cr_skip_test("no CPU backend here: %s", rk_last_error());
+	}
+	cr_assert_eq(ret, 0, "build: %s (%s)", rk_strerror(ret), rk_last_error());
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_name(&o, "e1");
+	rk_launch_options_with_input_capacity(&o, 256);
+	rk_launch_options_with_output_capacity(&o, 128);
+	rk_kernel *k = NULL;
+	ret = rk_runtime_launch(rt, "echo", &o, &k);
+	cr_assert_eq(ret, 0, "launch: %s (%s)", rk_strerror(ret), rk_last_error());
+	for (int i = 0; i < 25; i++) {
+		rk_message m;
+		ret = rk_kernel_call(k, 1, &i, sizeof(i), &m, 10 * 1000000000ull);
+		cr_assert_eq(ret, 0, "call %d: %s", i, rk_strerror(ret));
+	}
+	char c = 'g';
+	cr_assert_eq(write(go, &c, 1), 1);
+	char said[400];
+	ssize_t n = read(ready, said, sizeof(said) - 1);
+	said[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(said, "ok", "the client attaches and calls: %s", said);
+
+	const char *args[] = { "--runtime", name, NULL };
+	struct jv *top = top_json(args);
+	const struct jv *r = jnamed(jarr(top, "runtimes"), name);
+	cr_assert_not_null(r);
+	cr_assert_eq(jnum(r, "owner_pid"), (double)getpid());
+	cr_assert(jbool(r, "alive"), "the owner is this process");
+	cr_assert_not(jbool(r, "stale"));
+	cr_assert_str_eq(jstr(r, "backend"), "cpu");
+	cr_assert_geq(jnum(r, "heartbeat_age_ms"), 0);
+	const struct jv *ks = jarr(r, "kernels");
+	cr_assert_eq(ks->n, 1u);
+	const struct jv *e = jnamed(ks, "e1");
+	cr_assert_not_null(e);
+	cr_assert_str_eq(jstr(e, "kernel"), "echo");
+	cr_assert_eq(jnum(e, "id"), (double)rk_kernel_id(k));
+	cr_assert_str_eq(jstr(e, "state"), "active");
+	cr_assert_eq(jnum(e, "processed"), 25 + 7, "the owner's 25 calls and the client's 7");
+	cr_assert_eq(jnum(e, "sent"), 25 + 7);
+	cr_assert_eq(jnum(e, "errors"), 0);
+	cr_assert_eq(jnum(e, "input_depth"), 0);
+	cr_assert_eq(jnum(e, "input_capacity"), 256);
+	cr_assert_eq(jnum(e, "output_depth"), 0);
+	cr_assert_eq(jnum(e, "output_capacity"), 128);
+	cr_assert_eq(jnum(e, "rate_in"), 0, "nothing moved while rk-top looked");
+	const struct jv *cl = jarr(e, "clients");
+	cr_assert_eq(cl->n, 1u, "the child is attached");
+	cr_assert_eq(jnum(cl->items[0], "pid"), (double)child);
+	cr_assert_eq(jnum(cl->items[0], "sent"), 7);
+	cr_assert_eq(jnum(cl->items[0], "received"), 7);
+	cr_assert_eq(jnum(cl->items[0], "reply_depth"), 0);
+	jfree(top);
+
+	cr_assert_eq(write(go, &c, 1), 1); /* leave */
+	int st;
+	cr_assert_eq(waitpid(child, &st, 0), child);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client status 0x%x", st);
+	close(go);
+	close(ready);
+	cr_assert_eq(rk_kernel_terminate(k), 0);
+	rk_kernel_release(k);
+	cr_assert_eq(rk_runtime_shutdown(rt), 0);
+
+	/* Shut down, the owner took its directory with it. */
+	top = top_json(args);
 	cr_assert_eq(jarr(top, "runtimes")->n, 0u);
 	jfree(top);
 }
