@@ -130,25 +130,6 @@ int rki_attached_lifecycle(rk_kernel *k, int action)
 
 /* ---- attach ------------------------------------------------------------------------- */
 
-/* A consistent copy of directory entry `e` (seqlock), or false. */
-static bool read_entry(const struct rk_dir_kernel *e, struct rk_dir_kernel *copy)
-{
-	for (int tries = 0; tries < 1000; tries++) {
-		uint32_t s1 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1)
-			continue;
-		memcpy(copy, (const void *)e, sizeof(*copy));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == s1) {
-			copy->name[sizeof(copy->name) - 1] = 0;
-			copy->registry[sizeof(copy->registry) - 1] = 0;
-			copy->region[sizeof(copy->region) - 1] = 0;
-			return true;
-		}
-	}
-	return false;
-}
-
 struct owner {
 	pid_t pid;
 	uint64_t start;
@@ -195,7 +176,7 @@ static int find_kernel(const char *runtime, const char *kernel, struct owner *o)
 	ret = rk_error(-ENOENT, "runtime \"%s\" has no kernel \"%s\"", runtime, kernel);
 	for (uint32_t i = 0; i < n; i++) {
 		struct rk_dir_kernel e;
-		if (!read_entry(&d->entry[i], &e) || e.state == 0 ||
+		if (!rki_dir_entry_read(&d->entry[i], &e) || e.state == 0 ||
 		    strcmp((const char *)e.name, kernel) != 0)
 			continue;
 		if (e.state == RK_STATE_TERMINATED + 1) {

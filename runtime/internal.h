@@ -161,6 +161,7 @@ void rki_publish_stop(rk_runtime *rt);
 int rki_publish_kernel(rk_runtime *rt, rk_kernel *k);
 void rki_unpublish_kernel(rk_runtime *rt, rk_kernel *k);
 uint64_t rki_pid_start(pid_t pid);
+bool rki_dir_entry_read(const struct rk_dir_kernel *e, struct rk_dir_kernel *copy);
 
 /* attach.c */
 bool rki_attached_owner_gone(const rk_kernel *k);

@@ -176,16 +176,48 @@ int rk_runtime_clean(const char *name)
 
 /* ---- the directory ------------------------------------------------------------- */
 
-/* Entries are written between two bumps of seq (odd while changing). */
-static void entry_begin(struct rk_dir_kernel *e)
+/*
+ * Entries are written between two bumps of seq (odd while changing), a
+ * seqlock. Every word goes through an atomic access, so a reader in this
+ * process (an rk_attach() to our own runtime) races with nothing: the
+ * first bump is an acquire RMW (no store below moves above it), the words
+ * are acquire loads on the reader's side (the second seq read stays after
+ * them).
+ */
+#define ENTRY_WORDS (sizeof(struct rk_dir_kernel) / 8)
+
+static void entry_write(struct rk_dir_kernel *e, const struct rk_dir_kernel *v)
 {
-	__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
+	uint64_t *dst = (uint64_t *)(void *)e;
+	const uint64_t *src = (const uint64_t *)(const void *)v;
+	uint32_t seq = __atomic_fetch_add(&e->seq, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&e->state, v->state, __ATOMIC_RELAXED);
+	for (size_t i = 1; i < ENTRY_WORDS; i++)
+		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
-static void entry_end(struct rk_dir_kernel *e)
+bool rki_dir_entry_read(const struct rk_dir_kernel *e, struct rk_dir_kernel *copy)
 {
-	__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELEASE);
+	const uint64_t *src = (const uint64_t *)(const void *)e;
+	uint64_t *dst = (uint64_t *)(void *)copy;
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t s1 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		uint32_t state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+		for (size_t i = 1; i < ENTRY_WORDS; i++)
+			dst[i] = __atomic_load_n(&src[i], __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == s1) {
+			copy->seq = s1;
+			copy->state = state;
+			copy->name[sizeof(copy->name) - 1] = 0;
+			copy->registry[sizeof(copy->registry) - 1] = 0;
+			copy->region[sizeof(copy->region) - 1] = 0;
+			return true;
+		}
+	}
+	return false;
 }
 
 int rki_publish_kernel(rk_runtime *rt, rk_kernel *k)
@@ -200,15 +232,14 @@ int rki_publish_kernel(rk_runtime *rt, rk_kernel *k)
 		return rk_error(-ENOSPC, "runtime \"%s\": its directory holds %u kernels", rt->name,
 				RK_DIR_MAX_KERNELS);
 	}
-	struct rk_dir_kernel *e = &d->entry[i];
-	entry_begin(e);
-	e->id = k->id;
-	copy_name(e->name, sizeof(e->name), k->name);
-	copy_name(e->registry, sizeof(e->registry), k->def_name);
-	copy_name(e->region, sizeof(e->region), rk_region_name(k->region));
-	e->launch_ns = realtime_ns();
-	e->state = (uint32_t)k->state + 1;
-	entry_end(e);
+	struct rk_dir_kernel v = { 0 };
+	v.id = k->id;
+	copy_name(v.name, sizeof(v.name), k->name);
+	copy_name(v.registry, sizeof(v.registry), k->def_name);
+	copy_name(v.region, sizeof(v.region), rk_region_name(k->region));
+	v.launch_ns = realtime_ns();
+	v.state = (uint32_t)k->state + 1;
+	entry_write(&d->entry[i], &v);
 	if (i >= d->nkernels)
 		__atomic_store_n(&d->nkernels, i + 1, __ATOMIC_RELEASE);
 	k->dir_index = (int)i;
@@ -235,10 +266,8 @@ void rki_unpublish_kernel(rk_runtime *rt, rk_kernel *k)
 	for (unsigned i = 0; i < k->nclients; i++)
 		if (k->client[i].active)
 			close_client(k, i);
-	struct rk_dir_kernel *e = &rt->dir->entry[k->dir_index];
-	entry_begin(e);
-	e->state = 0;
-	entry_end(e);
+	struct rk_dir_kernel v = { 0 };
+	entry_write(&rt->dir->entry[k->dir_index], &v);
 	rt->published[k->dir_index] = NULL;
 	k->dir_index = -1;
 	pthread_mutex_unlock(&rt->svc_lock);
@@ -417,12 +446,11 @@ static void *svc_main(void *arg)
 			if (!k)
 				continue;
 			serve_clients(k, now);
-			struct rk_dir_kernel *e = &rt->dir->entry[i];
+			struct rk_dir_kernel *e = &rt->dir->entry[i], v;
 			uint32_t s = (uint32_t)rk_kernel_state(k) + 1;
-			if (e->state != s) {
-				entry_begin(e);
-				e->state = s;
-				entry_end(e);
+			if (rki_dir_entry_read(e, &v) && v.state != s) {
+				v.state = s;
+				entry_write(e, &v);
 			}
 		}
 		pthread_mutex_unlock(&rt->svc_lock);

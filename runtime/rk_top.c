@@ -277,14 +277,18 @@ static bool owner_alive(uint32_t pid, uint64_t start)
 /* A consistent copy of a directory entry (seqlock), or false. */
 static bool entry_copy(const struct rk_dir_kernel *src, struct rk_dir_kernel *dst)
 {
+	memset(dst, 0, sizeof(*dst));
 	for (int tries = 0; tries < SEQ_TRIES; tries++) {
 		uint32_t s1 = ld32(&src->seq);
 		if (s1 & 1) {
 			sched_yield();
 			continue;
 		}
-		memcpy(dst, (const void *)src, sizeof(*dst));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		/* word by word, acquire: the second seq read stays after them */
+		const uint64_t *w = (const uint64_t *)(const void *)src;
+		uint64_t *d = (uint64_t *)(void *)dst;
+		for (size_t i = 0; i < sizeof(*dst) / 8; i++)
+			d[i] = __atomic_load_n(&w[i], __ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&src->seq, __ATOMIC_RELAXED) == s1)
 			return true;
 	}

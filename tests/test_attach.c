@@ -259,8 +259,6 @@ static int attach_retry(const char *runtime, const char *kernel, rk_kernel **out
 
 /* ---- tests ------------------------------------------------------------------------ */
 
-TestSuite(attach, .timeout = 300);
-
 /* A client in another process calls the kernel and gets its own replies. */
 static int client_calls(void *arg)
 {
