@@ -41,6 +41,40 @@ expect k2k '^rk forward x3 +default +64 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+'
 expect launch '^rk echo +lifecycle '
 expect open-loop '^rk echo @20k/s +default +64 +[0-9]+ '
 
+# xproc, read from the CSV: the owner's rows and the attached client's, each
+# mode, with positive finite figures; iceoryx measured or absent with a reason
+if "$bench" --quick --quiet --scenario xproc --csv >"$out" 2>"$out.err"; then
+	bad=$(awk -F, '
+		function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 > 0 }
+		$1 != "xproc" { next }
+		{ key = $2 "/" $3 }
+		$6 == 1 { absent[$2] = 1; next }
+		$3 == "pipelined" { if (!num($14) || !num($15)) print "bad rate: " $0; seen[key] = 1; next }
+		{ if ($7 + 0 < 1 || !num($8) || !num($10) || !num($12)) print "bad latency: " $0
+		  seen[key] = 1 }
+		$2 == "rk echo xproc" && !num($16) { print "no ratio to the owner: " $0 }
+		END {
+			n = split("rk echo/spin;rk echo xproc/spin;rk echo/blocking;" \
+				  "rk echo xproc/blocking;rk echo/pipelined;rk echo xproc/pipelined",
+				  want, ";")
+			for (i = 1; i <= n; i++)
+				if (!(want[i] in seen)) print "missing row " want[i]
+			if (!("iceoryx/spin" in seen) && !("iceoryx" in absent)) print "no iceoryx row"
+		}' "$out")
+	if [ -z "$bad" ]; then
+		echo "ok: xproc"
+	else
+		echo "FAIL: rk-bench --scenario xproc: $bad"
+		cat "$out"
+		status=1
+	fi
+else
+	echo "FAIL: rk-bench --scenario xproc exited non-zero:"
+	cat "$out" "$out.err"
+	status=1
+fi
+rm -f "$out.err"
+
 # the machine-readable forms
 if "$bench" --quick --quiet --scenario launch --json >"$out" &&
 	grep -q '^{"version": ".*"fingerprint": {"cpu"' "$out" &&
