@@ -7,8 +7,10 @@
  * same memfd through /proc/PID/fd could.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,4 +507,78 @@ Test(hardening, k2k_ignores_a_scribbled_region, .timeout = 60)
 		cr_assert_eq(*(uint32_t *)m.payload, i);
 	}
 	rk_runtime_shutdown(rt);
+}
+
+/*
+ * The CPU backend starts its worker pool on the first launch. Several
+ * threads making their first launches at once started it once each: two
+ * threads then ran each worker's kernels, and a release freed a kernel one
+ * of them was still running (a use-after-free the GPU check bundle's
+ * "threads" step hit). Exactly RK_CPU_WORKERS pool threads must run.
+ */
+struct first_launch {
+	rk_runtime *rt;
+	pthread_barrier_t *go;
+	int ret;
+	rk_kernel *k;
+};
+
+static void *first_launch_main(void *arg)
+{
+	struct first_launch *f = arg;
+	pthread_barrier_wait(f->go);
+	f->ret = rk_runtime_launch(f->rt, "echo", NULL, &f->k);
+	return NULL;
+}
+
+/* Threads of this process named like the CPU pool's workers. */
+static unsigned pool_threads(void)
+{
+	unsigned n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char path[300], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "rk-cpu-", 7))
+			n++;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+Test(hardening, concurrent_first_launches_start_one_pool, .timeout = 120)
+{
+	if (getenv("RK_TEST_BACKEND") && strcmp(getenv("RK_TEST_BACKEND"), "cpu"))
+		cr_skip_test("the CPU backend's pool");
+	setenv("RK_CPU_WORKERS", "2", 1);
+	enum { NT = 8 };
+	for (int round = 0; round < 20; round++) {
+		rk_runtime *rt = rt_open();
+		pthread_barrier_t go;
+		pthread_barrier_init(&go, NULL, NT);
+		struct first_launch f[NT];
+		pthread_t t[NT];
+		for (int i = 0; i < NT; i++) {
+			f[i] = (struct first_launch){ .rt = rt, .go = &go };
+			cr_assert_eq(pthread_create(&t[i], NULL, first_launch_main, &f[i]), 0);
+		}
+		for (int i = 0; i < NT; i++) {
+			pthread_join(t[i], NULL);
+			cr_assert_eq(f[i].ret, 0, "%s", rk_last_error());
+		}
+		pthread_barrier_destroy(&go);
+		cr_assert_eq(pool_threads(), 2, "round %d: one pool of 2 workers", round);
+		for (int i = 0; i < NT; i++) {
+			rk_message m;
+			cr_assert_eq(rk_kernel_call(f[i].k, 1, "p", 1, &m, 10 * SEC), 0);
+		}
+		cr_assert_eq(rk_runtime_shutdown(rt), 0);
+	}
+	unsetenv("RK_CPU_WORKERS");
 }

@@ -92,7 +92,8 @@ struct cpu_ctx {
 	uint64_t spin_ns;
 	unsigned nworkers;
 	struct cpu_worker *w;
-	int started;
+	int started;		    /* atomic: the pool runs (set under start_lock) */
+	pthread_mutex_t start_lock; /* the first launches may come from several threads */
 };
 
 static void wake_word(uint32_t *word)
@@ -346,6 +347,7 @@ static int cpu_open(int device, void **ctx_p)
 	}
 	for (unsigned i = 0; i < c->nworkers; i++)
 		c->w[i].spin_ns = c->spin_ns;
+	pthread_mutex_init(&c->start_lock, NULL);
 	*ctx_p = c;
 	return 0;
 }
@@ -364,7 +366,7 @@ static int start_workers(struct cpu_ctx *c)
 			return ret;
 		}
 	}
-	c->started = 1;
+	__atomic_store_n(&c->started, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -373,6 +375,7 @@ static void cpu_close(void *ctx)
 	struct cpu_ctx *c = ctx;
 	for (unsigned i = 0; c->started && i < c->nworkers; i++)
 		worker_stop(&c->w[i]);
+	pthread_mutex_destroy(&c->start_lock);
 	free(c->w);
 	free(c);
 }
@@ -415,8 +418,12 @@ static int cpu_launch(void *ctx, const struct rk_launch_desc *d, void **kernel_p
 		return rk_error(-EINVAL, "cpu: launch descriptor too old");
 	if (d->kind == RK_KIND_USER && !d->cpu_handler)
 		return rk_error(-ENOENT, "cpu: kernel %s has no CPU handler", d->kernel_name);
-	if (!c->started) {
-		int ret = start_workers(c);
+	if (!__atomic_load_n(&c->started, __ATOMIC_ACQUIRE)) {
+		/* Once: two threads starting the pool would run two workers
+		 * on each worker's list. */
+		pthread_mutex_lock(&c->start_lock);
+		int ret = c->started ? 0 : start_workers(c);
+		pthread_mutex_unlock(&c->start_lock);
 		if (ret < 0)
 			return ret;
 	}
