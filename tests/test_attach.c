@@ -286,7 +286,7 @@ static int client_calls(void *arg)
 	return rk_detach(k);
 }
 
-Test(attach, call_from_another_process)
+Test(attach, call_from_another_process, .timeout = 120)
 {
 	struct client_args a = { .kernel = "echo1" };
 	uniq(a.runtime, sizeof(a.runtime), "call");
@@ -321,7 +321,7 @@ Test(attach, call_from_another_process)
 
 /* 4 client processes and the owner, 10^6 numbered messages each: every
  * reply comes back to its sender, once, in order. */
-Test(attach, four_clients_and_owner_sequence_numbers)
+Test(attach, four_clients_and_owner_sequence_numbers, .timeout = 120)
 {
 	enum { NC = 4 };
 	uint64_t n = rk_test_count(1000000);
@@ -409,7 +409,7 @@ static void *block_in(void *arg)
 	return NULL;
 }
 
-Test(attach, owner_killed_clients_get_epipe)
+Test(attach, owner_killed_clients_get_epipe, .timeout = 120)
 {
 	struct owner_args a = { 0 };
 	uniq(a.runtime, sizeof(a.runtime), "kill");
@@ -454,7 +454,7 @@ Test(attach, owner_killed_clients_get_epipe)
 
 /* A client killed mid-stream: another one keeps going to the end, the
  * owner reclaims the dead one's slot, and the slot serves a new client. */
-Test(attach, client_killed_is_reclaimed)
+Test(attach, client_killed_is_reclaimed, .timeout = 120)
 {
 	char name[64];
 	uniq(name, sizeof(name), "ckill");
@@ -477,11 +477,13 @@ Test(attach, client_killed_is_reclaimed)
 	rk_launch_options_with_max_clients(&o, 2);
 	rk_kernel *k = launch_named(rt, "echo", "echo", &o);
 	child_go(&cv);
-	while (__atomic_load_n(&progress[0], __ATOMIC_RELAXED) < 1000)
+	for (int t = 0; t < 60000 && __atomic_load_n(&progress[0], __ATOMIC_RELAXED) < 1000; t++)
 		usleep(1000);
+	cr_assert_geq(progress[0], 1000, "the victim streams");
 	child_go(&co);
-	while (__atomic_load_n(&progress[1], __ATOMIC_RELAXED) < 100)
+	for (int t = 0; t < 60000 && __atomic_load_n(&progress[1], __ATOMIC_RELAXED) < 100; t++)
 		usleep(1000);
+	cr_assert_geq(progress[1], 100, "the other client streams");
 	cr_assert_eq(kill(cv.pid, SIGKILL), 0);
 	cr_assert_eq(child_wait(&cv), 200 + SIGKILL);
 	cr_assert_eq(child_wait(&co), 0, "the other client finished its stream");
@@ -516,7 +518,7 @@ Test(attach, client_killed_is_reclaimed)
 
 /* Lifecycle changes from a client are -EPERM unless the owner allowed
  * them; then they happen, and the owner sees them. */
-Test(attach, client_lifecycle)
+Test(attach, client_lifecycle, .timeout = 120)
 {
 	char name[64];
 	uniq(name, sizeof(name), "lc");
@@ -548,7 +550,7 @@ Test(attach, client_lifecycle)
 }
 
 /* Bad names, unknown names, duplicates, a live owner's name. */
-Test(attach, names_and_errors)
+Test(attach, names_and_errors, .timeout = 120)
 {
 	char name[64], other[64];
 	rk_kernel *c = (rk_kernel *)1;
@@ -620,7 +622,7 @@ static int owner_then_wait(void *arg)
 	return owner_main(arg);
 }
 
-Test(attach, stale_runtime_cleaned_on_recreate)
+Test(attach, stale_runtime_cleaned_on_recreate, .timeout = 120)
 {
 	struct owner_args a = { 0 };
 	uniq(a.runtime, sizeof(a.runtime), "stale");
@@ -658,7 +660,7 @@ static int attach_as_nobody(void *arg)
 	return ret == -EACCES ? 0 : 10 + (ret < 0 ? -ret % 100 : 99);
 }
 
-Test(attach, other_uid_is_refused)
+Test(attach, other_uid_is_refused, .timeout = 120)
 {
 	if (geteuid() != 0)
 		cr_skip_test("needs root to switch to uid 65534");
@@ -676,7 +678,7 @@ Test(attach, other_uid_is_refused)
 /* What a client may write is checked by the owner: a forged request for a
  * process that does not exist is refused, a scribbled slot is reclaimed,
  * and nothing stops the owner or the honest clients. */
-Test(attach, forged_client_table)
+Test(attach, forged_client_table, .timeout = 120)
 {
 	char name[64];
 	uniq(name, sizeof(name), "forge");
@@ -736,7 +738,7 @@ Test(attach, forged_client_table)
 
 /* A slot handed to a new client: replies still due to the old one are
  * dropped by the kernel (counted), never delivered to the new one. */
-Test(attach, stale_replies_never_reach_the_next_client)
+Test(attach, stale_replies_never_reach_the_next_client, .timeout = 120)
 {
 	char name[64];
 	uniq(name, sizeof(name), "gen");
