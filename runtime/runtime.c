@@ -531,7 +531,7 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	pthread_cond_init(&k->recv_cond, NULL);
 	if ((ret = make_region(k)) < 0)
 		goto free_k;
-
+relaunch:
 	d.kernel_id = k->id;
 	d.kernel_name = k->name;
 	d.kind = k->kind;
@@ -552,6 +552,20 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	d.k2k_size = k->k2k_size;
 	rk_clear_error();
 	if ((ret = rt->ops->launch(rt->pctx, &d, &k->pkernel)) < 0) {
+		if (ret == -ENOTSUP && k->nclients && !o.k2k) {
+			/* The device cannot follow the route table the client reply
+			 * rings need: the kernel runs without clients (rk_attach()
+			 * then says -EUSERS), rather than not at all. */
+			rki_log_info("kernel \"%s\": %s; published without attach clients", k->name,
+				     rk_last_error());
+			rki_kernel_free_k2k(k);
+			rk_region_close(k->region);
+			k->region = NULL;
+			k->nclients = 0;
+			if ((ret = make_region(k)) < 0)
+				goto free_k;
+			goto relaunch;
+		}
 		if (!*rk_last_error())
 			rk_error(ret, "backend %s could not launch \"%s\"", rt->plugin.name,
 				 kernel);

@@ -764,3 +764,24 @@ Test(attach, stale_replies_never_reach_the_next_client, .timeout = 120)
 	cr_assert_eq(rk_detach(b), 0);
 	cr_assert_eq(rk_runtime_shutdown(rt), 0);
 }
+
+/* A device that cannot follow the route table the reply rings need still
+ * runs the named kernel, without clients: attach says so (-EUSERS). */
+Test(attach, a_device_without_routes_runs_the_kernel_without_clients, .timeout = 120)
+{
+	if (strcmp(backend(), "opencl"))
+		cr_skip_test("needs the OpenCL backend's RK_OPENCL_NO_HOST_VA");
+	setenv("RK_OPENCL_NO_HOST_VA", "1", 1);
+	char name[64];
+	uniq(name, sizeof(name), "nova");
+	rk_runtime *rt = named_rt(name);
+	rk_kernel *k;
+	cr_assert_eq(rk_runtime_launch(rt, "echo", NULL, &k), 0, "%s", rk_last_error());
+	rk_message m;
+	cr_assert_eq(rk_kernel_call(k, 1, "up", 2, &m, 10 * SEC), 0, "%s", rk_last_error());
+	cr_assert_eq(memcmp(m.payload, "up", 2), 0);
+	rk_kernel *c;
+	cr_assert_eq(rk_attach(name, "echo", &c), -EUSERS, "%s", rk_last_error());
+	cr_assert_eq(rk_runtime_shutdown(rt), 0);
+	unsetenv("RK_OPENCL_NO_HOST_VA");
+}
