@@ -39,6 +39,7 @@ dist_man_MANS = \
 	man/rk_kernel_id.3 \
 	man/rk_kernel_is_active.3 \
 	man/rk_kernel_name.3 \
+	man/rk_kernel_profile_get.3 \
 	man/rk_kernel_receive.3 \
 	man/rk_kernel_receive_burst.3 \
 	man/rk_kernel_release.3 \

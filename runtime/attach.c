@@ -310,6 +310,12 @@ static int map_kernel(rk_kernel *k, const char *runtime, const char *kernel, con
 				kernel);
 	a->clients = c;
 	*max_p = max;
+	/* A profiled kernel: our sends are stamped too (rk_kernel_profile_get). */
+	if (rk_region_find(a->region, RK_SECT_PROFILE, 0, &p, &sz) == 0 &&
+	    sz >= sizeof(struct rk_profile)) {
+		k->profile = p;
+		k->stamp = true;
+	}
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct rk_runtime {
 	void *pctx; /* the plugin's per-runtime context */
 	int device;
 	bool profiling;
+	bool prof_host; /* profiling on a backend whose loop runs on host threads */
 	struct rki_reactor *reactor;
 	bool fd_used;	       /* rk_runtime_fd() was called: watch every output ring */
 	bool has_poll;	       /* the backend makes progress in ops->poll (host's time) */
@@ -148,6 +149,10 @@ struct rk_kernel {
 	 * source; replies for another tag are dropped. NULL for owners. */
 	struct rki_attached *att;
 	uint64_t source; /* 0, or the client tag */
+	/* Profiling: the kernel-written record, and whether sends stamp their
+	 * send time into seq for it. */
+	struct rk_profile *profile;
+	bool stamp;
 
 	uint64_t sent;	      /* atomic: host -> kernel */
 	uint64_t received;    /* atomic: kernel -> host */

@@ -193,6 +193,10 @@ static inline void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t t
 		.hlc = hlc,
 		.seq = id,
 	};
+	if (__builtin_expect(k->stamp, 0)) { /* profiling: queue wait from here */
+		d->seq = rk_sys_now_ns();
+		d->flags = RK_MSG_F_STAMPED;
+	}
 	if (len)
 		rk_ring_copy_(d + 1, payload, len);
 }
@@ -702,5 +706,68 @@ int rk_kernel_status_get(const rk_kernel *k, rk_kernel_status *out)
 	out->hlc_clamped = __atomic_load_n(&k->ctrl->hlc_clamped, __ATOMIC_ACQUIRE);
 	out->corrupt = __atomic_load_n(&k->in.corrupt_events, __ATOMIC_RELAXED) +
 		       __atomic_load_n(&k->out.corrupt_events, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* ---- profiling ---------------------------------------------------------------------- */
+
+/* The upper bound of the bucket holding the q-th quantile (in 1/1000s). */
+static uint64_t quantile(const uint64_t *hist, uint64_t total, unsigned permille)
+{
+	if (!total)
+		return 0;
+	uint64_t want = (total * permille + 999) / 1000, seen = 0;
+	for (unsigned b = 0; b < RK_PROF_BUCKETS; b++) {
+		seen += hist[b];
+		if (seen >= want)
+			return b + 1 < 64 ? (2ull << b) - 1 : UINT64_MAX;
+	}
+	return UINT64_MAX;
+}
+
+int rk_kernel_profile_get(const rk_kernel *k, rk_kernel_profile *out)
+{
+	if (!k || !out)
+		return rk_error(-EINVAL, "rk_kernel_profile_get: NULL kernel or out");
+	memset(out, 0, sizeof(*out));
+	if (!k->profile) {
+		if (k->att)
+			return rk_error(-ENODATA, "kernel %llu: its owner does not profile it",
+					(unsigned long long)k->id);
+		if (k->rt->profiling)
+			return rk_error(-ENOTSUP,
+					"kernel %llu: backend %s runs its loop on the device, "
+					"which has no clock to time it with here",
+					(unsigned long long)k->id, k->rt->plugin.name);
+		return rk_error(-ENODATA,
+				"kernel %llu: profiling is off (rk_runtime_builder_profiling)",
+				(unsigned long long)k->id);
+	}
+	/* Kernel-written, in shared memory: a copy, read word by word. */
+	struct rk_profile p;
+	const uint64_t *src = (const uint64_t *)(const void *)k->profile;
+	uint64_t *dst = (uint64_t *)(void *)&p;
+	for (size_t i = 0; i < sizeof(p) / 8; i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_ACQUIRE);
+	uint64_t nq = 0, nh = 0;
+	for (unsigned b = 0; b < RK_PROF_BUCKETS; b++) {
+		out->queue_wait_hist[b] = p.queue_wait[b];
+		out->handler_hist[b] = p.handler[b];
+		out->depth_hist[b] = p.depth[b];
+		nq += p.queue_wait[b];
+		nh += p.handler[b];
+	}
+	out->messages = p.messages;
+	out->stamped = p.stamped;
+	out->queue_wait_mean_ns = p.stamped ? p.queue_wait_ns / p.stamped : 0;
+	out->queue_wait_p50_ns = quantile(p.queue_wait, nq, 500);
+	out->queue_wait_p99_ns = quantile(p.queue_wait, nq, 990);
+	out->handler_mean_ns = p.messages ? p.handler_ns / p.messages : 0;
+	out->handler_p50_ns = quantile(p.handler, nh, 500);
+	out->handler_p99_ns = quantile(p.handler, nh, 990);
+	out->depth_samples = p.batches;
+	out->depth_mean = p.batches ? (double)p.depth_sum / (double)p.batches : 0.0;
+	out->depth_max = p.depth_max;
+	out->stall_ns = p.stall_ns;
 	return 0;
 }

@@ -208,6 +208,8 @@ static int build(rk_runtime_builder *b, rk_runtime **out)
 	rt->has_kernel_error = RKI_PLUGIN_HAS_OP(rt->ops, kernel_error);
 	rt->device = b->device;
 	rt->profiling = b->profiling;
+	/* Only a loop on host threads has a clock to time itself with. */
+	rt->prof_host = b->profiling && !strcmp(rt->plugin.name, "cpu");
 	rt->next_kernel_id = 1;
 	pthread_mutex_init(&rt->lock, NULL);
 	if ((ret = rki_reactor_create(&rt->reactor)) < 0) {
@@ -304,7 +306,7 @@ static uint32_t slot_size_for(uint32_t max_payload)
  * thread may send), output ring, state, and with K2K the route table and
  * max_routes inbound rings (each SPSC: one sending kernel, this kernel). */
 enum { SECT_CTRL, SECT_IN, SECT_OUT, SECT_STATE, SECT_ROUTES, SECT_INBOUND0 };
-#define SECT_MAX (SECT_INBOUND0 + RK_MAX_ROUTES + 1)
+#define SECT_MAX (SECT_INBOUND0 + RK_MAX_ROUTES + 2)
 
 static size_t line_round(size_t n)
 {
@@ -370,6 +372,14 @@ static int make_region(rk_kernel *k)
 		if ((ret = rk_ring_mem_size(o->k2k_capacity, slot, &sz[SECT_INBOUND0 + i])) < 0)
 			return ret;
 	}
+	unsigned sect_prof = 0;
+	if (rt->prof_host) {
+		sect_prof = nsect++;
+		kinds[sect_prof] = RK_SECT_PROFILE;
+		ids[sect_prof] = 0;
+		sz[sect_prof] = sizeof(struct rk_profile);
+	}
+	sect_clients = nsect;
 	if (k->nclients) {
 		if ((ret = rk_ring_mem_size(o->client_capacity, slot, &client_ring)) < 0)
 			return ret;
@@ -399,7 +409,7 @@ static int make_region(rk_kernel *k)
 				slot, 0)) < 0)
 		goto fail;
 	k->state_area = base + off[SECT_STATE];
-	if (o->k2k || k->nclients) {
+	if (o->k2k || k->nclients || rt->prof_host) {
 		/* Private: another process that maps the region cannot reach it. */
 		k->k2k_size = (sizeof(struct rk_k2k) + 4095) & ~(size_t)4095;
 		void *t = mmap(NULL, k->k2k_size, PROT_READ | PROT_WRITE,
@@ -412,6 +422,11 @@ static int make_region(rk_kernel *k)
 	}
 	if (k->nclients && (ret = init_clients(k, base + off[sect_clients], slot, client_ring)) < 0)
 		goto fail;
+	if (rt->prof_host) {
+		k->profile = (struct rk_profile *)(base + off[sect_prof]);
+		k->k2k->profile_addr = (uint64_t)(uintptr_t)k->profile; /* host address */
+		k->stamp = true;
+	}
 	if (o->k2k) {
 		k->routes = (struct rk_routes *)(base + off[SECT_ROUTES]);
 		k->k2k->stats_addr = (uint64_t)(uintptr_t)k->routes;

@@ -60,3 +60,13 @@ endif
 tests_test_opencl_SOURCES = tests/test_opencl.c
 tests_test_opencl_CFLAGS = $(TEST_CFLAGS)
 tests_test_opencl_LDADD = runtime/libringkernel.la $(TEST_LIBS)
+
+# Profiling (rk_kernel_profile_get), on the CPU and, for its refusal, OpenCL.
+if HAVE_CRITERION
+check_PROGRAMS += tests/test_profile
+TESTS += tests/test_profile tests/opencl_profile.sh
+endif
+dist_check_SCRIPTS += tests/opencl_profile.sh
+tests_test_profile_SOURCES = tests/test_profile.c tests/rt_common.h
+tests_test_profile_CFLAGS = $(TEST_CFLAGS)
+tests_test_profile_LDADD = runtime/libringkernel.la $(TEST_LIBS)

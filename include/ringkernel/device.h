@@ -214,6 +214,23 @@ static inline rk_u64 rk_dev_phys_hlc_cached(rk_u64 *pt, rk_u64 *at)
  * host reads them for status only. */
 #define RK_DEV_ADD64(p, n) RK_STORE_REL64((p), RK_LOAD_ACQ64(p) + (n))
 
+/* Profiling: a loop on host threads times what it does (struct rk_profile)
+ * when the host gave it a profile; devices have no such clock here. */
+#if defined(RK_DEV_HOST)
+static inline rk_u64 rk_dev_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (rk_u64)ts.tv_sec * 1000000000u + (rk_u64)ts.tv_nsec;
+}
+
+static inline rk_u32 rk_dev_bucket(rk_u64 v)
+{
+	rk_u32 b = v ? 63u - (rk_u32)__builtin_clzll(v) : 0;
+	return b < RK_PROF_BUCKETS ? b : RK_PROF_BUCKETS - 1;
+}
+#endif
+
 /* ---- kernel-side ring views ---------------------------------------------- */
 
 /*
@@ -271,7 +288,33 @@ struct rk_dev_kernel {
 	struct rk_dev_ring *cur;	   /* the ring of the emit in progress */
 	rk_u64 client_tag[RK_MAX_CLIENTS]; /* the tag each ring is bound for */
 	struct rk_dev_ring client[RK_MAX_CLIENTS];
+	RK_GLOBAL struct rk_profile *prof; /* host loops with profiling on; else 0 */
+	rk_u64 stall_t0;		   /* when the send waiting for room began */
 };
+
+/* A send found no room: start timing the stall (profiling only). */
+RK_DEVFN void rk_dev_stall_begin(struct rk_dev_kernel *k)
+{
+#if defined(RK_DEV_HOST)
+	if (k->prof && !k->stall_t0)
+		k->stall_t0 = rk_dev_now_ns();
+#else
+	(void)k;
+#endif
+}
+
+/* ... and it found room, or gave up for good. */
+RK_DEVFN void rk_dev_stall_end(struct rk_dev_kernel *k)
+{
+#if defined(RK_DEV_HOST)
+	if (k->stall_t0) {
+		RK_DEV_ADD64(&k->prof->stall_ns, rk_dev_now_ns() - k->stall_t0);
+		k->stall_t0 = 0;
+	}
+#else
+	(void)k;
+#endif
+}
 
 /* Bind with the given geometry (capacity a power of two, from memory the
  * host vouches for); indexes as they are now, checked. */
@@ -521,6 +564,7 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 		if (!k->stalling) /* one count per episode, retries included */
 			RK_DEV_ADD64(&k->ctrl->stalls, 1);
 		k->stalling = 1;
+		rk_dev_stall_begin(k);
 		while (!rk_dev_out_has_room(o)) {
 			if (o->corrupt) /* never publishes again: the reply is lost, counted */
 				return RK_DEV_CLOSED;
@@ -533,6 +577,7 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 		}
 	}
 	k->stalling = 0;
+	rk_dev_stall_end(k);
 	RK_GLOBAL struct rk_msg_hdr *h = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
 	h->magic = RK_MSG_MAGIC;
 	h->version = RK_MSG_VERSION;
@@ -629,6 +674,7 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 			RK_DEV_ADD64(&k->ctrl->stalls, 1);
 		}
 		k->stalling = 1;
+		rk_dev_stall_begin(k);
 		while (!rk_dev_out_has_room(o)) {
 			if (rk_dev_stalled(k))
 				return RK_DEV_TERMINATING;
@@ -639,6 +685,7 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 		}
 	}
 	k->stalling = 0;
+	rk_dev_stall_end(k);
 	if (RK_LOAD_ACQ32(state) != RK_ROUTE_OPEN)
 		return RK_DEV_CLOSED;
 	RK_GLOBAL struct rk_msg_hdr *m = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
@@ -784,6 +831,12 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->nbound = 0;
 	k->cur = &k->out;
 	k->client_dirty = 0;
+	k->stall_t0 = 0;
+#if defined(RK_DEV_HOST)
+	k->prof = k2k && k2k->profile_addr ? (struct rk_profile *)(rk_uptr)k2k->profile_addr : 0;
+#else
+	k->prof = 0;
+#endif
 	k->nclients = k2k ? k2k->nclients : 0;
 	if (k->nclients > RK_MAX_CLIENTS)
 		k->nclients = RK_MAX_CLIENTS;
@@ -861,6 +914,16 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 		RK_DEV_ADD64(&k->ctrl->errors, 1);
 	rk_u32 cap = r->slot_size - RK_MSG_HDR_SIZE;
 	rk_u32 done = 0;
+#if defined(RK_DEV_HOST)
+	if (k->prof && n) { /* the depth this batch found */
+		rk_u64 depth = r->cache - r->next;
+		RK_DEV_ADD64(&k->prof->batches, 1);
+		RK_DEV_ADD64(&k->prof->depth_sum, depth);
+		RK_DEV_ADD64(&k->prof->depth[rk_dev_bucket(depth)], 1);
+		if (depth > k->prof->depth_max)
+			RK_STORE_REL64(&k->prof->depth_max, depth);
+	}
+#endif
 	for (; done < n; done++) {
 		const RK_GLOBAL struct rk_msg_hdr *h =
 			(const RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(r, r->next + done);
@@ -870,7 +933,28 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 			RK_DEV_ADD64(&k->ctrl->errors, 1);
 			continue;
 		}
+#if defined(RK_DEV_HOST)
+		rk_u64 t0 = 0, sent_at = 0;
+		if (k->prof) {
+			t0 = rk_dev_now_ns();
+			sent_at = (h->flags & RK_MSG_F_STAMPED) ? h->seq : 0;
+		}
+#endif
 		int ret = RK_DEV_DISPATCH(k, h, (const RK_GLOBAL rk_u8 *)(h + 1), len);
+#if defined(RK_DEV_HOST)
+		if (k->prof && ret != RK_DEV_WOULDBLOCK) {
+			rk_u64 t1 = rk_dev_now_ns();
+			RK_GLOBAL struct rk_profile *p = k->prof;
+			RK_DEV_ADD64(&p->messages, 1);
+			RK_DEV_ADD64(&p->handler_ns, t1 - t0);
+			RK_DEV_ADD64(&p->handler[rk_dev_bucket(t1 - t0)], 1);
+			if (sent_at && sent_at <= t0) { /* a stamp from the future is not timed */
+				RK_DEV_ADD64(&p->stamped, 1);
+				RK_DEV_ADD64(&p->queue_wait_ns, t0 - sent_at);
+				RK_DEV_ADD64(&p->queue_wait[rk_dev_bucket(t0 - sent_at)], 1);
+			}
+		}
+#endif
 		if (ret == RK_DEV_TERMINATING) {
 			*stop = 1;
 			break;

@@ -47,6 +47,7 @@ enum {
 	RK_SECT_USER = 5,    /* anything an application puts there */
 	RK_SECT_DIR = 6,     /* struct rk_dir: a named runtime's directory */
 	RK_SECT_CLIENTS = 7, /* struct rk_clients: attached processes */
+	RK_SECT_PROFILE = 8, /* struct rk_profile: kernel-written timings */
 };
 
 struct rk_region_section {
@@ -127,6 +128,7 @@ struct rk_ring_hdr {
 /* Message flags. */
 #define RK_MSG_F_REPLY	     0x1u /* correlation_id names a request */
 #define RK_MSG_F_UNDELIVERED 0x2u /* returned by terminate, never processed */
+#define RK_MSG_F_STAMPED     0x8u /* seq holds the send time (CLOCK_MONOTONIC ns): profiling */
 #define RK_MSG_F_TOOBIG                                        \
 	0x4u /* a forward bounced to the host: larger than the \
 	      * receiver's slots */
@@ -208,7 +210,9 @@ struct rk_k2k {
 	rk_u32 ninbound;   /* inbound entries published (release) */
 	rk_u64 stats_addr; /* this kernel's struct rk_routes, for the counters */
 	rk_u32 nclients;   /* client entries that exist (fixed at launch) */
-	rk_u8 pad[RK_LINE - 20];
+	rk_u32 pad0;
+	rk_u64 profile_addr; /* struct rk_profile to fill, or 0 (host loops only) */
+	rk_u8 pad[RK_LINE - 32];
 	struct rk_k2k_ring route[RK_MAX_ROUTES];
 	struct rk_k2k_ring inbound[RK_MAX_ROUTES];
 	struct rk_k2k_client client[RK_MAX_CLIENTS];
@@ -336,6 +340,29 @@ struct rk_dir {
 	struct rk_dir_kernel entry[RK_DIR_MAX_KERNELS];
 };
 
+/*
+ * Profiling (RK_SECT_PROFILE), written by a kernel loop that runs on host
+ * threads when the runtime was built with profiling on. Histograms have
+ * power-of-two buckets: bucket b counts values in [2^b, 2^(b+1)) (b = 0
+ * also holds 0), the last one everything above.
+ */
+#define RK_PROF_BUCKETS 40u
+
+struct rk_profile {
+	rk_u64 messages;      /* handled while profiling */
+	rk_u64 stamped;	      /* of those, with a send time (queue wait measured) */
+	rk_u64 queue_wait_ns; /* sum: send to handler start */
+	rk_u64 handler_ns;    /* sum: handler start to end */
+	rk_u64 stall_ns;      /* sends waiting for room (output ring, routes, clients) */
+	rk_u64 batches;	      /* input depth samples, one per batch */
+	rk_u64 depth_sum;
+	rk_u64 depth_max;
+	rk_u64 reserved[8];
+	rk_u64 queue_wait[RK_PROF_BUCKETS]; /* ns */
+	rk_u64 handler[RK_PROF_BUCKETS];    /* ns */
+	rk_u64 depth[RK_PROF_BUCKETS];	    /* messages waiting when a batch began */
+};
+
 /* Built-in kernels every backend ships (rk_ctrl.kind). */
 enum {
 	RK_KIND_USER = 0,
@@ -422,6 +449,7 @@ RK_LAYOUT_ASSERT(offsetof(struct rk_routes, inbound_addr) == RK_LINE, "inbound t
 RK_LAYOUT_ASSERT(offsetof(struct rk_routes, route) % 64 == 0, "route table alignment");
 RK_LAYOUT_ASSERT(sizeof(struct rk_ctrl) == 128, "ctrl block size");
 RK_LAYOUT_ASSERT(sizeof(struct rk_k2k_client) == 32, "k2k client entry size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_profile, queue_wait) == RK_LINE, "profile histograms line");
 RK_LAYOUT_ASSERT(sizeof(struct rk_client_slot) == RK_LINE, "client slot is one line");
 RK_LAYOUT_ASSERT(offsetof(struct rk_clients, slot) == RK_LINE, "client table line");
 RK_LAYOUT_ASSERT(sizeof(struct rk_dir_kernel) == 3 * RK_LINE, "directory entry size");

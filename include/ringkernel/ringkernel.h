@@ -66,8 +66,8 @@ void rk_runtime_builder_backend(rk_runtime_builder *b, rk_backend backend);
 void rk_runtime_builder_backend_name(rk_runtime_builder *b, const char *plugin);
 /* Device ordinal the backend opens (default 0; negative: -EINVAL at build). */
 void rk_runtime_builder_device(rk_runtime_builder *b, int ordinal);
-/* Ask for per-kernel profiling (default off). The flag is recorded; no
- * backend collects a profile yet. */
+/* Ask for per-kernel profiling (default off): rk_kernel_profile_get().
+ * The CPU backend collects it; other backends report -ENOTSUP there. */
 void rk_runtime_builder_profiling(rk_runtime_builder *b, bool on);
 /* More plugin directories (a colon list, copied; NULL clears), searched
  * after $RK_PLUGIN_PATH and before the install directory. */
@@ -407,6 +407,37 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
  * (until release): 0 or -EINVAL (NULL). */
 int rk_kernel_status_get(const rk_kernel *k, rk_kernel_status *out);
 #define rk_kernel_status(k, out) rk_kernel_status_get((k), (out))
+
+/*
+ * Profiling (rk_runtime_builder_profiling(b, true)): what a kernel's loop
+ * measured about itself. Histograms have power-of-two buckets: bucket b
+ * counts values in [2^b, 2^(b+1)) (b = 0 also holds 0; the last bucket,
+ * everything above), so a percentile is the upper bound of its bucket
+ * (within 2x). Queue wait is send (the sender's clock, CLOCK_MONOTONIC)
+ * to handler start, for messages sent by a host or attached client of a
+ * profiled kernel; handler time is the handler's run, its sends included;
+ * stall time is what sends spent waiting for room (output ring, K2K
+ * routes, client reply rings); depth is sampled once per batch.
+ * With profiling off nothing is measured (a branch per message and send).
+ */
+#define RK_PROFILE_BUCKETS 40u
+typedef struct rk_kernel_profile {
+	uint64_t messages; /* handled while profiling */
+	uint64_t stamped;  /* of those, with a send time */
+	uint64_t queue_wait_p50_ns, queue_wait_p99_ns, queue_wait_mean_ns;
+	uint64_t handler_p50_ns, handler_p99_ns, handler_mean_ns;
+	uint64_t depth_samples, depth_max;
+	double depth_mean;
+	uint64_t stall_ns;
+	uint64_t queue_wait_hist[RK_PROFILE_BUCKETS]; /* ns */
+	uint64_t handler_hist[RK_PROFILE_BUCKETS];    /* ns */
+	uint64_t depth_hist[RK_PROFILE_BUCKETS];      /* messages waiting */
+} rk_kernel_profile;
+/* 0 with *out filled, or -EINVAL (NULL), -ENODATA (profiling is off, or
+ * an attached kernel's owner does not profile it), -ENOTSUP (the backend
+ * runs the loop on a device with no clock to time it: only the CPU
+ * backend profiles today). Any thread; the owner's or an attached handle. */
+int rk_kernel_profile_get(const rk_kernel *k, rk_kernel_profile *out);
 /*
  * A one-way kernel-to-kernel route: `from`'s handler may then send to `to`
  * (rk_ctx_send_k2k(), rk_dev_send(), the forward built-in) through a ring in
