@@ -75,6 +75,8 @@ struct kern_view {
 	uint64_t processed, sent, errors, stalls, heartbeat;
 	uint32_t terminated;
 	struct ring_view in, out;
+	bool prof_ok; /* the kernel is profiled (RK_SECT_PROFILE) */
+	uint64_t prof_messages, qw_p50, qw_p99, h_p50, h_p99, stall_ns;
 	bool clients_ok;
 	unsigned nclients;
 	struct client_view client[RK_MAX_CLIENTS];
@@ -274,6 +276,28 @@ static bool owner_alive(uint32_t pid, uint64_t start)
 	return st != 'Z' && st != 'X' && t == start;
 }
 
+/* The upper bound (ns) of the power-of-two bucket holding the quantile
+ * (permille) of a kernel-written histogram; counts may be anything. */
+static uint64_t prof_quantile(const uint64_t *hist, unsigned permille)
+{
+	uint64_t h[RK_PROF_BUCKETS], total = 0, seen = 0;
+	for (unsigned b = 0; b < RK_PROF_BUCKETS; b++) {
+		h[b] = ld64(&hist[b]);
+		total = total + h[b] < total ? UINT64_MAX : total + h[b];
+	}
+	if (!total)
+		return 0;
+	uint64_t want = total / 1000 * permille + (total % 1000) * permille / 1000;
+	if (!want)
+		want = 1;
+	for (unsigned b = 0; b < RK_PROF_BUCKETS; b++) {
+		seen = seen + h[b] < seen ? UINT64_MAX : seen + h[b];
+		if (seen >= want)
+			return (2ull << b) - 1;
+	}
+	return UINT64_MAX;
+}
+
 /* A consistent copy of a directory entry (seqlock), or false. */
 static bool entry_copy(const struct rk_dir_kernel *src, struct rk_dir_kernel *dst)
 {
@@ -332,6 +356,16 @@ static void read_kernel(const char *rtname, struct kern_view *k, rk_region *vola
 		k->stalls = ld64(&c->stalls);
 		k->heartbeat = ld64(&c->heartbeat);
 		k->terminated = ld32(&c->terminated);
+	}
+	if (find_section(r, RK_SECT_PROFILE, 0, sizeof(struct rk_profile), &p, &size) == 0) {
+		const struct rk_profile *pf = p;
+		k->prof_ok = true;
+		k->prof_messages = ld64(&pf->messages);
+		k->stall_ns = ld64(&pf->stall_ns);
+		k->qw_p50 = prof_quantile(pf->queue_wait, 500);
+		k->qw_p99 = prof_quantile(pf->queue_wait, 990);
+		k->h_p50 = prof_quantile(pf->handler, 500);
+		k->h_p99 = prof_quantile(pf->handler, 990);
 	}
 	if (rk_region_find(r, RK_SECT_RING, 1, &p, &size) == 0)
 		k->in = ring_read(p, size);
@@ -669,6 +703,17 @@ static void print_json(const struct snap *s)
 			else
 				printf("null");
 			json_err(k->err, k->why);
+			if (k->prof_ok)
+				printf(", \"profile\": {\"messages\": %" PRIu64
+				       ", \"queue_wait_p50_ns\": %" PRIu64
+				       ", \"queue_wait_p99_ns\": %" PRIu64
+				       ", \"handler_p50_ns\": %" PRIu64
+				       ", \"handler_p99_ns\": %" PRIu64 ", \"stall_ns\": %" PRIu64
+				       "}",
+				       k->prof_messages, k->qw_p50, k->qw_p99, k->h_p50, k->h_p99,
+				       k->stall_ns);
+			else
+				printf(", \"profile\": null");
 			printf(", \"clients\": [");
 			for (unsigned m = 0; m < k->nclients; m++) {
 				const struct client_view *cl = &k->client[m];

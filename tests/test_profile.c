@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Profiling: rk_runtime_builder_profiling() and rk_kernel_profile_get(). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -134,5 +135,49 @@ Test(profile, device_backend_is_enotsup)
 	cr_assert_eq(rk_kernel_profile_get(k, &p), -ENOTSUP);
 	rk_message m;
 	cr_assert_eq(rk_kernel_call(k, 1, "a", 1, &m, 10 * SEC), 0, "it still runs");
+	rk_runtime_shutdown(rt);
+}
+
+/* rk-top --json shows a profiled kernel's figures, read from shared memory. */
+Test(profile, rk_top_json_shows_it)
+{
+	const char *be = getenv("RK_TEST_BACKEND");
+	if (be && *be && strcmp(be, "cpu"))
+		cr_skip_test("only the CPU backend profiles");
+	if (access("./runtime/rk-top", X_OK) != 0)
+		cr_skip_test("no ./runtime/rk-top (run from the build directory)");
+	char name[64];
+	snprintf(name, sizeof(name), "rkt-prof-%d", (int)getpid());
+	rk_runtime_builder *b = rk_runtime_builder_new();
+	rk_runtime_builder_backend_name(b, "cpu");
+	rk_runtime_builder_profiling(b, true);
+	rk_runtime_builder_name(b, name);
+	rk_runtime *rt;
+	cr_assert_eq(rk_runtime_builder_build(b, &rt), 0, "%s", rk_last_error());
+	rk_kernel *k = launch(rt, "echo", NULL);
+	rk_message m;
+	for (int i = 0; i < 100; i++)
+		cr_assert_eq(rk_kernel_call(k, 1, "q", 1, &m, 10 * SEC), 0);
+	rk_kernel_profile p;
+	for (int t = 0; t < 5000; t++) {
+		cr_assert_eq(rk_kernel_profile_get(k, &p), 0);
+		if (p.messages >= 100)
+			break;
+		usleep(1000);
+	}
+	char cmd[160], out[8192] = "";
+	snprintf(cmd, sizeof(cmd), "./runtime/rk-top --json --runtime %s --interval 10", name);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	cr_assert_eq(pclose(f), 0, "%s", out);
+	char want[160];
+	snprintf(want, sizeof(want),
+		 "\"profile\": {\"messages\": 100, \"queue_wait_p50_ns\": %llu, "
+		 "\"queue_wait_p99_ns\": %llu, \"handler_p50_ns\": %llu, \"handler_p99_ns\": %llu",
+		 (unsigned long long)p.queue_wait_p50_ns, (unsigned long long)p.queue_wait_p99_ns,
+		 (unsigned long long)p.handler_p50_ns, (unsigned long long)p.handler_p99_ns);
+	cr_assert(strstr(out, want), "want %s in\n%s", want, out);
 	rk_runtime_shutdown(rt);
 }
