@@ -135,6 +135,8 @@ dist_man_MANS = \
 	man/rk_runtime_metrics_get.3 \
 	man/rk_runtime_new.3 \
 	man/rk_runtime_shutdown.3 \
+	man/rk_set_log_handler.3 \
+	man/rk_set_log_level.3 \
 	man/rk_state_name.3 \
 	man/rk_strerror.3 \
 	man/rk_version.3

@@ -27,3 +27,4 @@ include tests/gpu.mk
 include tests/user.mk
 include tests/top.mk
 include tests/attach.mk
+include tests/log.mk

@@ -39,6 +39,39 @@ extern "C" {
 /* The library's version, "MAJOR.MINOR.PATCH" ("0.1.0"), static storage. */
 const char *rk_version(void);
 
+/*
+ * Compile-time version (ringkernel/version.h, from configure's AC_INIT):
+ * RK_VERSION_MAJOR, RK_VERSION_MINOR, RK_VERSION_PATCH, RK_VERSION_STRING,
+ * RK_VERSION_NUM (MAJOR * 10000 + MINOR * 100 + PATCH) and
+ * RK_VERSION_CHECK(major, minor, patch), true when these headers are at
+ * least that version. rk_version() is the library loaded at run time.
+ */
+#include <ringkernel/version.h>
+
+/*
+ * Logging (rk_set_log_handler(3)). The library logs at these levels; RK_LOG
+ * (error|warn|info|debug, default warn) chooses which, read when a runtime
+ * is built. A line goes to standard error, or appended to RK_LOG_FILE, as
+ *   2025-01-02T03:04:05.123456Z ringkernel[PID/TID] LEVEL: SUBSYSTEM: TEXT
+ * (UTC, microseconds), unless a handler takes it.
+ */
+enum rk_log_level { RK_LOG_ERROR = 0, RK_LOG_WARN = 1, RK_LOG_INFO = 2, RK_LOG_DEBUG = 3 };
+
+/* Gets each enabled message: level is an RK_LOG_* value, msg is
+ * "SUBSYSTEM: TEXT" (no newline, no time stamp; valid only during the
+ * call). Calls are serialized, from whichever thread logs. */
+typedef void (*rk_log_handler)(int level, const char *msg, void *arg);
+
+/* Sends every later message to h(level, msg, arg) instead of the default
+ * sink; NULL restores the default sink (standard error or RK_LOG_FILE).
+ * Any thread, at any time: once it returns the previous handler is never
+ * called again, so its arg may be freed. */
+void rk_set_log_handler(rk_log_handler h, void *arg);
+
+/* The level the program wants when RK_LOG is not set (RK_LOG, the user's,
+ * wins). Returns 0, or -EINVAL when level is not an RK_LOG_* value. */
+int rk_set_log_level(int level);
+
 #define RK_NO_WAIT ((uint64_t)0)
 #define RK_FOREVER UINT64_MAX
 
