@@ -28,3 +28,4 @@ include tests/user.mk
 include tests/top.mk
 include tests/attach.mk
 include tests/log.mk
+include tests/sdk.mk

@@ -1,0 +1,184 @@
+#!/bin/sh
+# The plugin SDK as a third party uses it: install this build into a
+# staging directory, build examples/plugin-skeleton out of tree against
+# that installed copy only (pkg-config, no -I into the source tree),
+# install the plugin into the plugin directory the .pc file names, and
+# check that the installed rk-info sees it usable, that kernels run on it
+# with replies byte for byte, and that the lifecycle and messaging suites
+# pass on it. Writes only under a temporary directory (make distcheck runs
+# this from a read-only source tree).
+srcdir=${srcdir:-.}
+abs_srcdir=$(cd "$srcdir" && pwd) || exit 99
+builddir=$(pwd) # automake runs tests in the top build directory
+
+skip() {
+	echo "[SKIP] plugin SDK: $*"
+	exit 77
+}
+fail() {
+	echo "FAIL: $*"
+	status=1
+}
+
+PKG_CONFIG=${PKG_CONFIG:-pkg-config}
+command -v "$PKG_CONFIG" >/dev/null 2>&1 || skip "no $PKG_CONFIG"
+command -v make >/dev/null 2>&1 || skip "no make"
+CC=${CC:-cc}
+command -v "$CC" >/dev/null 2>&1 || CC=gcc
+command -v "$CC" >/dev/null 2>&1 || skip "no C compiler (cc, gcc)"
+# A sanitized library needs its runtime linked first into every program
+# and plugin built against it: the example's plain build would not load.
+[ -z "$RK_TEST_SANITIZED" ] || skip "the library is built with sanitizers ($RK_TEST_SANITIZED)"
+[ -f "$builddir/Makefile" ] || skip "not run from the build directory"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rk-plugin-sdk.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+stage=$tmp/stage
+status=0
+
+# A make of our own, not a part of the `make check` that runs us.
+unset MAKEFLAGS MFLAGS MAKELEVEL GNUMAKEFLAGS
+
+# 1. Install this build (DESTDIR: the configured prefix, under $stage).
+# install-exec install-data is `make install` without its `all`: that would
+# re-link plugins/.libs-all/ under the suites running beside us.
+if ! make -C "$builddir" install-exec install-data DESTDIR="$stage" >"$tmp/install.log" 2>&1; then
+	tail -n 30 "$tmp/install.log"
+	echo "FAIL: make install-exec install-data DESTDIR=$stage"
+	exit 1
+fi
+pc=$(find "$stage" -name ringkernel.pc -path '*/pkgconfig/*' | head -n 1)
+[ -n "$pc" ] || { echo "FAIL: make install put no ringkernel.pc under $stage"; exit 1; }
+# Relocate the staged .pc: each variable under the configured prefix moves
+# under $stage, as if ringkernel-c had been installed at $stage$prefix.
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+case $prefix in
+/*) ;;
+*) echo "FAIL: $pc: prefix '$prefix' is not absolute"; exit 1 ;;
+esac
+sed "s|^\([A-Za-z_]*\)=$prefix|\1=$stage$prefix|" "$pc" >"$tmp/ringkernel.pc" &&
+	mkdir "$tmp/pkgconfig" && mv "$tmp/ringkernel.pc" "$tmp/pkgconfig/" || exit 99
+PKG_CONFIG_PATH=$tmp/pkgconfig
+PKG_CONFIG_LIBDIR=$tmp/pkgconfig # no other ringkernel.pc can answer
+export PKG_CONFIG_PATH PKG_CONFIG_LIBDIR
+unset PKG_CONFIG_SYSROOT_DIR
+
+libdir=$("$PKG_CONFIG" --variable=libdir ringkernel)
+plugindir=$("$PKG_CONFIG" --variable=plugindir ringkernel)
+cflags=$("$PKG_CONFIG" --cflags ringkernel)
+echo "staged: prefix $stage$prefix, plugindir $plugindir"
+case $plugindir in
+"$stage"/*) ;;
+*) echo "FAIL: ringkernel.pc has no plugindir under the install ($plugindir)"; exit 1 ;;
+esac
+[ -f "$libdir/libringkernel.so" ] || { echo "FAIL: no $libdir/libringkernel.so"; exit 1; }
+case " $cflags " in
+*"$abs_srcdir"* | *"$builddir"*) echo "FAIL: pkg-config --cflags points into the tree: $cflags"; exit 1 ;;
+esac
+bindir=$stage$prefix/bin
+[ -x "$bindir/rk-info" ] || bindir=$(dirname "$(find "$stage" -name rk-info -type f | head -n 1)")
+[ -x "$bindir/rk-info" ] || { echo "FAIL: make install put no rk-info under $stage"; exit 1; }
+
+# 2. Build the skeleton where a third party would have it: a copy, away
+# from the source tree, against the installed headers and library only.
+cp -R "$abs_srcdir/examples/plugin-skeleton" "$tmp/skeleton" && chmod -R u+w "$tmp/skeleton" ||
+	exit 99
+rm -f "$tmp/skeleton/rk-plugin-skeleton.so" "$tmp/skeleton/skeleton-check"
+if ! make -C "$tmp/skeleton" CC="$CC" >"$tmp/skeleton.log" 2>&1; then
+	cat "$tmp/skeleton.log"
+	echo "FAIL: the skeleton did not build against the installed SDK"
+	exit 1
+fi
+if grep -q 'warning:' "$tmp/skeleton.log"; then
+	cat "$tmp/skeleton.log"
+	fail "the installed SDK headers warn in a third-party build (-Wall -Wextra)"
+fi
+if command -v nm >/dev/null 2>&1; then
+	exports=$(nm -D --defined-only "$tmp/skeleton/rk-plugin-skeleton.so" |
+		awk '$2 == "T" { print $3 }')
+	[ "$exports" = rk_plugin_entry ] ||
+		fail "the plugin exports '$exports', not rk_plugin_entry alone"
+fi
+
+# 3. make install of the plugin puts it in the .pc file's plugindir.
+if ! make -C "$tmp/skeleton" install >"$tmp/skinstall.log" 2>&1; then
+	cat "$tmp/skinstall.log"
+	echo "FAIL: make install of the skeleton"
+	exit 1
+fi
+[ -f "$plugindir/rk-plugin-skeleton.so" ] || {
+	echo "FAIL: no $plugindir/rk-plugin-skeleton.so after make install"
+	exit 1
+}
+
+# From here on: the installed programs and library, and only the staged
+# plugin directory (the built-in one of the library is the configured,
+# unstaged prefix: RK_PLUGIN_PATH_ONLY leaves it out).
+LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+RK_PLUGIN_PATH=$plugindir
+RK_PLUGIN_PATH_ONLY=1
+export LD_LIBRARY_PATH RK_PLUGIN_PATH RK_PLUGIN_PATH_ONLY
+unset RK_BACKEND
+
+# 4. The installed rk-info: the skeleton's row says usable, priority 10,
+# from the installed file.
+info=$("$bindir/rk-info" 2>&1)
+printf '%s\n' "$info"
+row=$(printf '%s\n' "$info" | awk '$1 == "skeleton"')
+printf '%s\n' "$row" | grep -Eq '^skeleton +0\.1\.0 +1\.[0-9]+ +10 +usable ' ||
+	fail "rk-info has no usable skeleton row at priority 10: '$row'"
+case $row in
+*"$plugindir/rk-plugin-skeleton.so"*) ;;
+*) fail "rk-info's skeleton row is not the installed file: '$row'" ;;
+esac
+# The cpu plugin was installed too, and outranks the skeleton for Auto.
+printf '%s\n' "$info" | grep -q '^auto would pick: skeleton' &&
+	fail "Auto picks the skeleton over the installed cpu plugin"
+
+# 5. Kernels on it: skeleton-check, built against the installed tree,
+# launches echo and counter on backend "skeleton" and checks every reply.
+if "$tmp/skeleton/skeleton-check" skeleton >"$tmp/check.log" 2>&1; then
+	cat "$tmp/check.log"
+	grep -q '^ok: echo: 200 replies, bytes as sent$' "$tmp/check.log" ||
+		fail "skeleton-check did not check the echo replies"
+	grep -q '^ok: runtime on skeleton$' "$tmp/check.log" ||
+		fail "skeleton-check did not run on the skeleton"
+else
+	cat "$tmp/check.log"
+	fail "skeleton-check on the installed skeleton plugin"
+fi
+
+# 6. The installed rk-bench on it, briefly: echo round trips.
+if [ -x "$bindir/rk-bench" ]; then
+	if RK_BACKEND=skeleton "$bindir/rk-bench" --quick --quiet --scenario roundtrip \
+		>"$tmp/bench.log" 2>&1; then
+		grep -Eq '^rk echo +spin +64 +[0-9]+' "$tmp/bench.log" ||
+			fail "rk-bench on the skeleton printed no echo row: $(cat "$tmp/bench.log")"
+		grep -Eq 'backend[=: ]+skeleton' "$tmp/bench.log" ||
+			fail "rk-bench did not run on the skeleton: $(head -n 5 "$tmp/bench.log")"
+		echo "ok: rk-bench --scenario roundtrip on the skeleton"
+	else
+		cat "$tmp/bench.log"
+		fail "rk-bench on the skeleton"
+	fi
+fi
+
+# 7. The runtime suites on it (the build tree's, with RK_TEST_BACKEND):
+# whatever the skeleton lacks (user kernels) skips per test.
+for suite in test_lifecycle test_messaging; do
+	[ -x "$builddir/tests/$suite" ] || {
+		echo "($suite not built: no Criterion)"
+		continue
+	}
+	if RK_TEST_BACKEND=skeleton "$builddir/tests/$suite" >"$tmp/$suite.log" 2>&1; then
+		tail -n 1 "$tmp/$suite.log"
+		echo "ok: $suite on the skeleton"
+	else
+		cat "$tmp/$suite.log"
+		fail "$suite on the skeleton"
+	fi
+done
+
+[ $status -eq 0 ] && echo "ok: the plugin SDK builds, installs and runs a third-party backend"
+exit $status
