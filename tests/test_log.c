@@ -138,10 +138,24 @@ static void build_cpu_runtime(void)
 
 static char *slurp(const char *path)
 {
+	/* The whole file, however long (the threads test writes ~250 KB):
+	 * a fixed buffer would cut lines off and lose them from the count. */
 	FILE *f = fopen(path, "r");
 	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-	static char buf[1 << 16];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	static char *buf;
+	static size_t cap;
+	size_t n = 0;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 1 << 16;
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
 	buf[n] = '\0';
 	fclose(f);
 	return buf;

@@ -23,7 +23,7 @@ gpu-bundle: gpu-bundle/run.sh
 
 if HAVE_CRITERION
 if !RK_TSAN
-check_DATA = gpu-bundle/run.sh
+check_DATA += gpu-bundle/run.sh
 TESTS += tests/gpu/bundle_check.sh
 endif
 endif
