@@ -309,6 +309,8 @@ static int map_kernel(rk_kernel *k, const char *runtime, const char *kernel, con
 		return rk_error(-ERANGE, "kernel \"%s\": client table geometry is out of bounds",
 				kernel);
 	a->clients = c;
+	a->ring_offset = first; /* the checked copies: the table may change under us */
+	a->ring_stride = stride;
 	*max_p = max;
 	/* A profiled kernel: our sends are stamped too (rk_kernel_profile_get). */
 	if (rk_region_find(a->region, RK_SECT_PROFILE, 0, &p, &sz) == 0 &&
@@ -392,12 +394,11 @@ int rk_attach(const char *runtime, const char *kernel, rk_kernel **out)
 	k->source = tag;
 	/* The reply ring: what an earlier client of the slot left is skipped
 	 * (and any late reply to it is recognised by its tag). */
-	uint8_t *ring = (uint8_t *)a->clients + a->clients->ring_offset +
-			(size_t)slot * a->clients->ring_stride;
+	uint8_t *ring = (uint8_t *)a->clients + a->ring_offset + (size_t)slot * a->ring_stride;
 	struct rk_ring_hdr *h = (struct rk_ring_hdr *)ring;
 	__atomic_store_n(&h->cons_head, __atomic_load_n(&h->prod_tail, __ATOMIC_ACQUIRE),
 			 __ATOMIC_RELEASE);
-	if ((ret = rk_ring_attach(&k->out, ring, a->clients->ring_stride)) < 0) {
+	if ((ret = rk_ring_attach(&k->out, ring, a->ring_stride)) < 0) {
 		rk_error(ret, "kernel \"%s\": reply ring: %s", kernel, rk_last_error());
 		goto leave;
 	}

@@ -70,6 +70,7 @@ struct rki_client {
 struct rki_attached {
 	rk_region *region;
 	struct rk_clients *clients;
+	uint64_t ring_offset, ring_stride; /* the client table's geometry, as checked */
 	struct rk_client_slot *slot;
 	unsigned slot_index;
 	pid_t owner_pid;
