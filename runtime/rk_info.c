@@ -11,15 +11,23 @@
  * plugin whose constructor or probe crashes, calls exit() or hangs (killed
  * after --timeout seconds) is a row of the table that says so.
  *
+ * Under each usable row it knows, the device's details (cores and NUMA
+ * nodes, the OpenCL platform and device, the CUDA device), read by rk-info
+ * in the same child after the report; then the environment variables that
+ * change what the library does, with their values.
+ *
  * Exit status: 0 when the plugin Auto (or RK_BACKEND) would pick is usable,
  * 1 when none is (the table says why), 2 on a usage error.
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,10 +44,370 @@
 
 #define PROG "rk-info"
 
+/* ---- per-device details -------------------------------------------------- */
+
+/*
+ * What `ucx_info -d` and clinfo print, for the device a usable plugin
+ * probed: for cpu the host's cores and NUMA nodes (sysfs), for opencl the
+ * platform and device (the ICD loader the plugin uses), for cuda the
+ * device and driver (libcuda.so.1). Queried by rk-info itself, in the
+ * probing child after its report, so no plugin ABI is needed and a driver
+ * that crashes or hangs here costs the details, not the row.
+ */
+#define MAX_DETAILS 32
+
+struct detail {
+	char key[32];
+	char val[160];
+	bool num; /* val is a decimal number: a JSON number */
+};
+
+struct details {
+	uint32_t n;
+	struct detail d[MAX_DETAILS];
+};
+
+__attribute__((format(printf, 3, 4))) static void det_str(struct details *d, const char *key,
+							  const char *fmt, ...)
+{
+	if (d->n == MAX_DETAILS)
+		return;
+	struct detail *e = &d->d[d->n++];
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->val, sizeof(e->val), fmt, ap);
+	va_end(ap);
+	/* trailing blanks (OpenCL strings carry some) */
+	size_t l = strlen(e->val);
+	while (l && (e->val[l - 1] == ' ' || e->val[l - 1] == '\n'))
+		e->val[--l] = '\0';
+	e->num = false;
+}
+
+static void det_num(struct details *d, const char *key, unsigned long long v)
+{
+	det_str(d, key, "%llu", v);
+	d->d[d->n - 1].num = true;
+}
+
+/* The first line of a small file, without its newline; false if none. */
+static bool read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	bool ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return (x > y) - (x < y);
+}
+
+#define NODE_DIR     "/sys/devices/system/node"
+#define NODES_LISTED 8
+
+static void cpu_details(struct details *d)
+{
+	char line[512], path[128];
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			char *v = strchr(line, ':');
+			if (strncmp(line, "model name", 10) || !v)
+				continue;
+			v += 1 + strspn(v + 1, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			det_str(d, "model", "%s", v);
+			break;
+		}
+		fclose(f);
+	}
+	det_num(d, "cores_online", (unsigned long long)sysconf(_SC_NPROCESSORS_ONLN));
+	det_num(d, "cores_configured", (unsigned long long)sysconf(_SC_NPROCESSORS_CONF));
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		det_num(d, "cores_usable", (unsigned long long)CPU_COUNT(&set));
+
+	DIR *dir = opendir(NODE_DIR);
+	if (!dir) {
+		det_str(d, "numa", "unknown: %s: %s", NODE_DIR, strerror(errno));
+		return;
+	}
+	unsigned nodes[1024], n = 0;
+	struct dirent *de;
+	while ((de = readdir(dir)) && n < sizeof(nodes) / sizeof(nodes[0])) {
+		char *end;
+		if (strncmp(de->d_name, "node", 4) || de->d_name[4] < '0' || de->d_name[4] > '9')
+			continue;
+		unsigned long v = strtoul(de->d_name + 4, &end, 10);
+		if (!*end && v < 1u << 20)
+			nodes[n++] = (unsigned)v;
+	}
+	closedir(dir);
+	qsort(nodes, n, sizeof(nodes[0]), cmp_uint);
+	det_num(d, "numa_nodes", n);
+	for (unsigned i = 0; i < n && i < NODES_LISTED; i++) {
+		char key[32];
+		snprintf(path, sizeof(path), NODE_DIR "/node%u/cpulist", nodes[i]);
+		snprintf(key, sizeof(key), "node%u_cpus", nodes[i]);
+		if (read_line(path, line, sizeof(line)))
+			det_str(d, key, "%s", line[0] ? line : "none");
+		/* "Node 0 MemTotal:       4548344 kB" */
+		snprintf(path, sizeof(path), NODE_DIR "/node%u/meminfo", nodes[i]);
+		if (!(f = fopen(path, "re")))
+			continue;
+		unsigned long long kb;
+		while (fgets(line, sizeof(line), f)) {
+			char *m = strstr(line, "MemTotal:");
+			if (m && sscanf(m + 9, "%llu", &kb) == 1) {
+				snprintf(key, sizeof(key), "node%u_mem_bytes", nodes[i]);
+				det_num(d, key, kb * 1024u);
+				break;
+			}
+		}
+		fclose(f);
+	}
+	if (n > NODES_LISTED)
+		det_str(d, "numa_not_listed", "%u more nodes", n - NODES_LISTED);
+}
+
+/* OpenCL 1.2's calls and names, as the specification fixes them: rk-info
+ * builds where no OpenCL header is installed. */
+typedef struct rki_cl_platform *cl_platform;
+typedef struct rki_cl_device *cl_device;
+#define CL_PLATFORM_VERSION_	       0x0901
+#define CL_PLATFORM_NAME_	       0x0902
+#define CL_PLATFORM_VENDOR_	       0x0903
+#define CL_DEVICE_TYPE_		       0x1000
+#define CL_DEVICE_MAX_COMPUTE_UNITS_   0x1002
+#define CL_DEVICE_MAX_CLOCK_FREQUENCY_ 0x100C
+#define CL_DEVICE_GLOBAL_MEM_SIZE_     0x101F
+#define CL_DEVICE_NAME_		       0x102B
+#define CL_DEVICE_VENDOR_	       0x102C
+#define CL_DRIVER_VERSION_	       0x102D
+#define CL_DEVICE_VERSION_	       0x102F
+#define CL_DEVICE_OPENCL_C_VERSION_    0x103D
+#define CL_DEVICE_TYPE_ALL_	       0xFFFFFFFFu
+
+static const char *cl_type_name(uint64_t t)
+{
+	if (t & (1u << 2))
+		return "GPU";
+	if (t & (1u << 1))
+		return "CPU";
+	if (t & (1u << 3))
+		return "accelerator";
+	return "other";
+}
+
+static void opencl_details(int device, struct details *d)
+{
+	int32_t (*get_platforms)(uint32_t, cl_platform *, uint32_t *);
+	int32_t (*get_platform_info)(cl_platform, uint32_t, size_t, void *, size_t *);
+	int32_t (*get_devices)(cl_platform, uint64_t, uint32_t, cl_device *, uint32_t *);
+	int32_t (*get_device_info)(cl_device, uint32_t, size_t, void *, size_t *);
+	/* The ICD loader the plugin opens (secure_getenv: as the plugin). */
+	const char *lib = secure_getenv("RK_OPENCL_LIB");
+	void *dl = dlopen(lib && *lib ? lib : "libOpenCL.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		det_str(d, "error", "%s", dlerror());
+		return;
+	}
+	*(void **)&get_platforms = dlsym(dl, "clGetPlatformIDs");
+	*(void **)&get_platform_info = dlsym(dl, "clGetPlatformInfo");
+	*(void **)&get_devices = dlsym(dl, "clGetDeviceIDs");
+	*(void **)&get_device_info = dlsym(dl, "clGetDeviceInfo");
+	if (!get_platforms || !get_platform_info || !get_devices || !get_device_info) {
+		det_str(d, "error", "the OpenCL loader lacks the clGet*Info calls");
+		return;
+	}
+	/* The device ordinal counts every platform's devices in order, as
+	 * the plugin's does. */
+	cl_platform plats[8], plat = NULL;
+	cl_device dev = NULL;
+	uint32_t np = 0, seen = 0;
+	if (get_platforms(8, plats, &np) != 0 || np == 0) {
+		det_str(d, "error", "no OpenCL platform");
+		return;
+	}
+	for (uint32_t i = 0; i < np && i < 8; i++) {
+		cl_device devs[16];
+		uint32_t nd = 0;
+		if (get_devices(plats[i], CL_DEVICE_TYPE_ALL_, 16, devs, &nd) != 0)
+			continue;
+		for (uint32_t j = 0; j < nd && j < 16; j++, seen++)
+			if ((int)seen == device) {
+				plat = plats[i];
+				dev = devs[j];
+			}
+	}
+	if (!dev) {
+		det_str(d, "error", "no OpenCL device %d (%u found)", device, seen);
+		return;
+	}
+	static const struct {
+		const char *key;
+		uint32_t param;
+		bool device;
+	} strs[] = {
+		{ "platform", CL_PLATFORM_NAME_, false },
+		{ "platform_vendor", CL_PLATFORM_VENDOR_, false },
+		{ "platform_version", CL_PLATFORM_VERSION_, false },
+		{ "device", CL_DEVICE_NAME_, true },
+		{ "device_vendor", CL_DEVICE_VENDOR_, true },
+		{ "device_version", CL_DEVICE_VERSION_, true },
+		{ "driver_version", CL_DRIVER_VERSION_, true },
+		{ "opencl_c_version", CL_DEVICE_OPENCL_C_VERSION_, true },
+	};
+	char buf[256];
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		memset(buf, 0, sizeof(buf));
+		int32_t err = strs[i].device ? get_device_info(dev, strs[i].param, sizeof(buf) - 1,
+							       buf, NULL)
+					     : get_platform_info(plat, strs[i].param,
+								 sizeof(buf) - 1, buf, NULL);
+		if (err == 0)
+			det_str(d, strs[i].key, "%s", buf);
+	}
+	uint64_t type = 0, mem = 0;
+	uint32_t units = 0, mhz = 0;
+	if (get_device_info(dev, CL_DEVICE_TYPE_, sizeof(type), &type, NULL) == 0)
+		det_str(d, "device_type", "%s", cl_type_name(type));
+	if (get_device_info(dev, CL_DEVICE_MAX_COMPUTE_UNITS_, sizeof(units), &units, NULL) == 0)
+		det_num(d, "compute_units", units);
+	if (get_device_info(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY_, sizeof(mhz), &mhz, NULL) == 0)
+		det_num(d, "clock_mhz", mhz);
+	if (get_device_info(dev, CL_DEVICE_GLOBAL_MEM_SIZE_, sizeof(mem), &mem, NULL) == 0)
+		det_num(d, "global_mem_bytes", mem);
+	det_num(d, "platforms", np);
+	det_num(d, "devices", seen);
+}
+
+/* The CUDA driver API's calls and attributes (cuda.h), as the plugin
+ * uses it: libcuda.so.1, never linked. */
+#define CU_ATTR_CLOCK_KHZ  13
+#define CU_ATTR_SMS	   16
+#define CU_ATTR_PCI_BUS	   33
+#define CU_ATTR_PCI_DEVICE 34
+#define CU_ATTR_PCI_DOMAIN 50
+#define CU_ATTR_CC_MAJOR   75
+#define CU_ATTR_CC_MINOR   76
+
+static void cuda_details(int device, struct details *d)
+{
+	int (*init)(unsigned);
+	int (*driver_version)(int *);
+	int (*count)(int *);
+	int (*get)(int *, int);
+	int (*attr)(int *, int, int);
+	int (*name)(char *, int, int);
+	int (*total_mem)(size_t *, int);
+	void *dl = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		det_str(d, "error", "%s", dlerror());
+		return;
+	}
+	*(void **)&init = dlsym(dl, "cuInit");
+	*(void **)&driver_version = dlsym(dl, "cuDriverGetVersion");
+	*(void **)&count = dlsym(dl, "cuDeviceGetCount");
+	*(void **)&get = dlsym(dl, "cuDeviceGet");
+	*(void **)&attr = dlsym(dl, "cuDeviceGetAttribute");
+	*(void **)&name = dlsym(dl, "cuDeviceGetName");
+	*(void **)&total_mem = dlsym(dl, "cuDeviceTotalMem_v2");
+	int v = 0, n = 0, dev = 0;
+	if (!init || !get || !attr || init(0) != 0 || get(&dev, device) != 0) {
+		det_str(d, "error", "cuInit or cuDeviceGet(%d) failed", device);
+		return;
+	}
+	if (count && count(&n) == 0)
+		det_num(d, "devices", (unsigned)n);
+	char buf[256] = "";
+	if (name && name(buf, sizeof(buf) - 1, dev) == 0)
+		det_str(d, "device", "%s", buf);
+	size_t mem = 0;
+	if (total_mem && total_mem(&mem, dev) == 0)
+		det_num(d, "memory_bytes", mem);
+	int major = 0, minor = 0, dom = 0, bus = 0, slot = 0;
+	if (attr(&major, CU_ATTR_CC_MAJOR, dev) == 0 && attr(&minor, CU_ATTR_CC_MINOR, dev) == 0)
+		det_str(d, "compute_capability", "%d.%d", major, minor);
+	if (attr(&v, CU_ATTR_SMS, dev) == 0)
+		det_num(d, "sms", (unsigned)v);
+	if (attr(&v, CU_ATTR_CLOCK_KHZ, dev) == 0 && v > 0)
+		det_num(d, "clock_mhz", (unsigned)v / 1000u);
+	if (attr(&dom, CU_ATTR_PCI_DOMAIN, dev) == 0 && attr(&bus, CU_ATTR_PCI_BUS, dev) == 0 &&
+	    attr(&slot, CU_ATTR_PCI_DEVICE, dev) == 0 && (dom || bus || slot))
+		det_str(d, "pci", "%04x:%02x:%02x.0", dom, bus, slot);
+	/* 12040 is 12.4 */
+	if (driver_version && driver_version(&v) == 0)
+		det_str(d, "driver_version", "%d.%d", v / 1000, v % 1000 / 10);
+}
+
+/* The details rk-info knows how to query for a plugin of this name. */
+static bool has_details(const char *plugin)
+{
+	return !strcmp(plugin, "cpu") || !strcmp(plugin, "opencl") || !strcmp(plugin, "cuda");
+}
+
+static void query_details(const char *plugin, int device, struct details *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!strcmp(plugin, "cpu"))
+		cpu_details(d);
+	else if (!strcmp(plugin, "opencl"))
+		opencl_details(device, d);
+	else if (!strcmp(plugin, "cuda"))
+		cuda_details(device, d);
+}
+
+/* ---- the environment ----------------------------------------------------- */
+
+/* Every variable the library, its plugins and rk-info read, and whether it
+ * is read with secure_getenv() (ignored by a set-uid or set-gid program). */
+static const struct {
+	const char *name;
+	bool secure;
+} env_vars[] = {
+	{ "RK_BACKEND", true },
+	{ "RK_PLUGIN_PATH", true },
+	{ "RK_PLUGIN_PATH_ONLY", true },
+	{ "RK_RUNTIME_NAME", true },
+	{ "RK_LOG", false },
+	{ "RK_LOG_FILE", true },
+	{ "RK_SPIN_NS", false },
+	{ "RK_REACTOR", false },
+	{ "RK_CPU_SPIN_NS", false },
+	{ "RK_CPU_WORKERS", false },
+	{ "RK_OPENCL_LIB", true },
+	{ "RK_OPENCL_NO_HOST_VA", false },
+	{ "POCL_MAX_PTHREAD_COUNT", false },
+	{ "CUDA_DEVICE_MAX_CONNECTIONS", true },
+	{ "GPU_MAX_HW_QUEUES", true },
+	{ "ROCM_PATH", true },
+};
+#define N_ENV_VARS (sizeof(env_vars) / sizeof(env_vars[0]))
+
+/* The value the library sees, NULL when unset; *ignored when it is set but
+ * this set-uid program does not see it. */
+static const char *env_value(unsigned i, bool *ignored)
+{
+	const char *raw = getenv(env_vars[i].name);
+	const char *v = env_vars[i].secure ? secure_getenv(env_vars[i].name) : raw;
+	*ignored = raw && !v;
+	return v;
+}
+
 /* One table row: what the library says, or what became of the child. */
 struct row {
 	rk_plugin_info info;
-	char status[48]; /* set when the child did not report: "crashed SIGSEGV" */
+	char status[48];    /* set when the child did not report: "crashed SIGSEGV" */
+	struct details det; /* the device's, for a usable plugin rk-info knows */
 };
 
 /* The table. A plugin that calls exit() in a child runs rk-info's atexit
@@ -64,6 +432,11 @@ static void usage(FILE *f)
 		"  -j, --json              the same as one JSON object\n"
 		"  -V, --version           the library's version and plugin ABI\n"
 		"  -h, --help              this text\n"
+		"\n"
+		"Under each usable plugin, its device: for cpu the cores and NUMA nodes,\n"
+		"for opencl the platform, device, versions and compute units, for cuda\n"
+		"the device, memory, SMs and driver. Then every environment variable\n"
+		"that changes what the library does, with its value.\n"
 		"\n"
 		"Environment: RK_PLUGIN_PATH, RK_BACKEND (what auto picks), RK_LOG.\n");
 }
@@ -164,6 +537,21 @@ static size_t read_until(int fd, void *buf, size_t len, uint64_t deadline_ms, bo
 	return got;
 }
 
+/* Write all of buf, or -1. */
+static int write_all(int fd, const void *buf, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, (const char *)buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 static const char *signal_name(int sig)
 {
 	switch (sig) {
@@ -188,8 +576,9 @@ static const char *signal_name(int sig)
 static void probe_in_child(struct row *r, int device, int timeout_s)
 {
 	rk_plugin_info got;
+	static struct details det;
 	int pfd[2], st = 0;
-	bool timed_out = false;
+	bool timed_out = false, det_timed_out = false;
 
 	if (pipe(pfd) < 0) {
 		snprintf(r->status, sizeof(r->status), "not probed");
@@ -221,14 +610,14 @@ static void probe_in_child(struct row *r, int device, int timeout_s)
 		memset(&got, 0, sizeof(got));
 		if (rk_plugin_probe_path(r->info.path, device, &got) < 0)
 			_exit(126);
-		size_t off = 0;
-		while (off < sizeof(got)) {
-			ssize_t n = write(pfd[1], (const char *)&got + off, sizeof(got) - off);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
+		if (write_all(pfd[1], &got, sizeof(got)) < 0)
+			_exit(125);
+		/* Then, the report safe, the device's details: a driver that
+		 * crashes or hangs in them costs the details only. */
+		if (got.loaded && got.status == 0 && has_details(got.name)) {
+			query_details(got.name, device, &det);
+			if (write_all(pfd[1], &det, sizeof(det)) < 0)
 				_exit(125);
-			off += (size_t)n;
 		}
 		/* _exit: no atexit handler of a plugin (still loaded or not)
 		 * runs after the report. */
@@ -236,10 +625,15 @@ static void probe_in_child(struct row *r, int device, int timeout_s)
 	}
 	close(pfd[1]);
 	setpgid(pid, pid); /* as the child does: whichever runs first */
-	size_t n = read_until(pfd[0], &got, sizeof(got), now_ms() + (uint64_t)timeout_s * 1000u,
-			      &timed_out);
+	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000u;
+	size_t n = read_until(pfd[0], &got, sizeof(got), deadline, &timed_out);
+	bool want_det = n == sizeof(got) && !timed_out && got.loaded && got.status == 0 &&
+			has_details(got.name);
+	size_t dn = 0;
+	if (want_det)
+		dn = read_until(pfd[0], &det, sizeof(det), deadline, &det_timed_out);
 	close(pfd[0]);
-	if (timed_out)
+	if (timed_out || det_timed_out)
 		kill(-pid, SIGKILL);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
@@ -249,6 +643,27 @@ static void probe_in_child(struct row *r, int device, int timeout_s)
 		got.version[sizeof(got.version) - 1] = '\0';
 		got.reason[sizeof(got.reason) - 1] = '\0';
 		r->info = got;
+		memset(&r->det, 0, sizeof(r->det));
+		if (!want_det)
+			return;
+		if (dn == sizeof(det) && !det_timed_out) {
+			r->det.n = det.n < MAX_DETAILS ? det.n : MAX_DETAILS;
+			for (uint32_t i = 0; i < r->det.n; i++) {
+				r->det.d[i] = det.d[i];
+				r->det.d[i].key[sizeof(det.d[i].key) - 1] = '\0';
+				r->det.d[i].val[sizeof(det.d[i].val) - 1] = '\0';
+			}
+		} else if (det_timed_out) {
+			det_str(&r->det, "error",
+				"the device query did not return within %d s; killed", timeout_s);
+		} else if (WIFSIGNALED(st)) {
+			det_str(&r->det, "error",
+				"the device query crashed: killed by signal %d (%s)", WTERMSIG(st),
+				strsignal(WTERMSIG(st)));
+		} else {
+			det_str(&r->det, "error",
+				"the device query ended without a report (status %#x)", st);
+		}
 		return;
 	}
 
@@ -346,6 +761,70 @@ static bool valid_backend_word(const char *s)
 	return true;
 }
 
+/* A size in bytes, and the same in KiB..TiB for people. */
+static void human_bytes(const char *v, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double x = strtod(v, NULL);
+	int u = -1;
+	while (x >= 1024 && u < 3) {
+		x /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%s", v);
+	else
+		snprintf(buf, len, "%s (%.1f %s)", v, x, units[u]);
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && !strcmp(s + n - t, tail);
+}
+
+/* The details under a table row, indented as its reason. */
+static void print_details(const struct details *d, int namew)
+{
+	char buf[200];
+	for (uint32_t i = 0; i < d->n; i++) {
+		const struct detail *e = &d->d[i];
+		if (e->num && ends_with(e->key, "_bytes"))
+			human_bytes(e->val, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "%s", e->val);
+		printf("%-*s  %s: %s\n", namew, "", e->key, buf);
+	}
+}
+
+static void print_env(void)
+{
+	bool ignored;
+	printf("\nenvironment:\n");
+	for (unsigned i = 0; i < N_ENV_VARS; i++) {
+		const char *v = env_value(i, &ignored);
+		if (ignored)
+			printf("  %-28s (ignored: set-uid or set-gid program)\n", env_vars[i].name);
+		else
+			printf("  %-28s %s\n", env_vars[i].name, v ? v : "(unset)");
+	}
+}
+
+static void json_details(const struct details *d)
+{
+	printf(", \"details\": {");
+	for (uint32_t i = 0; i < d->n; i++) {
+		printf("%s", i ? ", " : "");
+		json_str(d->d[i].key);
+		printf(": ");
+		if (d->d[i].num)
+			printf("%s", d->d[i].val);
+		else
+			json_str(d->d[i].val);
+	}
+	putchar('}');
+}
+
 static void print_json(const struct row *t, unsigned n, int device, const char *path,
 		       const struct row *chosen, const char *want, const char *why)
 {
@@ -373,9 +852,23 @@ static void print_json(const struct row *t, unsigned n, int device, const char *
 		json_str(p->reason);
 		printf(", \"path\": ");
 		json_str(p->path);
+		if (t[i].det.n)
+			json_details(&t[i].det);
 		putchar('}');
 	}
-	printf("], \"rk_backend\": ");
+	printf("], \"environment\": {");
+	for (unsigned i = 0; i < N_ENV_VARS; i++) {
+		bool ignored;
+		const char *v = env_value(i, &ignored);
+		printf("%s", i ? ", " : "");
+		json_str(env_vars[i].name);
+		printf(": ");
+		if (v)
+			json_str(v);
+		else
+			printf("null");
+	}
+	printf("}, \"rk_backend\": ");
 	if (want)
 		json_str(want);
 	else
@@ -527,7 +1020,9 @@ int main(int argc, char **argv)
 		       p->version[0] ? p->version : "-", abi, prio, st, p->path);
 		if (p->reason[0])
 			printf("%-*s  reason: %s\n", namew, "", p->reason);
+		print_details(&table[i].det, namew);
 	}
+	print_env();
 
 	if (!chosen)
 		printf("\nauto would pick: none: %s\n", why);
