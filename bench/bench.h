@@ -69,6 +69,22 @@ void pin_self(int cpu);
  * machine still makes progress. */
 void backoff(unsigned *spins);
 
+/* What a scenario is about to do, for the ETA of the progress lines: how
+ * many progress() calls it makes (one as each measurement starts) and the
+ * seconds its measurements take, by o->duration. An estimate: rk-bench
+ * scales it by how the run is keeping to it. */
+struct plan {
+	unsigned steps;
+	double secs;
+};
+void plan_ring(const struct bopts *o, struct plan *p);
+void plan_roundtrip(const struct bopts *o, struct plan *p);
+void plan_throughput(const struct bopts *o, struct plan *p);
+void plan_k2k(const struct bopts *o, struct plan *p);
+void plan_launch(const struct bopts *o, struct plan *p);
+void plan_open_loop(const struct bopts *o, struct plan *p);
+void plan_xproc(const struct bopts *o, struct plan *p);
+
 /* Scenarios: each appends its rows; 0 or a negative errno. */
 int scn_ring(const struct bopts *o, struct rows *rs);
 int scn_roundtrip(const struct bopts *o, struct rows *rs);

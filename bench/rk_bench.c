@@ -5,11 +5,12 @@
  *
  *   rk-bench [--scenario LIST] [--backend NAME] [--duration S] [--payload B]
  *            [--batch N] [--runs N] [--chain N] [--rate N] [--quick]
- *            [--json | --csv] [--quiet]
+ *            [--json | --csv] [--quiet] [--progress]
  *
  * Scenarios: ring, roundtrip, throughput, k2k, launch, open-loop, xproc
  * (default: all).
- * The table goes to stdout, progress to stderr. Every measurement that
+ * The table goes to stdout, progress to stderr (with an ETA when that is a
+ * terminal, or with --progress). Every measurement that
  * touches the runtime runs in a forked child, so each spin mode gets a
  * fresh process (RK_SPIN_NS is read once per process) and pinning done by
  * one scenario cannot leak into the next.
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,13 +47,61 @@ uint64_t now_ns(void)
 
 static bool quiet;
 
+/*
+ * The progress lines: one as each measurement starts, on stderr. With
+ * --progress, or when stderr is a terminal, each says how far the run is
+ * and when it should end: "[12/41]  30%  ETA 0:28". The steps are counted
+ * in a shared page, for they are taken in forked children; the plan (each
+ * scenario's steps and seconds, from plan_*()) is in ordinary memory, set
+ * before the children are forked.
+ */
+enum { MAX_SCN = 8 };
+static struct {
+	bool on;
+	unsigned n, cur;	/* scenarios in the run; the one running */
+	struct plan p[MAX_SCN]; /* in the order they run */
+	unsigned steps;		/* all of them */
+	double secs;		/* all of them */
+	uint64_t t0;		/* when the first started */
+	unsigned *done;		/* shared: steps started in the current scenario */
+} eta;
+
+static void eta_text(char *buf, size_t len)
+{
+	unsigned before = 0, k = __atomic_add_fetch(eta.done, 1, __ATOMIC_RELAXED);
+	double planned = 0; /* the planned seconds of what is behind us */
+	for (unsigned i = 0; i < eta.cur && i < eta.n; i++) {
+		before += eta.p[i].steps;
+		planned += eta.p[i].secs;
+	}
+	const struct plan *c = &eta.p[eta.cur < eta.n ? eta.cur : 0];
+	/* A plan that was short shows the step, never more than all of it. */
+	unsigned steps = c->steps ? c->steps : 1, in = k < steps ? k : steps;
+	planned += c->secs * (in - 1) / steps;
+	double elapsed = (double)(now_ns() - eta.t0) / 1e9;
+	/* Kept to the plan? Scale what is left by how the run went so far,
+	 * once there is enough of it to tell. */
+	double scale = planned >= 0.5 && elapsed > 0 ? elapsed / planned : 1;
+	double left = (eta.secs - planned) * scale;
+	unsigned step = before + k, total = eta.steps > step ? eta.steps : step;
+	unsigned pct = eta.secs > 0 ? (unsigned)(100 * planned / eta.secs) : 0;
+	if (left < 0)
+		left = 0;
+	unsigned s = (unsigned)(left + 0.5);
+	snprintf(buf, len, "[%*u/%u] %3u%%  ETA %u:%02u  ", total >= 10 ? 2 : 1, step, total,
+		 pct > 100 ? 100 : pct, s / 60, s % 60);
+}
+
 void progress(const char *fmt, ...)
 {
 	if (quiet)
 		return;
+	char head[64] = "";
+	if (eta.on && eta.done)
+		eta_text(head, sizeof(head));
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("rk-bench: ", stderr);
+	fprintf(stderr, "rk-bench: %s", head);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
@@ -536,6 +586,11 @@ static const char *const all_scenarios[] = { "ring",   "roundtrip", "throughput"
 static int (*const scn_fn[NSCN])(const struct bopts *, struct rows *) = {
 	scn_ring, scn_roundtrip, scn_throughput, scn_k2k, scn_launch, scn_open_loop, scn_xproc
 };
+static void (*const scn_plan[NSCN])(const struct bopts *,
+				    struct plan *) = { plan_ring, plan_roundtrip, plan_throughput,
+						       plan_k2k,  plan_launch,	  plan_open_loop,
+						       plan_xproc };
+_Static_assert(NSCN <= MAX_SCN, "eta.p holds every scenario");
 
 static void usage(FILE *f)
 {
@@ -551,8 +606,12 @@ static void usage(FILE *f)
 		   "  --rate N         open-loop: messages per second (default 20000)\n"
 		   "  --quick          short smoke run (about 0.05 s per measurement)\n"
 		   "  --json, --csv    machine-readable output instead of the table\n"
-		   "  --quiet          no progress on stderr\n");
+		   "  --quiet          no progress on stderr\n"
+		   "  --progress       each progress line with the step, percent done and ETA\n"
+		   "                   (the default when stderr is a terminal)\n");
 }
+
+static bool want_progress;
 
 static int parse(int argc, char **argv, struct bopts *o, bool want[NSCN], int *fmt)
 {
@@ -569,6 +628,7 @@ static int parse(int argc, char **argv, struct bopts *o, bool want[NSCN], int *f
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'Q' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -656,6 +716,7 @@ static int parse(int argc, char **argv, struct bopts *o, bool want[NSCN], int *f
 		case 'j': *fmt = 1; break;
 		case 'v': *fmt = 2; break;
 		case 'Q': quiet = true; break;
+		case 'P': want_progress = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -691,17 +752,38 @@ int main(int argc, char **argv)
 	struct rows *rs = calloc(1, sizeof(*rs));
 	if (!rs)
 		return 1;
+	/* The ETA, where someone watches (or asked): never on stdout. */
+	eta.on = !quiet && (want_progress || isatty(STDERR_FILENO));
+	if (eta.on) {
+		void *page = mmap(NULL, sizeof(unsigned), PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		eta.done = page == MAP_FAILED ? NULL : page;
+		for (unsigned i = 0; i < NSCN; i++) {
+			if (!want[i])
+				continue;
+			scn_plan[i](&o, &eta.p[eta.n]);
+			eta.steps += eta.p[eta.n].steps;
+			eta.secs += eta.p[eta.n].secs;
+			eta.n++;
+		}
+	}
 	uint64_t t0 = now_ns();
-	for (unsigned i = 0; i < NSCN && ret == 0; i++) {
+	eta.t0 = t0;
+	for (unsigned i = 0, run = 0; i < NSCN && ret == 0; i++) {
 		if (!want[i])
 			continue;
+		/* before the scenario forks its children, who inherit it */
+		eta.cur = run++;
+		if (eta.done)
+			__atomic_store_n(eta.done, 0, __ATOMIC_RELAXED);
 		ret = scn_fn[i](&o, rs);
 		if (ret < 0)
 			fprintf(stderr, "rk-bench: scenario %s failed: %s\n", all_scenarios[i],
 				rk_strerror(ret));
 	}
 	resolve_ratios(rs);
-	progress("done in %.1f s", (double)(now_ns() - t0) / 1e9);
+	if (!quiet)
+		fprintf(stderr, "rk-bench: done in %.1f s\n", (double)(now_ns() - t0) / 1e9);
 	if (fmt == 1)
 		print_json(&fp, &o, rs);
 	else if (fmt == 2)

@@ -237,6 +237,15 @@ int pipelined(const struct bopts *o, rk_kernel *in, rk_kernel *out, uint32_t pay
 	return ret;
 }
 
+void plan_ring(const struct bopts *o, struct plan *p)
+{
+	unsigned impls = 2 + peer_have_dpdk + peer_have_ck;
+	unsigned configs = (o->payload ? 1 : 2) * (o->batch ? 1 : 4);
+	p->steps = configs * impls;
+	/* each: the median of o->runs runs of a tenth of the duration */
+	p->secs = p->steps * o->runs * o->duration / 10;
+}
+
 /* ---- roundtrip ----------------------------------------------------------------------------------
  */
 
@@ -321,6 +330,14 @@ out:
 	return ret;
 }
 
+/* spin: rk echo (after a warm-up of 1/20), cache-line, ideal; blocking: rk
+ * echo, eventfd, futex; peers: zmq */
+void plan_roundtrip(const struct bopts *o, struct plan *p)
+{
+	p->steps = 6 + peer_have_zmq;
+	p->secs = (p->steps + 2 * 0.05) * o->duration;
+}
+
 int scn_roundtrip(const struct bopts *o, struct rows *rs)
 {
 	int ret = in_child("spin", rt_child, o, rs);
@@ -386,6 +403,12 @@ static int tp_child(const struct bopts *o, struct rows *rs, const char *mode)
 	return ret;
 }
 
+void plan_throughput(const struct bopts *o, struct plan *p)
+{
+	p->steps = 2 + peer_have_zmq;
+	p->secs = p->steps * o->duration;
+}
+
 int scn_throughput(const struct bopts *o, struct rows *rs)
 {
 	return in_child("default", tp_child, o, rs);
@@ -443,6 +466,13 @@ static int k2k_child(const struct bopts *o, struct rows *rs, const char *mode)
 	}
 	rk_runtime_shutdown(rt);
 	return ret;
+}
+
+/* closed loop and pipelined, in each of two children */
+void plan_k2k(const struct bopts *o, struct plan *p)
+{
+	p->steps = 4;
+	p->secs = 4 * o->duration;
 }
 
 /* Default spin settings and blocking: with more spinning threads than cores
@@ -549,6 +579,12 @@ static int open_child(const struct bopts *o, struct rows *rs, const char *mode)
 	return ret;
 }
 
+void plan_open_loop(const struct bopts *o, struct plan *p)
+{
+	p->steps = 1;
+	p->secs = o->duration;
+}
+
 int scn_open_loop(const struct bopts *o, struct rows *rs)
 {
 	return in_child("default", open_child, o, rs);
@@ -592,6 +628,13 @@ static int launch_child(const struct bopts *o, struct rows *rs, const char *mode
 	free(h);
 	rk_runtime_shutdown(rt);
 	return ret;
+}
+
+/* one step of o->launches cycles, some milliseconds each */
+void plan_launch(const struct bopts *o, struct plan *p)
+{
+	p->steps = 1;
+	p->secs = o->launches * 0.002;
 }
 
 int scn_launch(const struct bopts *o, struct rows *rs)

@@ -306,6 +306,14 @@ static int iox_child(const struct bopts *o, struct rows *rs, const char *mode)
 
 /* ---- the scenario ------------------------------------------------------------------------- */
 
+/* In each mode the owner's and the attached client's measurement (after a
+ * warm-up of 1/20 each), and iceoryx's before the rates */
+void plan_xproc(const struct bopts *o, struct plan *p)
+{
+	p->steps = (have_attach_api() ? 6 : 0) + peer_have_iceoryx;
+	p->secs = p->steps * 1.05 * o->duration;
+}
+
 int scn_xproc(const struct bopts *o, struct rows *rs)
 {
 	static const char *const modes[] = { "spin", "blocking", "default" };

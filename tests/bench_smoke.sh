@@ -1,23 +1,56 @@
 #!/bin/sh
 # rk-bench --quick, one scenario at a time: each must exit 0 and print the
 # rows it promises (a peer may say "absent"). Timings are never checked.
+# Each runs with --progress: its steps are the ones the plan counted, and
+# nothing of the progress lands on stdout.
 bench=${RK_BENCH:-bench/rk-bench}
 [ -x "$bench" ] || { echo "no $bench"; exit 99; }
 status=0
 out=$(mktemp) || exit 99
 trap 'rm -f "$out"' EXIT
 
+# steps SCENARIO: the --progress lines in $out.err count every step the
+# plan promised, once each ("[1/N]" .. "[N/N]"), and none is on stdout
+steps() {
+	bad=$(awk -v scn="$1" '
+		/^rk-bench: \[ *[0-9]+\/[0-9]+\] +[0-9]+%  ETA [0-9]+:[0-9][0-9]  / {
+			s = substr($0, index($0, "[") + 1)
+			k = s + 0
+			n = substr(s, index(s, "/") + 1) + 0
+			if (k != ++seen) print scn ": step " k " after " seen - 1 " steps: " $0
+			if (!total) total = n
+			else if (n != total) print scn ": the total went from " total " to " n
+			next
+		}
+		/^rk-bench: / && !/^rk-bench: done in / && !/^rk-bench: xproc: iceoryx: / {
+			print scn ": a progress line without the step and ETA: " $0
+		}
+		END {
+			if (!seen) print scn ": no progress line with an ETA"
+			else if (seen != total) print scn ": " seen " steps, the plan said " total
+		}' "$out.err")
+	if grep -q 'ETA' "$out"; then
+		bad="$bad progress on stdout"
+	fi
+	if [ -n "$bad" ]; then
+		echo "FAIL: rk-bench --progress: $bad"
+		cat "$out.err"
+		status=1
+	fi
+}
+
 # expect SCENARIO PATTERN...: every extended regex must match a line
 expect() {
 	scn=$1
 	shift
-	if ! "$bench" --quick --quiet --scenario "$scn" >"$out" 2>"$out.err"; then
+	if ! "$bench" --quick --progress --scenario "$scn" >"$out" 2>"$out.err"; then
 		echo "FAIL: rk-bench --scenario $scn exited non-zero:"
 		cat "$out" "$out.err"
 		status=1
 		rm -f "$out.err"
 		return
 	fi
+	steps "$scn"
 	rm -f "$out.err"
 	for pat in "$@"; do
 		if ! grep -Eq -- "$pat" "$out"; then
@@ -43,7 +76,8 @@ expect open-loop '^rk echo @20k/s +default +64 +[0-9]+ '
 
 # xproc, read from the CSV: the owner's rows and the attached client's, each
 # mode, with positive finite figures; iceoryx measured or absent with a reason
-if "$bench" --quick --quiet --scenario xproc --csv >"$out" 2>"$out.err"; then
+if "$bench" --quick --progress --scenario xproc --csv >"$out" 2>"$out.err"; then
+	steps xproc
 	bad=$(awk -F, '
 		function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 > 0 }
 		$1 != "xproc" { next }
