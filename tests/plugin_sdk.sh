@@ -76,6 +76,14 @@ case $plugindir in
 *) echo "FAIL: ringkernel.pc has no plugindir under the install ($plugindir)"; exit 1 ;;
 esac
 [ -f "$libdir/libringkernel.so" ] || { echo "FAIL: no $libdir/libringkernel.so"; exit 1; }
+# A static link needs what libringkernel links: liburing, librt, threads.
+static=$("$PKG_CONFIG" --static --libs ringkernel)
+for f in -lringkernel -luring -lrt -pthread; do
+	case " $static " in
+	*" $f "*) ;;
+	*) echo "FAIL: pkg-config --static --libs has no $f: '$static'"; exit 1 ;;
+	esac
+done
 # Every -I is the staged install's (the prefix itself may lie inside the
 # source tree, as make distcheck's does: compare with $stage, not the tree).
 for f in $cflags; do
