@@ -67,3 +67,37 @@ AC_DEFUN([RK_CHECK_CUDA_VERSION], [
   ])
   AC_SUBST([RK_CUDA_TOOLKIT_VERSION])
 ])
+
+# RK_CHECK_UCX: --with-ucx=guess|yes|no|DIR builds rk-transport-ucx.so, the
+# UCP active-message transport of rk_runtime_listen() and friends. DIR is a
+# UCX install prefix (DIR/include, DIR/lib); otherwise pkg-config ucx.
+# libringkernel never links UCX: the transport is a plugin.
+AC_DEFUN([RK_CHECK_UCX], [
+  AC_ARG_WITH([ucx],
+    [AS_HELP_STRING([--with-ucx=guess|yes|no|DIR],
+      [build the UCX transport plugin (default: guess)])],
+    [], [with_ucx=guess])
+  rk_have_ucx=no
+  UCX_CFLAGS= UCX_LIBS=
+  AS_CASE([$with_ucx],
+    [no], [],
+    [guess|yes], [PKG_CHECK_MODULES([UCX], [ucx >= 1.12], [rk_have_ucx=yes], [rk_have_ucx=no])],
+    [UCX_CFLAGS="-I$with_ucx/include"
+     UCX_LIBS="-L$with_ucx/lib -Wl,-rpath,$with_ucx/lib -lucp -lucs"
+     rk_save_CPPFLAGS=$CPPFLAGS
+     CPPFLAGS="$CPPFLAGS $UCX_CFLAGS"
+     AC_CHECK_HEADER([ucp/api/ucp.h], [rk_have_ucx=yes])
+     CPPFLAGS=$rk_save_CPPFLAGS])
+  AS_IF([test "x$rk_have_ucx" = xyes], [
+    rk_save_CPPFLAGS=$CPPFLAGS
+    CPPFLAGS="$CPPFLAGS $UCX_CFLAGS"
+    AC_CHECK_DECL([ucp_am_send_nbx], [], [rk_have_ucx=no], [[#include <ucp/api/ucp.h>]])
+    CPPFLAGS=$rk_save_CPPFLAGS])
+  AS_IF([test "x$rk_have_ucx" = xno && test "x$with_ucx" != xno && test "x$with_ucx" != xguess],
+    [AC_MSG_ERROR([--with-ucx=$with_ucx given but UCX >= 1.12 with ucp_am_send_nbx was not found (apt-get install libucx-dev)])])
+  AS_IF([test "x$rk_have_ucx" = xno && test "x$with_ucx" = xguess],
+    [AC_MSG_NOTICE([UCX not found: the UCX transport will not be built])])
+  AC_SUBST([UCX_CFLAGS])
+  AC_SUBST([UCX_LIBS])
+  AM_CONDITIONAL([HAVE_UCX], [test "x$rk_have_ucx" = xyes])
+])

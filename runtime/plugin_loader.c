@@ -1063,3 +1063,56 @@ int rk_plugins_search_path(const char *plugin_path, char *buf, size_t len)
 		return rk_error(-ERANGE, "plugin search path longer than %zu bytes", len - 1);
 	return 0;
 }
+
+/* ---- transports ------------------------------------------------------------------------ */
+
+/*
+ * rk-transport-NAME.so, from the first directory of the search path that
+ * has it, with every check a backend plugin gets (safe directories, owner
+ * and mode, the file opened once and loaded through its descriptor). The
+ * caller looks up rk_transport_entry and checks what it returns.
+ */
+int rki_transport_open(const char *name, void **dl, char *path, size_t len)
+{
+	*dl = NULL;
+	if (!valid_name(name))
+		return rk_error(-EINVAL, "transport name \"%s\" is not [a-z0-9_-]{1,63}", name);
+	char *dirs = search_path_dup(NULL), *list = dirs ? strdup(dirs) : NULL, *save = NULL;
+	if (!list) {
+		free(dirs);
+		return rk_error(-ENOMEM, "transport %s: out of memory", name);
+	}
+	int ret = rk_error(-ENOENT,
+			   "no transport \"%s\": rk-transport-%s.so is in none of %s (configure "
+			   "--with-ucx builds it)",
+			   name, name, dirs);
+	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char real[PATH_MAX], why[256], dlname[PATH_MAX];
+		struct stat st;
+		if (check_dir(d, real, &st, why, sizeof(why)) < 0)
+			continue;
+		struct rki_plugin p = { 0 };
+		int w = snprintf(p.path, sizeof(p.path), "%s/rk-transport-%s.so", real, name);
+		if (w < 0 || (size_t)w >= sizeof(p.path) || lstat(p.path, &st) < 0)
+			continue;
+		snprintf(path, len, "%s", p.path);
+		int fd = open_checked(&p, real, &st);
+		if (fd < 0) {
+			ret = rk_error(fd, "transport %s refused: %s", p.path, p.why);
+			break;
+		}
+		pthread_mutex_lock(&dl_lock);
+		dlerror();
+		*dl = dlopen_checked(fd, &st, real, dlname);
+		const char *e = *dl ? NULL : dlerror();
+		pthread_mutex_unlock(&dl_lock);
+		close(fd);
+		ret = *dl ? 0
+			  : rk_error(-ENOEXEC, "transport %s: dlopen: %s", p.path,
+				     e ? e : "the file changed while it was checked");
+		break;
+	}
+	free(list);
+	free(dirs);
+	return ret;
+}

@@ -106,6 +106,10 @@ int rki_plugins_select(struct rki_plugin_set *set, const char *want, struct rki_
 void rki_plugins_release(struct rki_plugin_set *set, const struct rki_plugin *keep,
 			 struct rki_plugin *kept);
 
+/* dlopen rk-transport-NAME.so from the same search path, with the same
+ * checks; the file it loaded in `path`. 0, -ENOENT, -EACCES, -ENOEXEC. */
+int rki_transport_open(const char *name, void **dl, char *path, size_t len);
+
 /* dlclose a kept plugin. */
 void rki_plugin_unload(struct rki_plugin *p);
 
