@@ -10,6 +10,11 @@ dist_man_MANS = \
 	man/rk-info.1 \
 	man/rk-top.1 \
 	man/rk_attach.3 \
+	man/rk_attach_remote.3 \
+	man/rk_runtime_listen.3 \
+	man/rk_runtime_listen_address.3 \
+	man/rk_kernel_connect_remote.3 \
+	man/rk_transport_describe.3 \
 	man/rk_clear_error.3 \
 	man/rk_launch_options_with_client_lifecycle.3 \
 	man/rk_launch_options_with_client_capacity.3 \

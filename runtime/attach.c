@@ -54,6 +54,8 @@ bool rki_attached_owner_gone(const rk_kernel *k)
 	struct rki_attached *a = k->att;
 	if (__atomic_load_n(&a->owner_gone, __ATOMIC_RELAXED))
 		return true;
+	if (a->remote) /* its node says so when the connection fails */
+		return __atomic_load_n(&a->owner_gone, __ATOMIC_SEQ_CST);
 	bool gone;
 	if (a->owner_pidfd >= 0) {
 		struct pollfd p = { .fd = a->owner_pidfd, .events = POLLIN };
@@ -89,6 +91,11 @@ int rki_attached_lifecycle(rk_kernel *k, int action)
 {
 	static const char *const what[] = { "activate", "deactivate", "terminate" };
 	struct rki_attached *a = k->att;
+	if (a->remote)
+		return rk_error(-EPERM,
+				"kernel %llu is attached over the network: only its owner may %s "
+				"it (remote lifecycle requests are not carried yet)",
+				(unsigned long long)k->id, what[action]);
 	if (!__atomic_load_n(&a->clients->lifecycle, __ATOMIC_ACQUIRE))
 		return rk_error(-EPERM,
 				"kernel %llu is attached: only its owner may %s it (it did not "
@@ -239,7 +246,7 @@ static int claim_slot(struct rk_clients *c, unsigned max, const struct owner *o,
 	}
 }
 
-static void free_attached(rk_kernel *k)
+void rki_attached_free(rk_kernel *k)
 {
 	rk_runtime *rt = k->rt;
 	if (k->att) {
@@ -321,6 +328,41 @@ static int map_kernel(rk_kernel *k, const char *runtime, const char *kernel, con
 	return 0;
 }
 
+int rki_attached_alloc(const char *runtime, const char *kernel, rk_kernel **out)
+{
+	rk_kernel *k = calloc(1, sizeof(*k));
+	rk_runtime *rt = calloc(1, sizeof(*rt));
+	struct rki_attached *a = calloc(1, sizeof(*a));
+	if (!k || !rt || !a) {
+		free(k);
+		free(rt);
+		free(a);
+		return rk_error(-ENOMEM, "attach: out of memory");
+	}
+	pthread_mutex_init(&k->state_lock, NULL);
+	pthread_mutex_init(&k->recv_lock, NULL);
+	pthread_cond_init(&k->recv_cond, NULL);
+	pthread_mutex_init(&rt->lock, NULL);
+	rt->ops = &no_ops;
+	rt->attached_rt = true;
+	snprintf(rt->name, sizeof(rt->name), "%s", runtime);
+	k->rt = rt;
+	k->att = a;
+	k->refs = 1;
+	k->dir_index = -1;
+	k->state = RK_STATE_LAUNCHED;
+	snprintf(k->name, sizeof(k->name), "%s", kernel);
+	k->opts = rk_launch_options_default();
+	a->owner_pidfd = -1;
+	int ret = rki_reactor_create(&rt->reactor);
+	if (ret < 0) {
+		rki_attached_free(k);
+		return ret;
+	}
+	*out = k;
+	return 0;
+}
+
 int rk_attach(const char *runtime, const char *kernel, rk_kernel **out)
 {
 	rki_log_init();
@@ -337,31 +379,12 @@ int rk_attach(const char *runtime, const char *kernel, rk_kernel **out)
 	if (ret < 0)
 		return ret;
 
-	rk_kernel *k = calloc(1, sizeof(*k));
-	rk_runtime *rt = calloc(1, sizeof(*rt));
-	struct rki_attached *a = calloc(1, sizeof(*a));
-	if (!k || !rt || !a) {
-		free(k);
-		free(rt);
-		free(a);
-		return rk_error(-ENOMEM, "rk_attach: out of memory");
-	}
-	pthread_mutex_init(&k->state_lock, NULL);
-	pthread_mutex_init(&k->recv_lock, NULL);
-	pthread_cond_init(&k->recv_cond, NULL);
-	pthread_mutex_init(&rt->lock, NULL);
-	rt->ops = &no_ops;
-	rt->attached_rt = true;
-	snprintf(rt->name, sizeof(rt->name), "%s", runtime);
-	k->rt = rt;
-	k->att = a;
-	k->refs = 1;
-	k->dir_index = -1;
+	rk_kernel *k;
+	if ((ret = rki_attached_alloc(runtime, kernel, &k)) < 0)
+		return ret;
+	struct rki_attached *a = k->att;
 	k->id = o.id;
-	k->state = RK_STATE_LAUNCHED;
-	snprintf(k->name, sizeof(k->name), "%s", kernel);
 	snprintf(k->def_name, sizeof(k->def_name), "%s", o.kernel);
-	k->opts = rk_launch_options_default();
 	a->owner_pid = o.pid;
 	a->owner_start = o.start;
 #ifdef SYS_pidfd_open
@@ -375,8 +398,7 @@ int rk_attach(const char *runtime, const char *kernel, rk_kernel **out)
 		ret = rk_error(-ECONNREFUSED, "runtime \"%s\": its owner is gone", runtime);
 		goto fail;
 	}
-	if ((ret = rki_reactor_create(&rt->reactor)) < 0 ||
-	    (ret = map_kernel(k, runtime, kernel, &o, &max)) < 0)
+	if ((ret = map_kernel(k, runtime, kernel, &o, &max)) < 0)
 		goto fail;
 	int slot = claim_slot(a->clients, max, &o, kernel);
 	if (slot < 0) {
@@ -419,7 +441,7 @@ int rk_attach(const char *runtime, const char *kernel, rk_kernel **out)
 leave:
 	__atomic_store_n(&sl->state, RK_CLIENT_LEAVING, __ATOMIC_RELEASE);
 fail:
-	free_attached(k);
+	rki_attached_free(k);
 	return ret;
 }
 
@@ -432,11 +454,16 @@ int rk_detach(rk_kernel *k)
 	__atomic_store_n(&k->closing, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&k->abandoned, 1, __ATOMIC_SEQ_CST);
 	rki_kernel_drain_users(k);
+	if (k->att->remote) {
+		rki_remote_free(k); /* the server side detaches as the connection closes */
+		rki_attached_free(k);
+		return 0;
+	}
 	struct rk_client_slot *sl = k->att->slot;
 	uint32_t ready = RK_CLIENT_READY;
 	if (__atomic_load_n(&sl->tag, __ATOMIC_ACQUIRE) == k->source) /* still ours */
 		__atomic_compare_exchange_n(&sl->state, &ready, RK_CLIENT_LEAVING, false,
 					    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-	free_attached(k);
+	rki_attached_free(k);
 	return 0;
 }

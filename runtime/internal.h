@@ -52,7 +52,8 @@ struct rk_runtime {
 	uint32_t svc_stop;	  /* atomic futex word: 1 asks the thread to stop */
 	pthread_mutex_t svc_lock; /* the kernels' client state; taken before rt->lock */
 	struct rk_kernel *published[RK_DIR_MAX_KERNELS]; /* by directory entry; svc_lock */
-	bool attached_rt; /* a private runtime behind rk_attach() handles */
+	bool attached_rt;      /* a private runtime behind rk_attach() handles */
+	struct rki_node *node; /* remote.c: listener and remote routes; rt->lock */
 };
 
 /* The owner's private record of one client slot of a named kernel. */
@@ -75,8 +76,9 @@ struct rki_attached {
 	unsigned slot_index;
 	pid_t owner_pid;
 	uint64_t owner_start;
-	int owner_pidfd;     /* -1 without pidfd_open */
-	uint32_t owner_gone; /* atomic: seen dead once, for good */
+	int owner_pidfd;	   /* -1 without pidfd_open */
+	uint32_t owner_gone;	   /* atomic: seen dead once, for good */
+	struct rki_remote *remote; /* rk_attach_remote(): the node behind it */
 };
 
 /* A caller of rk_kernel_call() waiting for its reply. */
@@ -139,6 +141,10 @@ struct rk_kernel {
 	/* The region outlives the handle while live senders route into it:
 	 * 1 for the handle + 1 per sender with a route here. Under rt->lock. */
 	unsigned refs;
+	void *remote_ring[RK_MAX_ROUTES];	   /* remote routes' rings, freed with k */
+	struct rk_ring remote_view[RK_MAX_ROUTES]; /* ... and the host's view of each */
+	uint64_t remote_placed[RK_MAX_ROUTES];	   /* atomic: placed at the far end */
+	uint64_t remote_returned[RK_MAX_ROUTES];   /* atomic: came back undelivered */
 
 	/* Named runtimes: the directory entry, the client table and the
 	 * owner's record of each client (under rt->svc_lock). */
@@ -159,6 +165,28 @@ struct rk_kernel {
 	uint64_t received;    /* atomic: kernel -> host */
 	uint64_t undelivered; /* inputs returned unprocessed */
 };
+
+/* remote.c */
+struct rki_node;
+struct rki_remote;
+void rki_remote_stop(rk_runtime *rt);
+void rki_remote_forget(rk_kernel *k);
+void rki_remote_free(rk_kernel *k);
+const char *rki_remote_why(const rk_kernel *k);
+/* attach.c: an attached handle with its private runtime, not yet mapped. */
+int rki_attached_alloc(const char *runtime, const char *kernel, rk_kernel **out);
+void rki_attached_free(rk_kernel *k);
+/* kernel.c: place `m` in k's input ring unchanged (source too when
+ * keep_source; else the handle's own), without waiting: 0, -EAGAIN (full),
+ * -ESHUTDOWN; and hand a message back to k's receivers flagged
+ * RK_MSG_F_UNDELIVERED. */
+int rki_kernel_inject(rk_kernel *k, const rk_message *m, bool keep_source);
+void rki_kernel_return_undelivered(rk_kernel *k, const rk_message *m);
+/* k2k.c: route `idx` of `from` into a ring of this process that a node
+ * drains; and its closing when the far end is gone. */
+int rki_kernel_add_remote_route(rk_kernel *from, uint64_t dest_id, struct rk_ring *ring, void *mem,
+				unsigned *idx);
+void rki_kernel_close_remote_route(rk_kernel *from, unsigned idx);
 
 /* publish.c */
 int rki_name_valid(const char *s);

@@ -90,6 +90,61 @@ out:
 	return ret;
 }
 
+int rki_kernel_add_remote_route(rk_kernel *from, uint64_t dest_id, struct rk_ring *ring, void *mem,
+				unsigned *idx)
+{
+	rk_runtime *rt = from->rt;
+	int ret = 0;
+	pthread_mutex_lock(&rt->lock);
+	if (rk_kernel_state(from) == RK_STATE_TERMINATED) {
+		ret = rk_error(-ESHUTDOWN, "kernel %llu is terminated",
+			       (unsigned long long)from->id);
+		goto out;
+	}
+	for (unsigned j = 0; j < from->nroutes; j++)
+		if (from->k2k->route[j].dest_id == dest_id &&
+		    __atomic_load_n(&from->k2k->route[j].state, __ATOMIC_ACQUIRE) ==
+			    RK_ROUTE_OPEN) {
+			ret = rk_error(-EEXIST, "kernel %llu already routes to kernel %llu",
+				       (unsigned long long)from->id, (unsigned long long)dest_id);
+			goto out;
+		}
+	if (from->nroutes == from->opts.max_routes) {
+		ret = rk_error(-ENOSPC,
+			       "kernel %llu: route table full (%u routes); raise max_routes",
+			       (unsigned long long)from->id, from->opts.max_routes);
+		goto out;
+	}
+	unsigned j = from->nroutes;
+	struct rk_k2k_ring *o = &from->k2k->route[j];
+	o->dest_id = dest_id;
+	o->ring_addr = (uint64_t)(uintptr_t)ring->hdr;
+	o->bell_addr = o->ring_addr; /* the node parks on the ring itself */
+	o->capacity = ring->capacity;
+	o->slot_size = ring->slot_size;
+	o->state = RK_ROUTE_OPEN;
+	struct rk_route *r = &from->routes->route[j];
+	r->dest_id = dest_id;
+	r->state = RK_ROUTE_OPEN;
+	from->route_to[j] = NULL;
+	from->remote_view[j] = *ring;
+	from->route_ring[j] = &from->remote_view[j];
+	from->remote_ring[j] = mem;
+	from->nroutes = j + 1;
+	*idx = j;
+	__atomic_store_n(&from->k2k->nroutes, j + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&from->routes->nroutes, j + 1, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&rt->lock);
+	return ret;
+}
+
+void rki_kernel_close_remote_route(rk_kernel *from, unsigned idx)
+{
+	__atomic_store_n(&from->k2k->route[idx].state, RK_ROUTE_CLOSED, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&from->routes->route[idx].state, RK_ROUTE_CLOSED, __ATOMIC_RELEASE);
+}
+
 int rk_kernel_route_count(const rk_kernel *k)
 {
 	if (!k)
@@ -115,14 +170,23 @@ int rk_kernel_route_status(const rk_kernel *k, unsigned idx, rk_route_status *ou
 	const struct rk_ring *ring = k->route_ring[idx];
 	const struct rk_ring_hdr *h = ring->hdr;
 	memset(out, 0, sizeof(*out));
-	out->dest = k->route_to[idx]->id;
+	out->dest = k->route_to[idx] ? k->route_to[idx]->id : k->k2k->route[idx].dest_id;
 	out->sent = __atomic_load_n(&r->sent, __ATOMIC_ACQUIRE);
 	out->stalls = __atomic_load_n(&r->stalls, __ATOMIC_ACQUIRE);
-	/* The receiver's memory lives while this route holds a reference. */
+	/* The receiver's memory lives while this route holds a reference (a
+	 * remote route's ring, while the sender does). */
 	uint64_t cons = __atomic_load_n(&h->cons_head, __ATOMIC_ACQUIRE);
 	uint64_t prod = __atomic_load_n(&h->prod_tail, __ATOMIC_ACQUIRE);
 	out->delivered = cons; /* the runtime's rings start at index 0 */
 	out->depth = prod - cons > ring->capacity ? ring->capacity : (uint32_t)(prod - cons);
+	if (!k->route_to[idx]) {
+		/* A remote route: delivered once placed in the far kernel's ring;
+		 * in flight, whatever is neither placed nor returned. */
+		uint64_t placed = __atomic_load_n(&k->remote_placed[idx], __ATOMIC_ACQUIRE);
+		uint64_t back = __atomic_load_n(&k->remote_returned[idx], __ATOMIC_ACQUIRE);
+		out->delivered = placed;
+		out->depth = out->sent > placed + back ? (uint32_t)(out->sent - placed - back) : 0;
+	}
 	out->open = __atomic_load_n(&k->k2k->route[idx].state, __ATOMIC_ACQUIRE) == RK_ROUTE_OPEN;
 	return 0;
 }

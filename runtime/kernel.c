@@ -47,9 +47,14 @@ static inline rk_state state_of(const rk_kernel *k)
  * kernel stopped (-ESHUTDOWN) or the owner took the slot back. */
 static int attached_closed(rk_kernel *k)
 {
-	if (rki_attached_owner_gone(k))
+	if (rki_attached_owner_gone(k)) {
+		if (k->att->remote)
+			return rk_error(-EPIPE,
+					"kernel %llu: the connection to its runtime failed: %s",
+					(unsigned long long)k->id, rki_remote_why(k));
 		return rk_error(-EPIPE, "kernel %llu: its owner, process %d, is gone",
 				(unsigned long long)k->id, (int)k->att->owner_pid);
+	}
 	if (__atomic_load_n(&k->ctrl->terminated, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&k->closing, __ATOMIC_SEQ_CST))
 		return rk_error(-ESHUTDOWN, "kernel %llu terminated", (unsigned long long)k->id);
@@ -163,6 +168,11 @@ static int check_send(rk_kernel *k, const void *payload, uint32_t len)
 		return rk_error(-EMSGSIZE,
 				"payload of %u bytes exceeds the kernel's max payload %u", len,
 				k->opts.max_payload);
+	/* An attached handle whose owner is known gone (a dead connection,
+	 * for a remote one) takes nothing more. */
+	if (__builtin_expect(k->att != NULL, 0) &&
+	    __atomic_load_n(&k->att->owner_gone, __ATOMIC_RELAXED))
+		return attached_closed(k);
 	rk_state s = state_of(k);
 	if (s == RK_STATE_TERMINATED)
 		return rk_error(-ESHUTDOWN, "kernel %llu is terminated", (unsigned long long)k->id);
@@ -281,6 +291,53 @@ int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	enter(k);
 	if ((ret = send_enter(k)) == 0) {
 		ret = send_one(k, next_msg_id(k), type, payload, len, timeout_ns, NULL);
+		send_leave(k);
+	}
+	leave(k);
+	return ret;
+}
+
+int rki_kernel_inject(rk_kernel *k, const rk_message *m, bool keep_source)
+{
+	uint64_t idx;
+	if (m->len > k->opts.max_payload)
+		return -EMSGSIZE;
+	if (state_of(k) == RK_STATE_TERMINATED)
+		return -ESHUTDOWN;
+	rki_hlc_observe(m->hlc);
+	enter(k);
+	int ret = send_enter(k);
+	if (ret == 0) {
+		if (rk_ring_mp_reserve(&k->in, 1, &idx) == 0) {
+			ret = rk_ring_corrupt(&k->in) ? -EUCLEAN : -EAGAIN;
+		} else {
+			struct rk_msg_hdr *d = rk_ring_slot(&k->in, idx);
+			*d = (struct rk_msg_hdr){
+				.magic = RK_MSG_MAGIC,
+				.version = RK_MSG_VERSION,
+				.priority = m->priority,
+				.type = m->type,
+				.flags = m->flags & ~(uint32_t)RK_MSG_F_STAMPED,
+				.len = m->len,
+				.id = m->id,
+				.correlation_id = m->correlation_id,
+				.source = keep_source ? m->source : k->source,
+				.dest = k->id,
+				.hlc = m->hlc, /* carried unchanged, observed here */
+				.seq = m->seq,
+			};
+			if (__builtin_expect(k->stamp, 0)) {
+				d->seq = rk_sys_now_ns();
+				d->flags |= RK_MSG_F_STAMPED;
+			}
+			if (m->len)
+				rk_ring_copy_(d + 1, m->payload, m->len);
+			ret = rk_ring_mp_commit_timed(&k->in, idx, 1, turn_budget(0));
+			if (ret < 0)
+				__atomic_store_n(&k->in.corrupt, 1, __ATOMIC_RELAXED);
+			else
+				__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
+		}
 		send_leave(k);
 	}
 	leave(k);
@@ -427,6 +484,32 @@ static int stash_push(rk_kernel *k, const rk_message *m)
 	}
 	k->stash[k->stash_len++] = *m;
 	return 0;
+}
+
+void rki_kernel_return_undelivered(rk_kernel *k, const rk_message *m)
+{
+	rk_message *u = malloc(sizeof(*u));
+	if (!u) {
+		rki_log_error("kernel %llu: out of memory returning message %llu: it is lost",
+			      (unsigned long long)k->id, (unsigned long long)m->id);
+		return;
+	}
+	*u = *m;
+	u->flags |= RK_MSG_F_UNDELIVERED;
+	if (k->source)
+		u->dest = k->source; /* a remote handle's receive takes only its own */
+	pthread_mutex_lock(&k->recv_lock);
+	if (stash_push(k, u) < 0)
+		rki_log_error("kernel %llu: out of memory returning message %llu: it is lost",
+			      (unsigned long long)k->id, (unsigned long long)m->id);
+	else
+		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&k->recv_cond);
+	pthread_mutex_unlock(&k->recv_lock);
+	free(u);
+	/* A reader asleep on the ring looks at the stash when it wakes. */
+	__atomic_add_fetch(&k->out.hdr->cons_bell, 1, __ATOMIC_SEQ_CST);
+	rk_sys_futex_wake(&k->out.hdr->cons_bell);
 }
 
 static void stash_pop(rk_kernel *k, rk_message *out)

@@ -234,6 +234,8 @@ void rki_kernel_free_k2k(rk_kernel *k)
 
 static void free_kernel(rk_kernel *k)
 {
+	for (unsigned j = 0; j < RK_MAX_ROUTES; j++)
+		free(k->remote_ring[j]);
 	rki_kernel_free_k2k(k);
 	rk_region_close(k->region);
 	free(k->stash);
@@ -285,6 +287,8 @@ void rk_kernel_release(rk_kernel *k)
 			return;
 		}
 	}
+	/* Its remote routes, and remote senders into it, end here. */
+	rki_remote_forget(k);
 	/* Threads still inside a call on this handle were woken by terminate
 	 * and are on their way out: nothing is freed under them. */
 	rki_kernel_drain_users(k);

@@ -699,6 +699,7 @@ int rk_runtime_shutdown(rk_runtime *rt)
 	if (!rt)
 		return rk_error(-EINVAL, "rk_runtime_shutdown: NULL runtime");
 	int ret = 0;
+	rki_remote_stop(rt); /* remote clients and routes first: they use the kernels */
 	for (;;) {
 		pthread_mutex_lock(&rt->lock);
 		rk_kernel *k = rt->kernels;

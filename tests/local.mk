@@ -27,5 +27,6 @@ include tests/gpu.mk
 include tests/user.mk
 include tests/top.mk
 include tests/attach.mk
+include tests/remote.mk
 include tests/log.mk
 include tests/sdk.mk

@@ -359,6 +359,55 @@ int rk_attach(const char *runtime, const char *kernel, rk_kernel **out);
  * Waits for threads inside calls on it to leave. 0, or -EINVAL (NULL or
  * not an attached handle). rk_kernel_release() does the same for one. */
 int rk_detach(rk_kernel *k);
+
+/* ---- other hosts (a transport plugin: rk-transport-ucx.so) ------------------- */
+
+/*
+ * Serve this runtime's kernels to other hosts on "host:port" (port 0: any
+ * free one; "0.0.0.0:0" every interface). The runtime must be named
+ * (rk_runtime_builder_name): remote peers name it. One progress thread
+ * (rk-net) drives the transport and sleeps while nothing moves. Once per
+ * runtime. 0, or:
+ *   -EINVAL  NULL, an unnamed runtime, or a malformed address;
+ *   -EALREADY  it listens already;   -EADDRINUSE  the port is taken;
+ *   -ENOENT  no transport plugin (rk-transport-ucx.so) on the plugin path;
+ *   -EACCES, -ENOEXEC, -EPROTO  the transport file was refused.
+ */
+int rk_runtime_listen(rk_runtime *rt, const char *address);
+/* Where it listens, "host:port" with the bound port: 0, -EINVAL,
+ * -ENOTCONN (not listening), -ENOSPC (len too small). */
+int rk_runtime_listen_address(rk_runtime *rt, char *buf, size_t len);
+/*
+ * A K2K route from `from` (launched with K2K on) to kernel `kernel` of the
+ * runtime `runtime` listening at `address`. The route behaves as a local
+ * one: the kernel's sends (rk_ctx_send_k2k, the forward built-in) go in
+ * order, stall when the far kernel's input is full (credits, counted in
+ * the route's stalls) and are never dropped; each arrives unchanged (id,
+ * source, HLC) in the far kernel's input ring, whose replies go to its
+ * own host. If the connection fails or the far kernel terminates, the
+ * route closes (rk_kernel_route_status: open false) and every message not
+ * yet placed at the far end comes back to `from`'s receivers flagged
+ * RK_MSG_F_UNDELIVERED. 0, or -EINVAL, -ENOSPC (route table full),
+ * -EEXIST, -ESHUTDOWN, -ENOENT (no such kernel there), -ECONNREFUSED,
+ * -ETIMEDOUT (no answer in 5 s), or the transport's loading errors.
+ */
+int rk_kernel_connect_remote(rk_kernel *from, const char *address, const char *runtime,
+			     const char *kernel);
+/*
+ * rk_attach() over the network: a handle on kernel `kernel` of the runtime
+ * `runtime` listening at `address`, with the same calls and the same
+ * guarantees (own replies only, backpressure, HLC observed). The far end
+ * attaches in its own process, so the kernel must take clients. When the
+ * connection fails every waiting call returns -EPIPE, and requests the far
+ * end had not yet placed come back to receive flagged
+ * RK_MSG_F_UNDELIVERED. Lifecycle calls are -EPERM. rk_detach() closes it.
+ * Errors: those of rk_attach() as the far end reports them, and
+ * -ECONNREFUSED, -ETIMEDOUT, -EPROTO (the peer speaks another protocol).
+ */
+int rk_attach_remote(const char *address, const char *runtime, const char *kernel, rk_kernel **out);
+/* One line about transport `name` ("ucx"): its engine's version and
+ * transports, for rk-info. 0, or the errors of loading it. */
+int rk_transport_describe(const char *name, char *buf, size_t len);
 /*
  * Send `len` payload bytes (payload may be NULL when len is 0) of `type` to
  * the kernel's input queue, waiting up to timeout_ns while it is full. Any
