@@ -846,6 +846,11 @@ static int pump(struct rconn *c, bool *blocked)
 	case S_ATTACH:
 	case S_ROUTE:
 		work += place_requests(c);
+		/* The credits for what was placed go before any reply to it: a
+		 * client that loses the connection then never takes a request
+		 * it has a reply to for one the far end never placed. */
+		if (c->owed && send_frame(c, F_CREDIT, c->owed, NULL, 0) == 0)
+			c->owed = 0;
 		if (c->kind == S_ATTACH) {
 			if ((r = pump_replies(c)) < 0)
 				return 0;

@@ -6,9 +6,13 @@ AM_TESTS_ENVIRONMENT = \
 	CRITERION_VERBOSITY_LEVEL=1; export CRITERION_VERBOSITY_LEVEL; \
 	RK_TEST_SANITIZED='$(RK_SAN_CFLAGS)'; export RK_TEST_SANITIZED; \
 	TSAN_OPTIONS='halt_on_error=1 second_deadlock_stack=1'; export TSAN_OPTIONS; \
-	ASAN_OPTIONS='abort_on_error=1 detect_leaks=1'; export ASAN_OPTIONS;
+	ASAN_OPTIONS='abort_on_error=1 detect_leaks=1'; export ASAN_OPTIONS; \
+	$(RK_UCX_TEST_ENV)
 
 if RK_TSAN
+# UCX's memory hooks (ucm) and TSan's interceptors crash each other.
+RK_UCX_TEST_ENV = UCX_MEM_EVENTS=no; export UCX_MEM_EVENTS; \
+	UCX_MEM_MALLOC_HOOKS=no; export UCX_MEM_MALLOC_HOOKS;
 TEST_CFLAGS = $(AM_CFLAGS) -DRK_TEST_MINICRIT -Wno-format-zero-length -Wno-missing-field-initializers
 TEST_LIBS =
 else

@@ -232,11 +232,11 @@ static void *send_all(void *arg)
 		struct num p = numbered(i);
 		int ret = rk_kernel_try_send(s->k, TYPE, &p, sizeof(p));
 		if (ret == -EAGAIN) {
-			s->full++;
+			__atomic_add_fetch(&s->full, 1, __ATOMIC_RELAXED);
 			ret = rk_kernel_send(s->k, TYPE, &p, sizeof(p), 30 * SEC);
 		}
 		if (ret < 0) {
-			s->err = ret;
+			__atomic_store_n(&s->err, ret, __ATOMIC_RELAXED);
 			return NULL;
 		}
 		__atomic_store_n(&s->sent, i + 1, __ATOMIC_RELEASE);
@@ -255,10 +255,12 @@ static void pause_ms(unsigned ms)
  * end) and then now and again. */
 static void receive_all(rk_kernel *k, struct sender *s, uint64_t n)
 {
-	for (unsigned i = 0; i < 20000 && !__atomic_load_n(&s->full, __ATOMIC_RELAXED) && !s->err;
+	for (unsigned i = 0; i < 20000 && !__atomic_load_n(&s->full, __ATOMIC_RELAXED) &&
+			     !__atomic_load_n(&s->err, __ATOMIC_RELAXED);
 	     i++)
 		pause_ms(1);
-	cr_assert_gt(s->full, 0, "the sender never found its ring full: no backpressure");
+	cr_assert_gt(__atomic_load_n(&s->full, __ATOMIC_RELAXED), 0,
+		     "the sender never found its ring full: no backpressure");
 	rk_message *m = malloc(sizeof(*m));
 	for (uint64_t i = 0; i < n; i++) {
 		int ret = rk_kernel_receive(k, m, 30 * SEC);
@@ -274,11 +276,9 @@ static void receive_all(rk_kernel *k, struct sender *s, uint64_t n)
 	free(m);
 }
 
-TestSuite(remote, .timeout = 120);
-
 /* ---- attach ------------------------------------------------------------------------ */
 
-Test(remote, attach_call_and_identity)
+Test(remote, attach_call_and_identity, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
@@ -323,7 +323,7 @@ Test(remote, attach_call_and_identity)
 	cr_assert_eq(server_stop(&s), 0);
 }
 
-Test(remote, attach_stream_in_order_with_backpressure)
+Test(remote, attach_stream_in_order_with_backpressure, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
@@ -347,7 +347,7 @@ Test(remote, attach_stream_in_order_with_backpressure)
 	cr_assert_eq(server_stop(&s), 0);
 }
 
-Test(remote, attach_errors_change_nothing)
+Test(remote, attach_errors_change_nothing, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
@@ -377,7 +377,7 @@ Test(remote, attach_errors_change_nothing)
 	cr_assert_null(k);
 }
 
-Test(remote, listen_errors)
+Test(remote, listen_errors, .timeout = 120)
 {
 	need_ucx();
 	rk_runtime *rt;
@@ -404,7 +404,7 @@ Test(remote, listen_errors)
 
 /* host -> A (forward, here) -> B (forward, there) -> C (forward, here) -> host:
  * two remote routes, one each way. */
-Test(remote, chain_across_two_runtimes)
+Test(remote, chain_across_two_runtimes, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
@@ -445,7 +445,7 @@ Test(remote, chain_across_two_runtimes)
 	rk_runtime_shutdown(rt);
 }
 
-Test(remote, route_errors_change_nothing)
+Test(remote, route_errors_change_nothing, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
@@ -470,7 +470,7 @@ Test(remote, route_errors_change_nothing)
 
 /* ---- failure ------------------------------------------------------------------------ */
 
-Test(remote, attach_peer_killed_is_epipe_and_accounted)
+Test(remote, attach_peer_killed_is_epipe_and_accounted, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
@@ -515,7 +515,7 @@ Test(remote, attach_peer_killed_is_epipe_and_accounted)
 	cr_assert_eq(rk_detach(k), 0);
 }
 
-Test(remote, route_peer_killed_closes_and_returns_in_flight)
+Test(remote, route_peer_killed_closes_and_returns_in_flight, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
@@ -723,7 +723,7 @@ static struct w_welcome welcome_of(const struct raw *r)
 	return w;
 }
 
-Test(remote, malformed_frames_are_refused_and_change_nothing)
+Test(remote, malformed_frames_are_refused_and_change_nothing, .timeout = 120)
 {
 	need_ucx();
 	struct server s;
