@@ -390,6 +390,7 @@ static const struct {
 	{ "CUDA_DEVICE_MAX_CONNECTIONS", true },
 	{ "GPU_MAX_HW_QUEUES", true },
 	{ "ROCM_PATH", true },
+	{ "UCX_TLS", false },
 };
 #define N_ENV_VARS (sizeof(env_vars) / sizeof(env_vars[0]))
 
@@ -460,8 +461,10 @@ struct row;
 static void status_text(const struct row *r, char *buf, size_t len);
 
 /* --json: what the table says, one object (the same rows and pick). */
+struct transport_row;
 static void print_json(const struct row *t, unsigned n, int device, const char *path,
-		       const struct row *chosen, const char *want, const char *why);
+		       const struct row *chosen, const char *want, const char *why,
+		       const struct transport_row *tr);
 
 /* "-ENODEV" out of rk_strerror()'s "-ENODEV (backend unavailable)". */
 static const char *err_symbol(int err, char *buf, size_t len)
@@ -550,6 +553,56 @@ static int write_all(int fd, const void *buf, size_t len)
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+/* The network transports: each described in a child (loading one runs its
+ * engine's constructors), as the backends are probed. */
+static const char *const transports[] = { "ucx" };
+#define N_TRANSPORTS (sizeof(transports) / sizeof(transports[0]))
+
+struct transport_row {
+	int status; /* 0, or why it is not usable */
+	char text[512];
+};
+
+static void describe_in_child(const char *name, struct transport_row *r, int timeout_s)
+{
+	int fds[2];
+	r->status = -ENOENT;
+	snprintf(r->text, sizeof(r->text), "not found");
+	if (pipe(fds) < 0)
+		return;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		struct transport_row c = { 0 };
+		c.status = rk_transport_describe(name, c.text, sizeof(c.text));
+		if (c.status < 0)
+			snprintf(c.text, sizeof(c.text), "%s", rk_last_error());
+		_exit(write_all(fds[1], &c, sizeof(c)) < 0);
+	}
+	close(fds[1]);
+	bool timed_out;
+	struct transport_row got;
+	size_t n = read_until(fds[0], &got, sizeof(got), now_ms() + 1000u * (unsigned)timeout_s,
+			      &timed_out);
+	close(fds[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (n == sizeof(got)) {
+		*r = got;
+		r->text[sizeof(r->text) - 1] = '\0';
+	} else {
+		r->status = -EIO;
+		snprintf(r->text, sizeof(r->text), "%s", timed_out ? "timed out" : "crashed");
+	}
 }
 
 static const char *signal_name(int sig)
@@ -826,7 +879,8 @@ static void json_details(const struct details *d)
 }
 
 static void print_json(const struct row *t, unsigned n, int device, const char *path,
-		       const struct row *chosen, const char *want, const char *why)
+		       const struct row *chosen, const char *want, const char *why,
+		       const struct transport_row *tr)
 {
 	char st[48];
 	printf("{\"version\": ");
@@ -854,6 +908,15 @@ static void print_json(const struct row *t, unsigned n, int device, const char *
 		json_str(p->path);
 		if (t[i].det.n)
 			json_details(&t[i].det);
+		putchar('}');
+	}
+	printf("], \"transports\": [");
+	for (unsigned i = 0; i < N_TRANSPORTS; i++) {
+		printf("%s{\"name\": ", i ? ", " : "");
+		json_str(transports[i]);
+		printf(", \"usable\": %s, \"%s\": ", tr[i].status == 0 ? "true" : "false",
+		       tr[i].status == 0 ? "description" : "reason");
+		json_str(tr[i].text);
 		putchar('}');
 	}
 	printf("], \"environment\": {");
@@ -985,8 +1048,11 @@ int main(int argc, char **argv)
 		    want);
 	else
 		chosen = pick(table, n, want, path, why, sizeof(why));
+	struct transport_row tr[N_TRANSPORTS];
+	for (unsigned i = 0; i < N_TRANSPORTS; i++)
+		describe_in_child(transports[i], &tr[i], timeout_s);
 	if (json) {
-		print_json(table, n, device, path, chosen, want, why);
+		print_json(table, n, device, path, chosen, want, why, tr);
 		free(table);
 		return chosen ? 0 : 1;
 	}
@@ -1022,6 +1088,10 @@ int main(int argc, char **argv)
 			printf("%-*s  reason: %s\n", namew, "", p->reason);
 		print_details(&table[i].det, namew);
 	}
+	printf("\ntransports:\n");
+	for (unsigned i = 0; i < N_TRANSPORTS; i++)
+		printf("  %-6s %s%s\n", transports[i],
+		       tr[i].status == 0 ? "" : "unusable: ", tr[i].text);
 	print_env();
 
 	if (!chosen)

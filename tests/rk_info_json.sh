@@ -104,3 +104,32 @@ for p in d["plugins"]:
 print("ok: the JSON details and environment match")
 ' || { echo "FAIL: --json details: $json"; exit 1; }
 fi
+
+# The network transport: listed with the UCX version ucx_info reports and
+# the resources it finds, or unusable with the reason.
+if [ -e plugins/.libs-all/rk-transport-ucx.so ] && command -v ucx_info >/dev/null &&
+	command -v python3 >/dev/null; then
+	uv=$(ucx_info -v | sed -n 's/^# Version \([0-9.]*\).*/\1/p')
+	tl=$(env -u UCX_TLS ucx_info -d | sed -n 's/^#[ ]*Transport: //p' | sort -u | tr '\n' ' ')
+	for tls in "" tcp; do
+		if [ -n "$tls" ]; then
+			UCX_TLS=$tls "$info" --json
+		else
+			env -u UCX_TLS "$info" --json
+		fi | UV=$uv TL="${tls:-$tl}" python3 -c '
+import json, os, sys
+t = {x["name"]: x for x in json.load(sys.stdin)["transports"]}["ucx"]
+assert t["usable"], t
+desc = t["description"]
+assert desc.startswith("UCX " + os.environ["UV"] + ","), (desc, os.environ["UV"])
+res = desc.split("resources: ")[1].split()
+assert sorted({r.split("/")[0] for r in res}) == sorted(os.environ["TL"].split()), (res, os.environ["TL"])
+print("ok: the UCX transport is listed:", desc)
+' || { echo "FAIL: rk-info transports (UCX_TLS=$tls)"; exit 1; }
+	done
+	RK_PLUGIN_PATH=/nonexistent RK_PLUGIN_PATH_ONLY=1 "$info" | grep -q "ucx    unusable: no transport" ||
+		{ echo "FAIL: a missing transport is not listed as unusable"; exit 1; }
+	echo "ok: a missing transport is unusable, with the reason"
+else
+	echo "skip: no UCX transport built (or no ucx_info, python3) to compare with"
+fi

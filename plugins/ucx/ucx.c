@@ -226,12 +226,53 @@ static ucs_status_t on_am(void *arg, const void *header, size_t header_length, v
 
 /* ---- ops ------------------------------------------------------------------------ */
 
+/* The transport/device pairs a context gets here (UCX_TLS applied), from
+ * ucp_context_print_info()'s "resource" lines, as `ucx_info -d` lists them. */
+static void list_resources(char *out, size_t len)
+{
+	out[0] = '\0';
+	ucp_config_t *cfg;
+	ucp_context_h uctx;
+	if (ucp_config_read(NULL, NULL, &cfg) != UCS_OK)
+		return;
+	ucp_params_t p = { .field_mask = UCP_PARAM_FIELD_FEATURES, .features = UCP_FEATURE_AM };
+	ucs_status_t s = ucp_init(&p, cfg, &uctx);
+	ucp_config_release(cfg);
+	if (s != UCS_OK)
+		return;
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *f = open_memstream(&text, &tlen);
+	if (f) {
+		ucp_context_print_info(uctx, f);
+		fclose(f);
+	}
+	size_t pos = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *dash = strstr(line, "flags -- ");
+		if (!strstr(line, "resource") || !dash)
+			continue;
+		int w = snprintf(out + pos, len - pos, "%s%s", pos ? " " : "", dash + 9);
+		if (w < 0 || (size_t)w >= len - pos)
+			break;
+		pos += (size_t)w;
+	}
+	free(text);
+	ucp_cleanup(uctx);
+}
+
 static int t_describe(void *ctx, char *buf, size_t len)
 {
 	(void)ctx;
+	char res[400];
+	list_resources(res, sizeof(res));
 	const char *tls = getenv("UCX_TLS");
-	return snprintf(buf, len, "UCX %s, active messages; transports: %s",
-			ucp_get_version_string(), tls && *tls ? tls : "all (UCX_TLS unset)");
+	return snprintf(buf, len, "UCX %s, active messages; UCX_TLS=%s; resources: %s",
+			ucp_get_version_string(), tls && *tls ? tls : "(unset: all)",
+			res[0] ? res : "none");
 }
 
 static int t_open(const struct rk_transport_events *ev, void *node, void **out)
