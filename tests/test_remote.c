@@ -404,7 +404,7 @@ Test(remote, listen_errors, .timeout = 120)
 
 /* host -> A (forward, here) -> B (forward, there) -> C (forward, here) -> host:
  * two remote routes, one each way. */
-Test(remote, chain_across_two_runtimes, .timeout = 120)
+Test(remote, chain_across_two_runtimes, .timeout = 300)
 {
 	need_ucx();
 	struct server s;
@@ -422,7 +422,7 @@ Test(remote, chain_across_two_runtimes, .timeout = 120)
 	cr_assert_eq(rk_kernel_connect_remote(a, s.addr, s.name, "fwd"), 0, "%s", rk_last_error());
 	cr_assert_eq(rk_kernel_connect_remote(a, s.addr, s.name, "fwd"), -EEXIST);
 	cr_assert_eq(rk_kernel_route_count(a), 1);
-	uint64_t n = rk_test_count(200000);
+	uint64_t n = rk_test_count(1000000);
 	if (n < 20000)
 		n = 20000;
 	struct sender snd = { .k = a, .n = n };
