@@ -64,8 +64,8 @@
 #define PROTO_VERSION  1u
 #define FRAME_MAX      (64u * 1024u)
 #define BATCH_MAX      64u
-#define SERVER_CREDITS 64u /* requests a server takes ahead of its kernel */
-#define CLIENT_CREDITS 64u /* replies a remote handle takes ahead of its reader */
+#define SERVER_CREDITS 256u /* requests a server takes ahead of its kernel */
+#define CLIENT_CREDITS 256u /* replies a remote handle takes ahead of its reader */
 #define HANDLE_SLOTS   256u
 #define HELLO_TIMEOUT  5000000000ull
 
@@ -734,8 +734,10 @@ static int pump_out(struct rconn *c)
 			rki_log_warn("remote: dropped a malformed slot: %s", rk_last_error());
 			continue;
 		}
-		if (!frame_room(c, m->len) && frame_flush(c) < 0)
+		if (!frame_room(c, m->len) && frame_flush(c) < 0) {
+			c->fly.len--; /* still in the ring: returned from there */
 			return -EPIPE;
+		}
 		frame_add(c, m);
 		rk_ring_release(&c->src, 1);
 		c->credits--;

@@ -770,7 +770,7 @@ Test(remote, malformed_frames_are_refused_and_change_nothing, .timeout = 120)
 	raw_wait(&r, 1, 5000);
 	struct w_welcome w = welcome_of(&r);
 	cr_assert_eq(w.status, 0, "%s", w.why);
-	cr_assert_eq(w.credits, 64);
+	cr_assert_eq(w.credits, 256);
 	uint8_t m[sizeof(struct w_frame) + 64 + 8];
 	struct w_frame f = { W_MAGIC, 3, 1, sizeof(m), 0 };
 	uint32_t hdr[16] = { 0x4b52u | (1u << 16), 0, 1, 0, 5000 }; /* magic, version; len */
