@@ -40,6 +40,7 @@
 
 #include <ringkernel/discovery.h>
 #include <ringkernel/error.h>
+#include <ringkernel/plugin.h>
 #include <ringkernel/ringkernel.h>
 
 #define PROG "rk-info"

@@ -22,3 +22,8 @@ dist_check_SCRIPTS += tests/plugin_sdk.sh
 EXTRA_DIST += examples/plugin-skeleton/Makefile examples/plugin-skeleton/README.md \
 	examples/plugin-skeleton/skeleton.c examples/plugin-skeleton/skeleton-check.c \
 	examples/plugin-skeleton/.gitignore
+
+# The header tiers: each header alone under -std=c11, the umbrella without
+# the SDK (tests/header_tiers.sh).
+TESTS += tests/header_tiers.sh
+dist_check_SCRIPTS += tests/header_tiers.sh

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ringkernel/plugin.h>
+
 #include "rt_common.h"
 
 Test(errors, unknown_kernel_is_enoent)

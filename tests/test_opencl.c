@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ringkernel/plugin.h>
 #include <ringkernel/ringkernel.h>
 
 #include "testutil.h"

@@ -128,7 +128,28 @@ static __device__ __forceinline__ rk_u64 rk_cu_load_acq64_(volatile const rk_u64
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+/* Two POSIX calls, declared here as libc declares them: a file built with
+ * -std=c11 and no feature macro has them hidden, yet links them. Linux's
+ * clockid_t is an int; the clock ids are its ABI. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern long syscall(long number, ...);
+extern int clock_gettime(int clock, struct timespec *ts);
+#ifdef __cplusplus
+}
+#endif
+#define RK_DEV_CLOCK_REALTIME	     0
+#define RK_DEV_CLOCK_MONOTONIC	     1
+#define RK_DEV_CLOCK_REALTIME_COARSE 5
+#if defined(CLOCK_MONOTONIC) && defined(CLOCK_REALTIME_COARSE) && !defined(__cplusplus)
+_Static_assert(CLOCK_REALTIME == RK_DEV_CLOCK_REALTIME &&
+		       CLOCK_MONOTONIC == RK_DEV_CLOCK_MONOTONIC &&
+		       CLOCK_REALTIME_COARSE == RK_DEV_CLOCK_REALTIME_COARSE,
+	       "Linux clock ids");
+#endif
 #define RK_DEVFN static inline
 #define RK_GLOBAL
 #define RK_LOAD_ACQ32(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -174,11 +195,10 @@ static __device__ __forceinline__ rk_u64 rk_cu_load_acq64_(volatile const rk_u64
  * 0 where the device has no wall clock (the clock is then purely logical,
  * driven by what the kernel receives). */
 #if defined(RK_DEV_HOST)
-#include <time.h>
 static inline rk_u64 rk_dev_phys_hlc(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(RK_DEV_CLOCK_REALTIME, &ts);
 	rk_u64 us = (rk_u64)ts.tv_sec * 1000000u + (rk_u64)ts.tv_nsec / 1000u;
 	return (us & 0xffffffffffffull) << 16;
 }
@@ -200,7 +220,7 @@ static inline rk_u64 rk_dev_phys_hlc_cached(rk_u64 *pt, rk_u64 *at)
 	(void)pt;
 	(void)at;
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	clock_gettime(RK_DEV_CLOCK_REALTIME_COARSE, &ts);
 	rk_u64 us = (rk_u64)ts.tv_sec * 1000000u + (rk_u64)ts.tv_nsec / 1000u;
 	return (us & 0xffffffffffffull) << 16;
 #endif
@@ -220,7 +240,7 @@ static inline rk_u64 rk_dev_phys_hlc_cached(rk_u64 *pt, rk_u64 *at)
 static inline rk_u64 rk_dev_now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(RK_DEV_CLOCK_MONOTONIC, &ts);
 	return (rk_u64)ts.tv_sec * 1000000000u + (rk_u64)ts.tv_nsec;
 }
 

@@ -23,9 +23,11 @@ const char *rk_strerror(int err);
  * negative return. */
 const char *rk_last_error(void);
 
-/* Set the detail; returns `err` so callers can `return rk_error(-EINVAL, ...)`.
- * For the library and its plugins; an application need not call it. */
+#ifdef RK_INTERNAL_API
+/* The setter (returns err), declared for the library's own sources; the
+ * plugin SDK declares it in ringkernel/plugin.h. Not application API. */
 int rk_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#endif
 
 /* Empty this thread's detail. */
 void rk_clear_error(void);

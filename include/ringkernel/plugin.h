@@ -41,6 +41,11 @@ extern "C" {
 typedef struct rk_ctx rk_ctx;
 typedef int (*rk_cpu_handler)(rk_ctx *ctx, const rk_message *in);
 
+/* Set this thread's error detail (rk_last_error()); returns `err` so an op
+ * can `return rk_error(-EINVAL, ...)`. SDK only: the library and its
+ * plugins call it, an application never needs to. */
+int rk_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Everything the core hands a plugin to launch one kernel. The rings,
  * control block and state all live in `region`; the host pointers below
  * point into the core's mapping of it. */

@@ -12,7 +12,6 @@
 #include <ringkernel/error.h>
 #include <ringkernel/layout.h>
 #include <ringkernel/msg.h>
-#include <ringkernel/plugin.h>
 #include <ringkernel/region.h>
 #include <ringkernel/ring.h>
 
@@ -585,6 +584,11 @@ uint64_t rk_hlc_clamped(void);
 uint64_t rk_hlc_physical_now(void);
 
 /* ---- user kernels ----------------------------------------------------------- */
+
+/* A CPU handler's context (rk_ctx_* below) and the handler itself; the same
+ * typedefs as the plugin SDK's (ringkernel/plugin.h). */
+typedef struct rk_ctx rk_ctx;
+typedef int (*rk_cpu_handler)(rk_ctx *ctx, const rk_message *in);
 
 typedef struct rk_kernel_def {
 	const char *name;
