@@ -200,6 +200,14 @@ static int lifecycle(rk_kernel *k, int action)
 		if (watched)
 			rki_reactor_unwatch(rt->reactor, &k->out);
 		wake_host_waiters(k);
+		rki_log_info(
+			"kernel %llu (\"%s\") terminated: %llu messages processed, %llu "
+			"errors, %llu stalls",
+			(unsigned long long)k->id, k->name,
+			(unsigned long long)__atomic_load_n(&k->ctrl->messages_processed,
+							    __ATOMIC_ACQUIRE),
+			(unsigned long long)__atomic_load_n(&k->ctrl->errors, __ATOMIC_ACQUIRE),
+			(unsigned long long)__atomic_load_n(&k->ctrl->stalls, __ATOMIC_ACQUIRE));
 	}
 	return 0;
 }

@@ -630,6 +630,12 @@ relaunch:
 	rt->total_launched++;
 	bool watch = rt->fd_used;
 	pthread_mutex_unlock(&rt->lock);
+	rki_log_info("kernel %llu (\"%s\" as \"%s\") launched on %s: input %u x %u B, output %u x "
+		     "%u B, max payload %u, region %zu B%s%s",
+		     (unsigned long long)k->id, kernel, k->name, rt->plugin.name, k->in.capacity,
+		     k->in.slot_size, k->out.capacity, k->out.slot_size, o.max_payload,
+		     rk_region_size(k->region), rk_region_is_locked(k->region) ? " locked" : "",
+		     rk_region_is_huge(k->region) ? " huge pages" : "");
 	if (watch)
 		rki_reactor_watch(rt->reactor, &k->out);
 

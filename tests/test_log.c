@@ -235,6 +235,40 @@ Test(handler, gets_each_enabled_level_with_its_text, .init = make_tmp, .fini = r
 	rk_set_log_handler(NULL, NULL);
 }
 
+Test(handler, launch_and_terminate_are_logged_at_info, .init = make_tmp, .fini = rm_tmp)
+{
+	setenv("RK_LOG", "info", 1);
+	rk_set_log_handler(recorder, &rec);
+	rk_runtime *rt;
+	cr_assert_eq(rk_runtime_new(RK_BACKEND_CPU, &rt), 0, "%s", rk_last_error());
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_name(&o, "logged");
+	rk_launch_options_with_queue_capacity(&o, 64);
+	rk_kernel *k;
+	cr_assert_eq(rk_runtime_launch(rt, "echo", &o, &k), 0, "%s", rk_last_error());
+	rk_message *m = malloc(sizeof(*m));
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(rk_kernel_call(k, 1, "x", 1, m, 10000000000ull), 0);
+	free(m);
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "runtime: kernel %llu (\"echo\" as \"logged\") launched on cpu: input 64 x ",
+		 (unsigned long long)rk_kernel_id(k));
+	int level = -1;
+	cr_assert_eq(count_msgs(want, &level), 1, "no launch line \"%s\"", want);
+	cr_assert_eq(level, RK_LOG_INFO);
+	cr_assert_eq(rk_kernel_terminate(k), 0);
+	snprintf(want, sizeof(want),
+		 "lifecycle: kernel %llu (\"logged\") terminated: 3 messages processed, 0 errors",
+		 (unsigned long long)rk_kernel_id(k));
+	cr_assert_eq(count_msgs(want, &level), 1, "no terminate line \"%s\"", want);
+	cr_assert_eq(level, RK_LOG_INFO);
+	rk_kernel_release(k);
+	rk_runtime_shutdown(rt);
+	dump();
+	rk_set_log_handler(NULL, NULL);
+}
+
 Test(handler, gets_nothing_below_the_level, .init = make_tmp, .fini = rm_tmp)
 {
 	setenv("RK_LOG", "warn", 1);
