@@ -27,3 +27,7 @@ EXTRA_DIST += examples/plugin-skeleton/Makefile examples/plugin-skeleton/README.
 # the SDK (tests/header_tiers.sh).
 TESTS += tests/header_tiers.sh
 dist_check_SCRIPTS += tests/header_tiers.sh
+
+# The export map lists every symbol by name (tests/export_map.sh).
+TESTS += tests/export_map.sh
+dist_check_SCRIPTS += tests/export_map.sh
