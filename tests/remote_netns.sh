@@ -1,8 +1,9 @@
 #!/bin/sh
-# A remote attach that really crosses an interface: two network namespaces
-# joined by a veth pair (10.77.N.1 <-> 10.77.N.2, nothing routed beyond
-# them), the runtime in one, the client in the other, UCX over tcp.
-# 100000 numbered messages with checksums through tests/remote_peer.
+# Remote attach and remote routes that really cross an interface: two
+# network namespaces joined by a veth pair (10.77.N.1 <-> 10.77.N.2,
+# nothing routed beyond them), UCX over tcp. 100000 numbered messages with
+# checksums through a remote attach from one to the other, then through a
+# chain whose two remote routes cross the link each way (tests/remote_peer).
 # Needs root and ip(8); skips (77) with the reason otherwise.
 set -u
 peer=./tests/remote_peer
@@ -52,6 +53,28 @@ out=$(ip netns exec "$b" "$peer" echo "$addr" "rkns$tag" "$n" 2>&1)
 rc=$?
 echo "$out"
 [ $rc = 0 ] && [ "$out" = "ok $n" ] || { echo "FAIL: client exit $rc"; cat "$dir/srv.err"; exit 1; }
+# A chain both ways across the pair: host -> A (in $b) -> fwd (in $a) ->
+# C (in $b) -> host, two remote routes, each crossing the veth link.
+mkfifo "$dir/cin"
+ip netns exec "$b" "$peer" chain "$addr" "rkns$tag" "$n" "10.77.$net.2:0" <"$dir/cin" \
+	>"$dir/chain.out" 2>"$dir/chain.err" &
+cpid=$!
+exec 4>"$dir/cin"
+for i in $(seq 1 100); do grep -q '^listening' "$dir/chain.out" && break; sleep 0.1; done
+set -- $(grep '^listening' "$dir/chain.out")
+[ "${1:-}" = listening ] || { echo "FAIL: the chain's runtime did not start"; cat "$dir/chain.err"; exit 1; }
+echo "route $2 $3 C" >&3
+for i in $(seq 1 100); do [ "$(sed -n 2p "$dir/addr")" ] && break; sleep 0.1; done
+[ "$(sed -n 2p "$dir/addr")" = ok ] ||
+	{ echo "FAIL: fwd's route back to $2: $(sed -n 2p "$dir/addr")"; cat "$dir/srv.err"; exit 1; }
+echo go >&4
+wait "$cpid"
+rc=$?
+exec 4>&-
+out=$(tail -n 1 "$dir/chain.out")
+echo "$out"
+[ $rc = 0 ] && [ "$out" = "ok $n" ] || { echo "FAIL: chain exit $rc"; cat "$dir/chain.err"; exit 1; }
+echo "ok: $n messages through $b -> $a -> $b over two remote routes"
 # The same address is not reachable from the root namespace: the traffic
 # crossed the veth pair, not loopback.
 if "$peer" echo "$addr" "rkns$tag" 1 >/dev/null 2>&1; then
@@ -63,4 +86,4 @@ wait "$srv"
 rc=$?
 srv=
 [ $rc = 0 ] || { echo "FAIL: server exit $rc"; cat "$dir/srv.err"; exit 1; }
-echo "PASS: $n messages across namespaces $b -> $a, in order and intact"
+echo "PASS: $n messages across namespaces $b -> $a, in order and intact, attached and routed"
