@@ -84,6 +84,7 @@ void plan_k2k(const struct bopts *o, struct plan *p);
 void plan_launch(const struct bopts *o, struct plan *p);
 void plan_open_loop(const struct bopts *o, struct plan *p);
 void plan_xproc(const struct bopts *o, struct plan *p);
+void plan_remote(const struct bopts *o, struct plan *p);
 
 /* Scenarios: each appends its rows; 0 or a negative errno. */
 int scn_ring(const struct bopts *o, struct rows *rs);
@@ -93,6 +94,7 @@ int scn_k2k(const struct bopts *o, struct rows *rs);
 int scn_launch(const struct bopts *o, struct rows *rs);
 int scn_open_loop(const struct bopts *o, struct rows *rs);
 int scn_xproc(const struct bopts *o, struct rows *rs);
+int scn_remote(const struct bopts *o, struct rows *rs);
 
 /* The runtime drivers of scenarios.c, shared with xproc.c. */
 struct rk_launch_options;

@@ -6,10 +6,18 @@ bench_ring_bench_LDADD = shm/librkshm.la
 # rk-bench: the harness, with peers compiled in when configure found them.
 bin_PROGRAMS += bench/rk-bench
 bench_rk_bench_SOURCES = bench/rk_bench.c bench/scenarios.c bench/floors.c bench/peers.c \
-	bench/xproc.c bench/iceoryx.c bench/histogram.c bench/histogram.h bench/bench.h \
-	bench/ring_harness.h bench/ideal.h
+	bench/xproc.c bench/iceoryx.c bench/remote.c bench/histogram.c bench/histogram.h \
+	bench/bench.h bench/ring_harness.h bench/ideal.h
 bench_rk_bench_CFLAGS = $(AM_CFLAGS) $(RK_PEER_CFLAGS)
 bench_rk_bench_LDADD = runtime/libringkernel.la $(RK_PEER_LIBS)
+# The remote scenario's UCX floor: UCX's headers at build time; libucp is
+# dlopen'd when the scenario runs, so rk-bench does not need UCX to start.
+EXTRA_DIST += bench/ucx_floor.c bench/ucx_floor.h
+if HAVE_UCX
+bench_rk_bench_SOURCES += bench/ucx_floor.c bench/ucx_floor.h
+bench_rk_bench_CFLAGS += $(UCX_CFLAGS) -DRK_BENCH_UCX=1
+bench_rk_bench_LDADD += -ldl
+endif
 EXTRA_DIST += bench/plot bench/iceoryx.m4
 
 # The instruction counts (bench/instr.sh): rk-instr drives send, one loop

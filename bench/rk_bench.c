@@ -7,8 +7,8 @@
  *            [--batch N] [--runs N] [--chain N] [--rate N] [--quick]
  *            [--json | --csv] [--quiet] [--progress]
  *
- * Scenarios: ring, roundtrip, throughput, k2k, launch, open-loop, xproc
- * (default: all).
+ * Scenarios: ring, roundtrip, throughput, k2k, launch, open-loop, xproc,
+ * remote (default: all but remote; "all" is every one).
  * The table goes to stdout, progress to stderr (with an ETA when that is a
  * terminal, or with --progress). Every measurement that
  * touches the runtime runs in a forked child, so each spin mode gets a
@@ -330,6 +330,22 @@ static void resolve_ratios(struct rows *rs)
 		if (iox && iox->p50 > 0)
 			snprintf(r->note, sizeof(r->note), "%.2fx iceoryx", r->p50 / iox->p50);
 	}
+	/* Our remote rows also against UCX's floor of their own shape: the
+	 * ping-pong that sleeps on the worker's fd, the windowed echo. */
+	for (unsigned i = 0; i < rs->n; i++) {
+		struct row *r = &rs->r[i];
+		if (r->absent || strcmp(r->scenario, "remote") || strncmp(r->name, "rk echo ", 8))
+			continue;
+		struct row probe = *r;
+		snprintf(probe.ref, sizeof(probe.ref), "ucx am %.20s/%s", r->name + 8,
+			 r->has_lat ? "wakeup" : "echo");
+		const struct row *f = find_ref(rs, &probe);
+		if (f && r->has_lat && f->p50 > 0)
+			snprintf(r->note, sizeof(r->note), "%.2fx ucx wakeup", r->p50 / f->p50);
+		else if (f && !r->has_lat && f->ns_per_msg > 0)
+			snprintf(r->note, sizeof(r->note), "%.2fx ucx echo",
+				 r->ns_per_msg / f->ns_per_msg);
+	}
 }
 
 /* ---- fingerprint
@@ -581,22 +597,27 @@ static void print_json(const struct fingerprint *fp, const struct bopts *o, cons
  * --------------------------------------------------------------------------------------- */
 
 static const char *const all_scenarios[] = { "ring",   "roundtrip", "throughput", "k2k",
-					     "launch", "open-loop", "xproc" };
+					     "launch", "open-loop", "xproc",	  "remote" };
 #define NSCN (sizeof(all_scenarios) / sizeof(all_scenarios[0]))
-static int (*const scn_fn[NSCN])(const struct bopts *, struct rows *) = {
-	scn_ring, scn_roundtrip, scn_throughput, scn_k2k, scn_launch, scn_open_loop, scn_xproc
-};
+static int (*const scn_fn[NSCN])(const struct bopts *,
+				 struct rows *) = { scn_ring,  scn_roundtrip, scn_throughput,
+						    scn_k2k,   scn_launch,    scn_open_loop,
+						    scn_xproc, scn_remote };
 static void (*const scn_plan[NSCN])(const struct bopts *,
-				    struct plan *) = { plan_ring, plan_roundtrip, plan_throughput,
-						       plan_k2k,  plan_launch,	  plan_open_loop,
-						       plan_xproc };
+				    struct plan *) = { plan_ring,  plan_roundtrip, plan_throughput,
+						       plan_k2k,   plan_launch,	   plan_open_loop,
+						       plan_xproc, plan_remote };
+/* Run without --scenario: remote takes some 15 s of its own (two UCX
+ * transports, each with its floor), so it runs when asked for. */
+static const bool scn_default[NSCN] = { true, true, true, true, true, true, true, false };
 _Static_assert(NSCN <= MAX_SCN, "eta.p holds every scenario");
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rk-bench [options]\n"
 		   "  --scenario LIST  comma list of ring, roundtrip, throughput, k2k, launch,\n"
-		   "                   open-loop, xproc (default: all)\n"
+		   "                   open-loop, xproc, remote, or all (default: all but\n"
+		   "                   remote)\n"
 		   "  --backend NAME   plugin to run kernels on (default cpu)\n"
 		   "  --duration S     seconds per measurement (default 1; ring runs take S/10)\n"
 		   "  --payload B      payload bytes (default: ring 64 and 1024, others 64)\n"
@@ -727,7 +748,7 @@ static int parse(int argc, char **argv, struct bopts *o, bool want[NSCN], int *f
 	}
 	if (!any)
 		for (unsigned i = 0; i < NSCN; i++)
-			want[i] = true;
+			want[i] = scn_default[i];
 	if (o->duration == 0)
 		o->duration = o->quick ? 0.05 : 1.0;
 	if (o->quick) {
