@@ -109,6 +109,57 @@ else
 fi
 rm -f "$out.err"
 
+# remote, read from the CSV: per UCX transport (tcp, shm) our round trip and
+# rate over rk_attach_remote, each with its ratio to UCX's floor, and the
+# floor's rows; or one absent row with the reason (no UCX, no transport
+# plugin), after a single progress step that says why
+if "$bench" --quick --progress --scenario remote --csv >"$out" 2>"$out.err"; then
+	steps remote
+	bad=$(awk -F, '
+		function num(v) { return v ~ /^[0-9]+(\.[0-9]+)?$/ && v + 0 > 0 }
+		$1 != "remote" { next }
+		{ key = $2 "/" $3 }
+		$6 == 1 { if ($2 != "rk echo") print "absent row: " $0; absent = 1; next }
+		$3 == "pipelined" || $3 == "stream" || $3 == "echo" {
+			if (!num($14) || !num($15)) print "bad rate: " $0; seen[key] = 1; nseen++ }
+		$3 == "call" || $3 == "poll" || $3 == "wakeup" {
+			if ($7 + 0 < 1 || !num($8) || !num($10) || !num($12)) print "bad latency: " $0
+			seen[key] = 1; nseen++ }
+		$2 ~ /^rk echo / && !num($16) { print "no ratio to the UCX floor: " $0 }
+		END {
+			if (absent) { if (nseen) print "absent and measured"; exit }
+			n = split("tcp shm", t, " ")
+			for (i = 1; i <= n; i++) {
+				m = split("rk echo " t[i] "/call;rk echo " t[i] "/pipelined;" \
+					  "ucx am " t[i] "/poll;ucx am " t[i] "/wakeup;" \
+					  "ucx am " t[i] "/stream;ucx am " t[i] "/echo", want, ";")
+				for (j = 1; j <= m; j++)
+					if (!(want[j] in seen)) print "missing row " want[j]
+			}
+			if (!("ucx am shm no-peer/poll" in seen) || !("ucx am shm no-peer/stream" in seen))
+				print "missing the shm rows without peer errors"
+		}' "$out")
+	if [ -z "$bad" ] && ! grep -q '^remote,' "$out"; then
+		bad="no remote row"
+	fi
+	if [ -z "$bad" ]; then
+		if grep -q '^remote,rk echo,,0,0,1,' "$out"; then
+			echo "ok: remote (absent: $(grep -o 'remote: skipped: .*' "$out.err"))"
+		else
+			echo "ok: remote"
+		fi
+	else
+		echo "FAIL: rk-bench --scenario remote: $bad"
+		cat "$out" "$out.err"
+		status=1
+	fi
+else
+	echo "FAIL: rk-bench --scenario remote exited non-zero:"
+	cat "$out" "$out.err"
+	status=1
+fi
+rm -f "$out.err"
+
 # the machine-readable forms
 if "$bench" --quick --quiet --scenario launch --json >"$out" &&
 	grep -q '^{"version": ".*"fingerprint": {"cpu"' "$out" &&
