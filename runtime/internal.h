@@ -145,6 +145,7 @@ struct rk_kernel {
 	struct rk_ring remote_view[RK_MAX_ROUTES]; /* ... and the host's view of each */
 	uint64_t remote_placed[RK_MAX_ROUTES];	   /* atomic: placed at the far end */
 	uint64_t remote_returned[RK_MAX_ROUTES];   /* atomic: came back undelivered */
+	int32_t remote_err[RK_MAX_ROUTES];	   /* atomic: why a remote route closed */
 
 	/* Named runtimes: the directory entry, the client table and the
 	 * owner's record of each client (under rt->svc_lock). */
@@ -186,7 +187,7 @@ void rki_kernel_return_undelivered(rk_kernel *k, const rk_message *m);
  * drains; and its closing when the far end is gone. */
 int rki_kernel_add_remote_route(rk_kernel *from, uint64_t dest_id, struct rk_ring *ring, void *mem,
 				unsigned *idx);
-void rki_kernel_close_remote_route(rk_kernel *from, unsigned idx);
+void rki_kernel_close_remote_route(rk_kernel *from, unsigned idx, int err);
 
 /* publish.c */
 int rki_name_valid(const char *s);

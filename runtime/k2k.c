@@ -139,8 +139,9 @@ out:
 	return ret;
 }
 
-void rki_kernel_close_remote_route(rk_kernel *from, unsigned idx)
+void rki_kernel_close_remote_route(rk_kernel *from, unsigned idx, int err)
 {
+	__atomic_store_n(&from->remote_err[idx], err, __ATOMIC_RELEASE);
 	__atomic_store_n(&from->k2k->route[idx].state, RK_ROUTE_CLOSED, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&from->routes->route[idx].state, RK_ROUTE_CLOSED, __ATOMIC_RELEASE);
 }
@@ -188,5 +189,9 @@ int rk_kernel_route_status(const rk_kernel *k, unsigned idx, rk_route_status *ou
 		out->depth = out->sent > placed + back ? (uint32_t)(out->sent - placed - back) : 0;
 	}
 	out->open = __atomic_load_n(&k->k2k->route[idx].state, __ATOMIC_ACQUIRE) == RK_ROUTE_OPEN;
+	if (!out->open)
+		out->error = k->route_to[idx]
+				     ? -ESHUTDOWN
+				     : __atomic_load_n(&k->remote_err[idx], __ATOMIC_ACQUIRE);
 	return 0;
 }

@@ -411,7 +411,9 @@ static void conn_fail(struct rconn *c, int err)
 			rki_log_warn("kernel %llu: remote route %u closed: %s",
 				     (unsigned long long)c->k->id, c->route,
 				     rk_strerror(c->failed));
-			rki_kernel_close_remote_route(c->k, c->route);
+			/* The far kernel terminated, or the connection failed. */
+			rki_kernel_close_remote_route(
+				c->k, c->route, c->failed == -ESHUTDOWN ? -ESHUTDOWN : -EPIPE);
 			give_back_flying(c);
 			return_ring(c);
 		}

@@ -80,6 +80,7 @@ Test(k2k, chain_of_three_forwards, .timeout = 600)
 	cr_assert_eq(rs.delivered, fd.n);
 	cr_assert_eq(rs.depth, 0);
 	cr_assert(rs.open);
+	cr_assert_eq(rs.error, 0);
 	cr_assert_eq(rk_kernel_route_count(f[2]), 0);
 	cr_assert_eq(rk_kernel_route_status(f[2], 0, &rs), -ENOENT);
 	rk_runtime_shutdown(rt);
@@ -379,6 +380,7 @@ Test(k2k, terminating_a_receiver_loses_nothing, .timeout = 120)
 	rk_route_status rs;
 	cr_assert_eq(rk_kernel_route_status(fwd, 0, &rs), 0);
 	cr_assert_not(rs.open);
+	cr_assert_eq(rs.error, -ESHUTDOWN, "why the route closed: %d", rs.error);
 	static uint8_t seen[200];
 	uint32_t total = 0, from_slow = 0, undelivered = 0, bounced = 0;
 	rk_message m;

@@ -100,7 +100,8 @@ static void say(int fd, const char *s)
 
 /* The child: runtime `name` with echo, fwd (K2K) and sink (K2K), listening
  * on 127.0.0.1:0. Commands from the parent, one per line:
- *   route ADDR RUNTIME KERNEL   fwd gets a remote route there: "ok" or the error */
+ *   route ADDR RUNTIME KERNEL   fwd gets a remote route there: "ok" or the error
+ *   terminate sink              terminates the sink kernel: "ok" or the error */
 static int serve(const char *name, int in, int out)
 {
 	rk_runtime_builder *b = rk_runtime_builder_new();
@@ -131,6 +132,10 @@ static int serve(const char *name, int in, int out)
 		char addr[128], r[64], k[64];
 		if (sscanf(line, "route %127s %63s %63s", addr, r, k) == 3) {
 			int ret = rk_kernel_connect_remote(fwd, addr, r, k);
+			snprintf(line, sizeof(line), "%s\n", ret == 0 ? "ok" : rk_last_error());
+			say(out, line);
+		} else if (!strcmp(line, "terminate sink")) {
+			int ret = rk_kernel_terminate(sink);
 			snprintf(line, sizeof(line), "%s\n", ret == 0 ? "ok" : rk_last_error());
 			say(out, line);
 		}
@@ -434,6 +439,7 @@ Test(remote, chain_across_two_runtimes, .timeout = 300)
 	rk_route_status rs;
 	cr_assert_eq(rk_kernel_route_status(a, 0, &rs), 0);
 	cr_assert(rs.open);
+	cr_assert_eq(rs.error, 0);
 	cr_assert_eq(rs.dest, 2, "the far fwd kernel");
 	cr_assert_eq(rs.sent, n);
 	cr_assert_eq(rs.delivered, n, "placed in the far kernel's ring");
@@ -464,6 +470,50 @@ Test(remote, route_errors_change_nothing, .timeout = 120)
 	cr_assert_eq(rk_kernel_call(a, 5, "still", 5, r, 10 * SEC), 0);
 	cr_assert_eq(memcmp(r->payload, "still", 5), 0);
 	free(r);
+	cr_assert_eq(server_stop(&s), 0);
+	rk_runtime_shutdown(rt);
+}
+
+Test(remote, route_closes_when_the_far_kernel_terminates, .timeout = 120)
+{
+	need_ucx();
+	struct server s;
+	server_start(&s, "rterm");
+	char name[64], line[512];
+	rk_runtime *rt = named_rt(uniq(name, sizeof(name), "rterm-here"));
+	rk_kernel *a = launch(rt, "forward", "A", true);
+	cr_assert_eq(rk_kernel_connect_remote(a, s.addr, s.name, "sink"), 0, "%s", rk_last_error());
+	for (uint64_t i = 0; i < 100; i++) {
+		struct num p = numbered(i);
+		cr_assert_eq(rk_kernel_send(a, TYPE, &p, sizeof(p), 10 * SEC), 0);
+	}
+	rk_route_status rs;
+	for (unsigned i = 0; i < 1000; i++) {
+		cr_assert_eq(rk_kernel_route_status(a, 0, &rs), 0);
+		if (rs.delivered == 100)
+			break;
+		pause_ms(10);
+	}
+	cr_assert_eq(rs.delivered, 100, "placed at the far sink");
+	say(s.to, "terminate sink\n");
+	cr_assert(read_line(s.from, line, sizeof(line)));
+	cr_assert_str_eq(line, "ok");
+	for (unsigned i = 0; i < 1000; i++) {
+		cr_assert_eq(rk_kernel_route_status(a, 0, &rs), 0);
+		if (!rs.open)
+			break;
+		pause_ms(10);
+	}
+	cr_assert(!rs.open, "the route stayed open after its receiver terminated");
+	cr_assert_eq(rs.error, -ESHUTDOWN, "why it closed: %d", rs.error);
+	/* With its route closed, forward answers its host itself. */
+	rk_message *m = malloc(sizeof(*m));
+	struct num p = numbered(100);
+	cr_assert_eq(rk_kernel_call(a, TYPE, &p, sizeof(p), m, 10 * SEC), 0, "%s", rk_last_error());
+	cr_assert(is_numbered(m, 100));
+	cr_assert_eq(m->flags & RK_MSG_F_UNDELIVERED, 0);
+	cr_assert_eq(rk_kernel_try_receive(a, m), -EAGAIN, "nothing sent before came back");
+	free(m);
 	cr_assert_eq(server_stop(&s), 0);
 	rk_runtime_shutdown(rt);
 }
@@ -544,6 +594,7 @@ Test(remote, route_peer_killed_closes_and_returns_in_flight, .timeout = 120)
 		pause_ms(10);
 	}
 	cr_assert(!rs.open, "the route stayed open after its peer died");
+	cr_assert_eq(rs.error, -EPIPE, "why it closed: %d", rs.error);
 	/* Every message: placed at the far end (delivered), or back here,
 	 * flagged undelivered or answered by A itself once the route closed. */
 	uint8_t *seen = calloc(n, 1);

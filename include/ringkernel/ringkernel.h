@@ -541,6 +541,10 @@ typedef struct rk_route_status {
 	uint64_t stalls;    /* times the sender found it full and waited */
 	uint32_t depth;	    /* in flight now */
 	bool open;	    /* false once the receiver terminated */
+	/* added fields */
+	int32_t error; /* why it closed: 0 open, -ESHUTDOWN the receiver
+			* terminated, -EPIPE (a remote route) the connection
+			* to it failed: its peer died or the network went */
 } rk_route_status;
 
 /* Number of outbound routes of `k` (>= 0, in connect order), or -EINVAL. */
