@@ -8,7 +8,9 @@
  *
  *   ping-pong  one AM of `payload` bytes there, one back, closed loop, as
  *              ucx_perftest's ucp_am_lat: "poll" busy-polls the worker on
- *              both sides; "wakeup" sleeps in poll(2) on the worker's event
+ *              both sides (with backoff(): a yield every 4096 idle turns,
+ *              or two spinners on a busy 2-CPU machine wait out whole time
+ *              slices); "wakeup" sleeps in poll(2) on the worker's event
  *              fd after ucp_worker_arm(), as our progress threads do
  *   stream     AMs one way as fast as they go, as ucp_am_bw; a last AM asks
  *              the server how many arrived and the clock stops at its answer
@@ -396,6 +398,7 @@ int ucx_floor_serve(int fd, bool peer_errors)
 		ret = ucs_err(st, "ucp_ep_create (server)", why, len);
 		goto out;
 	}
+	unsigned spins = 0;
 	while (!s->failed) {
 		unsigned work = p_ucp_worker_progress(s->worker);
 		while (s->qlen && ret == 0) {
@@ -414,8 +417,12 @@ int ucx_floor_serve(int fd, bool peer_errors)
 		}
 		if (ret < 0)
 			break;
-		if (!work && s->wakeup)
+		if (work)
+			spins = 0;
+		else if (s->wakeup)
 			idle(s, 100);
+		else
+			backoff(&spins);
 	}
 	ret = 0; /* the client closed */
 out:
@@ -563,9 +570,14 @@ int ucx_floor_pingpong(struct ucx_floor *f, const struct bopts *o, uint32_t payl
 		s->pongs = 0;
 		if ((ret = am_send(s, AM_PING, buf, payload, &f->inflight)) < 0)
 			break;
+		unsigned spins = 0;
 		while (!s->pongs && !s->failed) {
-			if (!p_ucp_worker_progress(s->worker) && wakeup && !s->pongs)
+			if (p_ucp_worker_progress(s->worker) || s->pongs)
+				continue;
+			if (wakeup)
 				idle(s, 1000);
+			else
+				backoff(&spins); /* a yield now and then, as every floor here */
 		}
 		if (s->failed) {
 			ret = -EPIPE;
