@@ -299,9 +299,13 @@ static int frame_flush(struct rconn *c)
 {
 	if (!c->fcount)
 		return 0;
-	struct frame_hdr h = { FRAME_MAGIC, F_MSGS, (uint16_t)c->fcount, (uint32_t)c->flen, 0 };
+	/* The credits owed ride along: one message less each way. */
+	struct frame_hdr h = { FRAME_MAGIC, F_MSGS, (uint16_t)c->fcount, (uint32_t)c->flen,
+			       c->owed };
 	memcpy(c->frame, &h, sizeof(h));
 	int ret = c->node->tp->ops->send(c->t, c->frame, c->flen);
+	if (ret == 0)
+		c->owed = 0;
 	c->fcount = 0;
 	c->flen = sizeof(h);
 	return ret;
@@ -614,6 +618,22 @@ static int on_msgs(struct rconn *c, const uint8_t *p, size_t len, unsigned count
 	return 0;
 }
 
+/* n slots the peer placed: as many more may be sent. */
+static int take_credits(struct rconn *c, uint32_t n)
+{
+	if (n > c->credits_max - c->credits)
+		return -EPROTO;
+	if (c->kind == C_ATTACH || c->kind == C_ROUTE) {
+		if (n > c->fly.len)
+			return -EPROTO;
+		mq_pop(&c->fly, n);
+		if (c->kind == C_ROUTE)
+			__atomic_add_fetch(&c->k->remote_placed[c->route], n, __ATOMIC_RELEASE);
+	}
+	c->credits += n;
+	return 0;
+}
+
 static void ev_received(void *arg, const void *frame, size_t len)
 {
 	struct rconn *c = arg;
@@ -659,22 +679,15 @@ static void ev_received(void *arg, const void *frame, size_t len)
 		pthread_mutex_unlock(&c->node->lock);
 		return;
 	case F_MSGS:
+		/* Credits first: they are for what was placed before these
+		 * messages were sent. */
 		if (c->kind == C_ROUTE || c->kind == S_NEW || h.count == 0 ||
-		    on_msgs(c, p, len, h.count) < 0)
+		    (h.arg && take_credits(c, h.arg) < 0) || on_msgs(c, p, len, h.count) < 0)
 			goto bad;
 		return;
 	case F_CREDIT:
-		if (len != sizeof(h) || h.arg == 0 || h.arg > c->credits_max - c->credits)
+		if (len != sizeof(h) || h.arg == 0 || take_credits(c, h.arg) < 0)
 			goto bad;
-		if (c->kind == C_ATTACH || c->kind == C_ROUTE) {
-			if (h.arg > c->fly.len)
-				goto bad;
-			mq_pop(&c->fly, h.arg);
-			if (c->kind == C_ROUTE)
-				__atomic_add_fetch(&c->k->remote_placed[c->route], h.arg,
-						   __ATOMIC_RELEASE);
-		}
-		c->credits += h.arg;
 		return;
 	case F_STATE:
 		if ((c->kind != C_ATTACH && c->kind != C_ROUTE) || len != sizeof(h) ||
@@ -850,11 +863,10 @@ static int pump(struct rconn *c, bool *blocked)
 	case S_ATTACH:
 	case S_ROUTE:
 		work += place_requests(c);
-		/* The credits for what was placed go before any reply to it: a
-		 * client that loses the connection then never takes a request
-		 * it has a reply to for one the far end never placed. */
-		if (c->owed && send_frame(c, F_CREDIT, c->owed, NULL, 0) == 0)
-			c->owed = 0;
+		/* The credits for what was placed go with or before any reply
+		 * to it (in the same frame: taken first): a client that loses
+		 * the connection then never returns as undelivered a request it
+		 * has a reply to. */
 		if (c->kind == S_ATTACH) {
 			if ((r = pump_replies(c)) < 0)
 				return 0;
