@@ -473,6 +473,23 @@ static void print_table(const struct fingerprint *fp, const struct bopts *o, con
 	}
 }
 
+/* What applies to a row: a payload and a batch where it has one (launch has
+ * no payload, a latency row no batch), the count and percentiles to latency
+ * rows, ns/msg and msgs/s to rate rows, ratio and ref where it has a ref;
+ * an absent row has none of them. */
+struct applies {
+	bool payload, batch, lat, rate, ratio;
+};
+
+static struct applies applies_to(const struct row *r)
+{
+	return (struct applies){ .payload = !r->absent && r->payload > 0,
+				 .batch = !r->absent && r->batch > 0,
+				 .lat = !r->absent && r->has_lat,
+				 .rate = !r->absent && !r->has_lat,
+				 .ratio = !r->absent && r->ratio > 0 };
+}
+
 /* A field that does not apply to a row is empty, not 0. */
 static void csv_num(const char *fmt, double v, bool applies)
 {
@@ -498,32 +515,41 @@ static void csv_str(const char *s)
 	putchar('"');
 }
 
-/* Every row carries the machine's fingerprint in its last columns, so a
- * file of many runs still says where each came from. */
+/* One header line, no comment lines: every row carries the machine's
+ * fingerprint (what the table prints at its top) in its last columns, so a
+ * file of many runs still says where each came from and any CSV reader
+ * takes it as it is. */
 static void print_csv(const struct fingerprint *fp, const struct rows *rs)
 {
 	printf("scenario,name,mode,payload,batch,absent,count,p50_ns,p90_ns,p99_ns,p999_ns,max_ns,"
-	       "mean_ns,ns_per_msg,msgs_per_s,ratio,ref,cpu,cores,kernel,backend,plugin_version\n");
+	       "mean_ns,ns_per_msg,msgs_per_s,ratio,ref,cpu,cores,kernel,backend,plugin_version,"
+	       "rk_version\n");
 	for (unsigned i = 0; i < rs->n; i++) {
 		const struct row *r = &rs->r[i];
-		bool lat = !r->absent && r->has_lat, tp = !r->absent && !r->has_lat;
-		printf("%s,%s,%s,%u,%u,%d,%llu", r->scenario, r->name, r->mode, r->payload,
-		       r->batch, r->absent, (unsigned long long)r->count);
-		csv_num("%.0f", r->p50, lat);
-		csv_num("%.0f", r->p90, lat);
-		csv_num("%.0f", r->p99, lat);
-		csv_num("%.0f", r->p999, lat);
-		csv_num("%.0f", r->max, lat);
-		csv_num("%.1f", r->mean, lat);
-		csv_num("%.3f", r->ns_per_msg, tp);
-		csv_num("%.0f", r->msgs_per_s, tp);
-		csv_num("%.4f", r->ratio, r->ratio > 0);
-		csv_str(r->ratio > 0 ? r->ref : "");
+		struct applies a = applies_to(r);
+		fputs(r->scenario, stdout);
+		csv_str(r->name);
+		csv_str(r->mode);
+		csv_num("%.0f", r->payload, a.payload);
+		csv_num("%.0f", r->batch, a.batch);
+		printf(",%d", r->absent);
+		csv_num("%.0f", (double)r->count, a.lat);
+		csv_num("%.0f", r->p50, a.lat);
+		csv_num("%.0f", r->p90, a.lat);
+		csv_num("%.0f", r->p99, a.lat);
+		csv_num("%.0f", r->p999, a.lat);
+		csv_num("%.0f", r->max, a.lat);
+		csv_num("%.1f", r->mean, a.lat);
+		csv_num("%.3f", r->ns_per_msg, a.rate);
+		csv_num("%.0f", r->msgs_per_s, a.rate);
+		csv_num("%.4f", r->ratio, a.ratio);
+		csv_str(a.ratio ? r->ref : "");
 		csv_str(fp->cpu);
 		printf(",%ld", fp->cores);
 		csv_str(fp->kernel);
 		csv_str(fp->backend);
 		csv_str(fp->plugin_version);
+		csv_str(rk_version());
 		putchar('\n');
 	}
 }
@@ -542,6 +568,16 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* ", \"key\": value", or null where it does not apply (never 0). */
+static void json_num(const char *key, const char *fmt, double v, bool applies)
+{
+	printf(", \"%s\": ", key);
+	if (applies)
+		printf(fmt, v);
+	else
+		fputs("null", stdout);
+}
+
 static void print_json(const struct fingerprint *fp, const struct bopts *o, const struct rows *rs)
 {
 	printf("{\"version\": ");
@@ -558,36 +594,37 @@ static void print_json(const struct fingerprint *fp, const struct bopts *o, cons
 	       o->quick ? "true" : "false");
 	for (unsigned i = 0; i < rs->n; i++) {
 		const struct row *r = &rs->r[i];
+		struct applies a = applies_to(r);
 		printf("%s\n  {\"scenario\": ", i ? "," : "");
 		json_str(r->scenario);
 		printf(", \"name\": ");
 		json_str(r->name);
 		printf(", \"mode\": ");
 		json_str(r->mode);
-		if (r->absent) {
-			printf(", \"absent\": true, \"why\": ");
-			json_str(r->note);
-			printf("}");
-			continue;
-		}
-		printf(", \"payload\": %u, \"batch\": %u", r->payload, r->batch);
-		if (r->has_lat)
-			printf(", \"count\": %llu, \"p50_ns\": %.0f, \"p90_ns\": %.0f, \"p99_ns\": "
-			       "%.0f, "
-			       "\"p999_ns\": %.0f, \"max_ns\": %.0f, \"mean_ns\": %.1f",
-			       (unsigned long long)r->count, r->p50, r->p90, r->p99, r->p999,
-			       r->max, r->mean);
-		else
-			printf(", \"ns_per_msg\": %.3f, \"msgs_per_s\": %.0f", r->ns_per_msg,
-			       r->msgs_per_s);
-		if (r->ratio > 0) {
-			printf(", \"ratio\": %.4f, \"ref\": ", r->ratio);
+		printf(", \"absent\": %s", r->absent ? "true" : "false");
+		json_num("payload", "%.0f", r->payload, a.payload);
+		json_num("batch", "%.0f", r->batch, a.batch);
+		json_num("count", "%.0f", (double)r->count, a.lat);
+		json_num("p50_ns", "%.0f", r->p50, a.lat);
+		json_num("p90_ns", "%.0f", r->p90, a.lat);
+		json_num("p99_ns", "%.0f", r->p99, a.lat);
+		json_num("p999_ns", "%.0f", r->p999, a.lat);
+		json_num("max_ns", "%.0f", r->max, a.lat);
+		json_num("mean_ns", "%.1f", r->mean, a.lat);
+		json_num("ns_per_msg", "%.3f", r->ns_per_msg, a.rate);
+		json_num("msgs_per_s", "%.0f", r->msgs_per_s, a.rate);
+		json_num("ratio", "%.4f", r->ratio, a.ratio);
+		printf(", \"ref\": ");
+		if (a.ratio)
 			json_str(r->ref);
-		}
-		if (r->note[0]) {
-			printf(", \"note\": ");
+		else
+			fputs("null", stdout);
+		/* an absent row's note says why */
+		printf(", \"%s\": ", r->absent ? "why" : "note");
+		if (r->note[0])
 			json_str(r->note);
-		}
+		else
+			fputs("null", stdout);
 		printf("}");
 	}
 	printf("\n]}\n");
