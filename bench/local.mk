@@ -20,6 +20,13 @@ bench_rk_bench_LDADD += -ldl
 endif
 EXTRA_DIST += bench/plot bench/iceoryx.m4
 
+# rk-bench-plot: bench/plot installed, and built beside rk-bench in the
+# build tree (bench/rk-bench-plot) so it runs from there too.
+bin_SCRIPTS = bench/rk-bench-plot
+CLEANFILES += bench/rk-bench-plot
+bench/rk-bench-plot: bench/plot
+	$(AM_V_GEN)$(MKDIR_P) bench && cp $(srcdir)/bench/plot $@ && chmod +x $@
+
 # The instruction counts (bench/instr.sh): rk-instr drives send, one loop
 # turn and receive on one thread through the inline bench backend.
 noinst_PROGRAMS += bench/rk-instr

@@ -3,6 +3,9 @@
 #                    percentiles, merge
 #   bench_smoke.sh   rk-bench --quick, one scenario at a time: exit status 0
 #                    and the rows each scenario must print (no timings checked)
+#   bench_csv.sh     --csv and --json: the fingerprint, empty/null where a
+#                    field does not apply, the ZeroMQ blocking row's ref;
+#                    rk-bench-plot at a 256-byte payload (skips without gnuplot)
 if HAVE_CRITERION
 check_PROGRAMS += tests/test_histogram
 TESTS += tests/test_histogram
@@ -12,5 +15,5 @@ tests_test_histogram_SOURCES = tests/test_histogram.c tests/testutil.h \
 tests_test_histogram_CFLAGS = $(TEST_CFLAGS)
 tests_test_histogram_LDADD = $(TEST_LIBS)
 
-dist_check_SCRIPTS += tests/bench_smoke.sh
-TESTS += tests/bench_smoke.sh
+dist_check_SCRIPTS += tests/bench_smoke.sh tests/bench_csv.sh
+TESTS += tests/bench_smoke.sh tests/bench_csv.sh
