@@ -5,12 +5,12 @@
  * Waits. A waiter parks on a ring (cons_waiting/prod_waiting), re-checks it,
  * then sleeps on the ring's 32-bit bell word until the other side bumps it
  * and issues a shared FUTEX_WAKE. In "io_uring futex" mode the sleep is an
- * IORING_OP_FUTEX_WAIT SQE linked to an IORING_OP_LINK_TIMEOUT on the
- * runtime's one io_uring. The ring is single-owner: `uring_lock` is taken
- * with trylock, and a thread that finds it held sleeps in a plain
- * FUTEX_WAIT_BITSET instead (the same futex, so the same wake reaches it).
- * That keeps waits independent -- no thread ever reaps another's CQE -- at
- * the price of concurrent waiters using futex(2). In "futex" mode (no
+ * IORING_OP_FUTEX_WAIT SQE on the runtime's one io_uring, timed by the
+ * wait's own EXT_ARG timeout (cancelled only when it fires), or by an
+ * IORING_OP_LINK_TIMEOUT where the kernel has no EXT_ARG. The ring is single-owner: `uring_lock` is
+ * taken with trylock, and a thread that finds it held sleeps in a plain FUTEX_WAIT_BITSET instead
+ * (the same futex, so the same wake reaches it). That keeps waits independent -- no thread ever
+ * reaps another's CQE -- at the price of concurrent waiters using futex(2). In "futex" mode (no
  * io_uring here, or RK_REACTOR=futex) every wait is the plain one.
  *
  * Futexes are shared, never FUTEX_PRIVATE: a bell may live in a region that
@@ -102,6 +102,7 @@ enum rki_reactor_kind { RKI_REACTOR_URING, RKI_REACTOR_FUTEX };
 /* CQE tags; a ring has at most one wait (and its timeout) in flight. */
 #define RKI_TAG_WAIT	1u
 #define RKI_TAG_TIMEOUT 2u
+#define RKI_TAG_CANCEL	3u
 
 struct rki_reactor {
 	enum rki_reactor_kind kind;
@@ -110,8 +111,9 @@ struct rki_reactor {
 	/* The runtime's io_uring: whoever holds uring_lock owns it, SQ and CQ. */
 	pthread_mutex_t uring_lock;
 	struct io_uring uring;
-	bool uring_live;   /* initialised (and must be torn down) */
-	bool uring_broken; /* a submit failed: waits use futex(2) from now on */
+	bool uring_live;    /* initialised (and must be torn down) */
+	bool uring_broken;  /* a submit failed: waits use futex(2) from now on */
+	bool uring_ext_arg; /* IORING_FEAT_EXT_ARG: the wait's own timeout */
 
 	int efd; /* the readiness eventfd (nonblocking) */
 
@@ -231,6 +233,64 @@ static int uring_submit_wait(struct io_uring *ring, struct io_uring_sqe *sqe, ui
 	return res;
 }
 
+/*
+ * The same with the kernel's EXT_ARG timeout on the wait itself (one SQE,
+ * one CQE: no linked timeout request to allocate, arm and cancel). When the
+ * timeout fires first the futex wait is still in flight: it is cancelled
+ * and both completions reaped before returning, as above. A signal is
+ * treated the same way, as a spurious wake (callers re-check).
+ */
+static int uring_submit_wait_ext(struct io_uring *ring, struct io_uring_sqe *sqe,
+				 uint64_t timeout_ns)
+{
+	struct __kernel_timespec kts = { .tv_sec = (long long)(timeout_ns / 1000000000u),
+					 .tv_nsec = (long long)(timeout_ns % 1000000000u) };
+	struct io_uring_cqe *cqe = NULL;
+	uint64_t start = timeout_ns == UINT64_MAX ? 0 : rk_sys_now_ns();
+	sqe->user_data = RKI_TAG_WAIT;
+	int ret = io_uring_submit_and_wait_timeout(ring, &cqe, 1,
+						   timeout_ns == UINT64_MAX ? NULL : &kts, NULL);
+	if (ret >= 0 && cqe) {
+		int res = cqe->user_data == RKI_TAG_WAIT ? cqe->res : -EIO;
+		io_uring_cqe_seen(ring, cqe);
+		return res;
+	}
+	/* No completion: the timeout or a signal (liburing 2.3 then returns
+	 * what it submitted, later ones -ETIME or -EINTR). */
+	if (ret < 0 && ret != -ETIME && ret != -EINTR)
+		return ret;
+	if (io_uring_sq_ready(ring) != 0)
+		return -EIO; /* the wait was never submitted: the ring is stranded */
+	struct io_uring_sqe *c = io_uring_get_sqe(ring);
+	if (!c)
+		return -EIO;
+	io_uring_prep_cancel64(c, RKI_TAG_WAIT, 0);
+	c->user_data = RKI_TAG_CANCEL;
+	int res = -EIO;
+	unsigned want = 2;
+	ret = io_uring_submit(ring);
+	if (ret < 0)
+		return ret;
+	while (want) {
+		ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return ret;
+		if (cqe->user_data == RKI_TAG_WAIT)
+			res = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+		want--;
+	}
+	/* Woken meanwhile (0, or the word changed): a wake. Cancelled before
+	 * the timeout was up (a signal): a spurious wake, callers re-check. */
+	if (res == 0 || res == -EAGAIN)
+		return res;
+	if (timeout_ns != UINT64_MAX && rk_sys_now_ns() - start < timeout_ns)
+		return 0;
+	return timeout_ns == UINT64_MAX ? 0 : -ECANCELED;
+}
+
 static void uring_mark_broken(struct rki_reactor *re, int err)
 {
 	if (!re->uring_broken)
@@ -252,7 +312,8 @@ static int uring_wait_locked(struct rki_reactor *re, uint32_t *word, uint32_t ex
 		return 0;
 	}
 	prep_futex_wait(sqe, word, expected);
-	int res = uring_submit_wait(&re->uring, sqe, timeout_ns);
+	int res = re->uring_ext_arg ? uring_submit_wait_ext(&re->uring, sqe, timeout_ns)
+				    : uring_submit_wait(&re->uring, sqe, timeout_ns);
 	switch (res) {
 	case 0: /* woken */
 	case -EAGAIN: /* *word != expected when the kernel looked */ *ret_p = 0; return 1;
@@ -599,6 +660,11 @@ static int uring_setup(struct rki_reactor *re)
 		return rk_error(-EOPNOTSUPP, "io_uring has no IORING_OP_FUTEX_WAIT (Linux >= 6.7)");
 	}
 	re->uring_live = true;
+	/* RK_REACTOR_LINKED_TIMEOUT=1: the linked-timeout wait even where the
+	 * kernel has EXT_ARG (to compare the two). */
+	const char *linked = getenv("RK_REACTOR_LINKED_TIMEOUT");
+	re->uring_ext_arg =
+		(re->uring.features & IORING_FEAT_EXT_ARG) && !(linked && !strcmp(linked, "1"));
 	return 0;
 }
 

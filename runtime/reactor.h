@@ -4,8 +4,9 @@
  *
  * Blocking calls spin briefly, then park on a ring (rk_ring_park_*) and
  * sleep here until the other side rings the bell. Sleeping happens in
- * io_uring (IORING_OP_FUTEX_WAIT linked to a LINK_TIMEOUT, one ring per
- * runtime) where the kernel has it, else in futex(2).
+ * io_uring (IORING_OP_FUTEX_WAIT with an EXT_ARG timeout, else linked to a
+ * LINK_TIMEOUT; one ring per runtime) where the kernel has it, else in
+ * futex(2).
  *
  * RK_REACTOR, read by rki_reactor_create():
  *   auto   (default) io_uring when it works here, else futex, said once at

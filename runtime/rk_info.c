@@ -383,6 +383,7 @@ static const struct {
 	{ "RK_LOG_FILE", true },
 	{ "RK_SPIN_NS", false },
 	{ "RK_REACTOR", false },
+	{ "RK_REACTOR_LINKED_TIMEOUT", false },
 	{ "RK_CPU_SPIN_NS", false },
 	{ "RK_CPU_WORKERS", false },
 	{ "RK_OPENCL_LIB", true },
