@@ -196,5 +196,27 @@ for suite in test_lifecycle test_messaging; do
 	fi
 done
 
+# 8. The example applications (examples/apps), built the same way against
+# the installed tree only, and run on the installed library and plugins.
+cp -R "$abs_srcdir/examples/apps" "$tmp/apps" && chmod -R u+w "$tmp/apps" || exit 99
+rm -f "$tmp/apps/hello" "$tmp/apps/epoll"
+if ! make -C "$tmp/apps" CC="$CC" >"$tmp/apps.log" 2>&1; then
+	cat "$tmp/apps.log"
+	fail "the example applications did not build against the installed tree"
+elif grep -q 'warning:' "$tmp/apps.log"; then
+	cat "$tmp/apps.log"
+	fail "the example applications warn against the installed headers (-Wall -Wextra)"
+elif make -C "$tmp/apps" check >"$tmp/apps-run.log" 2>&1; then
+	cat "$tmp/apps-run.log"
+	grep -Eq 'kernel [0-9]+ answered "hello"' "$tmp/apps-run.log" ||
+		fail "examples/apps/hello printed no answer"
+	grep -q '^epoll: 1000 replies, in order' "$tmp/apps-run.log" ||
+		fail "examples/apps/epoll did not check its replies"
+	echo "ok: the example applications run on the installed tree"
+else
+	cat "$tmp/apps-run.log"
+	fail "the example applications on the installed tree"
+fi
+
 [ $status -eq 0 ] && echo "ok: the plugin SDK builds, installs and runs a third-party backend"
 exit $status

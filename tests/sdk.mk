@@ -21,7 +21,8 @@ clean-sdk-stage:
 dist_check_SCRIPTS += tests/plugin_sdk.sh
 EXTRA_DIST += examples/plugin-skeleton/Makefile examples/plugin-skeleton/README.md \
 	examples/plugin-skeleton/skeleton.c examples/plugin-skeleton/skeleton-check.c \
-	examples/plugin-skeleton/.gitignore
+	examples/plugin-skeleton/.gitignore \
+	examples/apps/Makefile examples/apps/hello.c examples/apps/epoll.c examples/apps/.gitignore
 
 # The header tiers: each header alone under -std=c11, the umbrella without
 # the SDK (tests/header_tiers.sh).
