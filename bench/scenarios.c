@@ -109,10 +109,19 @@ int scn_ring(const struct bopts *o, struct rows *rs)
 				progress("ring: %s, %u B, batch %u", impls[k], payload, batch);
 				double ns;
 				int ret = ring_median(o, impls[k], payload, batch, &ns);
-				if (ret == -EINVAL && k > 1) /* payload this peer cannot carry */
+				if ((ret == -EINVAL && k > 1) || (ret == -ENOTSUP && k == 1)) {
+					/* A payload this peer's harness does not carry, or
+					 * no membarrier here: said once, not left out. */
+					if (b == 0) {
+						char why[128];
+						snprintf(why, sizeof(why), "%u B: %s", payload,
+							 k == 1 ? "no membarrier(2) here"
+								: "its harness carries 64 and "
+								  "1024 B only");
+						row_absent(rs, "ring", impls[k], why);
+					}
 					continue;
-				if (ret == -ENOTSUP && k == 1) /* no membarrier here */
-					continue;
+				}
 				if (ret < 0)
 					return ret;
 				struct row *r = rows_add(rs, "ring", impls[k], "spsc");

@@ -160,4 +160,20 @@ elif run "$tmp/p256.csv" --scenario ring,roundtrip --payload 256 --runs 1 --csv;
 		fi
 	fi
 fi
+
+# Every ring peer has a row at a payload its harness does not carry: the
+# reason, never silence.
+if run "$tmp/r256.csv" --scenario ring --payload 256 --batch 8 --runs 1 --csv; then
+	python3 - "$tmp/r256.csv" <<'PY' || status=1
+import csv, sys
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+names = {r["name"]: r for r in rows if r["scenario"] == "ring"}
+bad = [n for n in ("rk_ring", "rte_ring", "ck_ring") if n not in names]
+if bad:
+    print("FAIL: a 256-byte ring run has no row for", bad, [r["name"] for r in rows])
+    sys.exit(1)
+print("ok: a 256-byte ring run has a row for every peer:",
+      ", ".join(n + (" (absent)" if r["absent"] == "1" else "") for n, r in names.items()))
+PY
+fi
 exit $status
