@@ -7,10 +7,26 @@
 #include <ringkernel/device.h>
 #include <ringkernel/ringkernel.h>
 
+/* 0 for a context made from this library's device.h, else -EPROTO with why:
+ * a plugin built against another version must not have its fields read. */
+static int check_ctx(const rk_ctx *ctx, const char *fn)
+{
+	if (ctx->magic != RK_CTX_MAGIC || ctx->kernel_size != sizeof(struct rk_dev_kernel))
+		return rk_error(-EPROTO,
+				"%s: the context is not this library's (magic 0x%08x, kernel "
+				"struct %u bytes, here %zu): the plugin was built against "
+				"another ringkernel/device.h",
+				fn, ctx->magic, ctx->kernel_size, sizeof(struct rk_dev_kernel));
+	return 0;
+}
+
 int rk_ctx_reply(rk_ctx *ctx, uint32_t type, const void *payload, uint32_t len)
 {
 	if (!ctx || (len && !payload))
 		return rk_error(-EINVAL, "rk_ctx_reply: NULL context or payload");
+	int ret = check_ctx(ctx, "rk_ctx_reply");
+	if (ret < 0)
+		return ret;
 	if (len > ctx->k->out.slot_size - RK_MSG_HDR_SIZE)
 		return rk_error(-EMSGSIZE, "reply of %u bytes exceeds the output slot's %u", len,
 				ctx->k->out.slot_size - RK_MSG_HDR_SIZE);
@@ -28,6 +44,9 @@ int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *pay
 {
 	if (!ctx || (len && !payload))
 		return rk_error(-EINVAL, "rk_ctx_send_k2k: NULL context or payload");
+	int ret = check_ctx(ctx, "rk_ctx_send_k2k");
+	if (ret < 0)
+		return ret;
 	struct rk_dev_kernel *k = ctx->k;
 	int r = rk_dev_send(k, dst_id, type, payload, len);
 	switch (r) {
@@ -49,15 +68,15 @@ int rk_ctx_send_k2k(rk_ctx *ctx, uint64_t dst_id, uint32_t type, const void *pay
 
 uint64_t rk_ctx_kernel_id(const rk_ctx *ctx)
 {
-	return ctx ? ctx->k->id : 0;
+	return ctx && check_ctx(ctx, "rk_ctx_kernel_id") == 0 ? ctx->k->id : 0;
 }
 
 void *rk_ctx_state(rk_ctx *ctx)
 {
-	return ctx ? (void *)ctx->k->state : NULL;
+	return ctx && check_ctx(ctx, "rk_ctx_state") == 0 ? (void *)ctx->k->state : NULL;
 }
 
 uint32_t rk_ctx_state_size(const rk_ctx *ctx)
 {
-	return ctx ? ctx->k->state_size : 0;
+	return ctx && check_ctx(ctx, "rk_ctx_state_size") == 0 ? ctx->k->state_size : 0;
 }

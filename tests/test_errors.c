@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <ringkernel/device.h>
 #include <ringkernel/plugin.h>
 
 #include "rt_common.h"
@@ -233,4 +234,30 @@ Test(errors, strerror_falls_back_to_the_c_library)
 	cr_assert_not_null(strstr(s, "2147483648"), "\"%s\"", s);
 	/* The buffer is per thread and the text is stable across calls. */
 	cr_assert_str_eq(rk_strerror(-EADDRINUSE), rk_strerror(-EADDRINUSE));
+}
+
+/* A handler context made from another ringkernel/device.h (another magic,
+ * another struct rk_dev_kernel size) is refused by every rk_ctx_* call,
+ * which then reads nothing through it. */
+Test(errors, a_handler_context_from_another_build_is_refused)
+{
+	struct rk_dev_kernel k;
+	memset(&k, 0, sizeof(k));
+	k.id = 42;
+	k.state_size = 16;
+	struct rk_ctx good = RK_CTX_INIT(&k, NULL);
+	cr_assert_eq(rk_ctx_kernel_id(&good), 42);
+	cr_assert_eq(rk_ctx_state_size(&good), 16);
+	struct rk_ctx bad = good;
+	bad.magic = 0;
+	rk_clear_error();
+	cr_assert_eq(rk_ctx_kernel_id(&bad), 0);
+	cr_assert(strstr(rk_last_error(), "not this library's"), "%s", rk_last_error());
+	cr_assert_eq(rk_ctx_reply(&bad, 1, "x", 1), -EPROTO);
+	cr_assert_null(rk_ctx_state(&bad));
+	struct rk_ctx older = good;
+	older.kernel_size -= 8;
+	cr_assert_eq(rk_ctx_send_k2k(&older, 1, 1, "x", 1), -EPROTO);
+	cr_assert_eq(rk_ctx_state_size(&older), 0);
+	cr_assert(strstr(rk_last_error(), "another ringkernel/device.h"), "%s", rk_last_error());
 }

@@ -1052,12 +1052,24 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 #include <ringkernel/ringkernel.h>
 
 /* The handler context of a CPU kernel (rk_ctx in ringkernel.h): the core's
- * rk_ctx_* calls and the CPU plugin's loop both compile this definition. */
+ * rk_ctx_* calls and the plugin that runs the handler both compile this
+ * definition, each with its own copy of this header. So it says what it
+ * was built as: the rk_ctx_* calls refuse (-EPROTO) a context whose magic
+ * or whose struct rk_dev_kernel size is not the library's. A plugin makes
+ * one with RK_CTX_INIT(k, in). */
+#define RK_CTX_MAGIC 0x58544352u /* "RCTX" */
 struct rk_ctx {
+	rk_u32 magic;	    /* RK_CTX_MAGIC */
+	rk_u32 kernel_size; /* sizeof(struct rk_dev_kernel) where it was made */
 	struct rk_dev_kernel *k;
 	const struct rk_msg_hdr *in; /* the request being handled */
 	int terminating;	     /* a send saw Terminate */
 };
+#define RK_CTX_INIT(kp, inp)                                                                \
+	{                                                                                   \
+		.magic = RK_CTX_MAGIC, .kernel_size = (rk_u32)sizeof(struct rk_dev_kernel), \
+		.k = (kp), .in = (inp), .terminating = 0                                    \
+	}
 #endif
 
 /* Mark the kernel stopped: the host's terminate waits for this flag. */

@@ -119,7 +119,7 @@ RK_DEV_HANDLER(cpu_user_handler)
 	m->priority = h->priority;
 	m->seq = h->seq;
 	memcpy(m->payload, payload, len);
-	struct rk_ctx ctx = { .k = k, .in = h, .terminating = 0 };
+	struct rk_ctx ctx = RK_CTX_INIT(k, h);
 	if (ck->handler(&ctx, m) < 0)
 		RK_DEV_ADD64(&k->ctrl->errors, 1);
 	return ctx.terminating ? RK_DEV_TERMINATING : RK_DEV_OK;
