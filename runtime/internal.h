@@ -174,6 +174,8 @@ void rki_remote_stop(rk_runtime *rt);
 void rki_remote_forget(rk_kernel *k);
 void rki_remote_free(rk_kernel *k);
 const char *rki_remote_why(const rk_kernel *k);
+/* A remote handle's send: wake its node if it sleeps. */
+void rki_remote_kick(rk_kernel *k);
 /* attach.c: an attached handle with its private runtime, not yet mapped. */
 int rki_attached_alloc(const char *runtime, const char *kernel, rk_kernel **out);
 void rki_attached_free(rk_kernel *k);

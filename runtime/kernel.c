@@ -278,8 +278,11 @@ static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payloa
 		return ret == -ETIMEDOUT ? ring_corrupt_error(k, "input") : ret;
 	}
 	__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
-	if (k->att)
+	if (k->att) {
 		__atomic_store_n(&k->att->slot->sent, k->sent, __ATOMIC_RELAXED);
+		if (k->att->remote)
+			rki_remote_kick(k);
+	}
 	return 0;
 }
 
@@ -383,8 +386,11 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 		got = 0;
 	} else if (got) {
 		__atomic_fetch_add(&k->sent, got, __ATOMIC_RELAXED);
-		if (k->att)
+		if (k->att) {
 			__atomic_store_n(&k->att->slot->sent, k->sent, __ATOMIC_RELAXED);
+			if (k->att->remote)
+				rki_remote_kick(k);
+		}
 	}
 	bool corrupt = rk_ring_corrupt(&k->in);
 	send_leave(k);

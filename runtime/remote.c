@@ -160,6 +160,7 @@ struct rki_node {
 	uint32_t stop;
 	struct rconn *conns; /* the thread's */
 	bool listening;
+	uint32_t sleeping; /* atomic: about to sleep or asleep in poll() */
 	char addr[128];
 	rk_message scratch;
 };
@@ -920,7 +921,9 @@ static void run_command(struct rki_node *n, struct rcmd *cmd)
 	}
 	case OP_ROUTE_READY:
 		cmd->c->src_ok = true;
-		if (rki_reactor_watch(n->reactor, &cmd->c->src) == 0)
+		/* A remote handle's senders kick the node themselves
+		 * (rki_remote_kick): no reactor hop for its requests. */
+		if (cmd->c->kind != C_ATTACH && rki_reactor_watch(n->reactor, &cmd->c->src) == 0)
 			cmd->c->watch = &cmd->c->src;
 		break;
 	case OP_CLOSE: conn_free(cmd->c); break;
@@ -977,6 +980,18 @@ static void *node_thread(void *arg)
 		if (o->arm(n->t) == -EAGAIN)
 			continue;
 		rki_reactor_rearm(n->reactor);
+		/* Dekker with rki_remote_kick(): say we sleep, then look at the
+		 * rings senders kick for once more. */
+		__atomic_store_n(&n->sleeping, 1, __ATOMIC_SEQ_CST);
+		bool pending = false;
+		for (struct rconn *c = n->conns; c && !pending; c = c->next)
+			pending = c->kind == C_ATTACH && c->src_ok && !c->dead && c->credits &&
+				  __atomic_load_n(&c->src.hdr->prod_tail, __ATOMIC_SEQ_CST) !=
+					  __atomic_load_n(&c->src.hdr->cons_head, __ATOMIC_RELAXED);
+		if (pending) {
+			__atomic_store_n(&n->sleeping, 0, __ATOMIC_RELAXED);
+			continue;
+		}
 		struct pollfd p[3] = { { .fd = o->fd(n->t), .events = POLLIN },
 				       { .fd = n->wake, .events = POLLIN },
 				       { .fd = n->rfd, .events = POLLIN } };
@@ -985,6 +1000,7 @@ static void *node_thread(void *arg)
 		 * in 1 ms; servers look at their kernels' states every 20 ms. */
 		int timeout = blocked ? 1 : servers ? 20 : -1;
 		poll(p, blocked || n->rfd < 0 ? 2 : 3, timeout);
+		__atomic_store_n(&n->sleeping, 0, __ATOMIC_RELAXED);
 		if (p[1].revents & POLLIN) {
 			uint64_t v;
 			if (read(n->wake, &v, sizeof(v)) < 0)
@@ -1383,6 +1399,16 @@ fail:;
 	rki_remote_free(k);
 	rki_attached_free(k);
 	return rk_error(ret, "%s", why);
+}
+
+void rki_remote_kick(rk_kernel *k)
+{
+	struct rki_node *n = k->att->remote->node;
+	uint32_t one = 1;
+	if (__atomic_load_n(&n->sleeping, __ATOMIC_SEQ_CST) &&
+	    __atomic_compare_exchange_n(&n->sleeping, &one, 0, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_RELAXED))
+		node_wake(n);
 }
 
 const char *rki_remote_why(const rk_kernel *k)
