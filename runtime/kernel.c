@@ -495,25 +495,19 @@ static int stash_push(rk_kernel *k, const rk_message *m)
 
 void rki_kernel_return_undelivered(rk_kernel *k, const rk_message *m)
 {
-	rk_message *u = malloc(sizeof(*u));
-	if (!u) {
-		rki_log_error("kernel %llu: out of memory returning message %llu: it is lost",
-			      (unsigned long long)k->id, (unsigned long long)m->id);
-		return;
-	}
-	*u = *m;
-	u->flags |= RK_MSG_F_UNDELIVERED;
-	if (k->source)
-		u->dest = k->source; /* a remote handle's receive takes only its own */
 	pthread_mutex_lock(&k->recv_lock);
-	if (stash_push(k, u) < 0)
+	if (stash_push(k, m) < 0) {
 		rki_log_error("kernel %llu: out of memory returning message %llu: it is lost",
 			      (unsigned long long)k->id, (unsigned long long)m->id);
-	else
+	} else {
+		rk_message *u = &k->stash[k->stash_len - 1];
+		u->flags |= RK_MSG_F_UNDELIVERED;
+		if (k->source)
+			u->dest = k->source; /* a remote handle's receive takes only its own */
 		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
+	}
 	pthread_cond_broadcast(&k->recv_cond);
 	pthread_mutex_unlock(&k->recv_lock);
-	free(u);
 	/* A reader asleep on the ring looks at the stash when it wakes. */
 	__atomic_add_fetch(&k->out.hdr->cons_bell, 1, __ATOMIC_SEQ_CST);
 	rk_sys_futex_wake(&k->out.hdr->cons_bell);

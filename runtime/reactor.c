@@ -182,6 +182,29 @@ static struct io_uring_sqe *uring_get_sqe(struct io_uring *ring)
 }
 
 /*
+ * Reap `want` completions, none left in flight (the word and the timespec
+ * belong to the caller): the wait SQE's result, or io_uring_wait_cqe()'s
+ * error (the ring is then unusable).
+ */
+static int uring_reap(struct io_uring *ring, unsigned want)
+{
+	int res = -EIO;
+	while (want) {
+		struct io_uring_cqe *cqe;
+		int ret = io_uring_wait_cqe(ring, &cqe);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return ret;
+		if (cqe->user_data == RKI_TAG_WAIT)
+			res = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+		want--;
+	}
+	return res;
+}
+
+/*
  * Submit the prepared wait SQE (linked to a timeout unless forever) and reap
  * both completions: neither may stay in flight once we return, since the
  * word and the timespec belong to the caller. Returns the wait SQE's result,
@@ -192,7 +215,6 @@ static int uring_submit_wait(struct io_uring *ring, struct io_uring_sqe *sqe, ui
 {
 	struct __kernel_timespec kts;
 	unsigned want = 1;
-	int res = -EIO;
 
 	sqe->user_data = RKI_TAG_WAIT;
 	if (timeout_ns != UINT64_MAX) {
@@ -218,19 +240,7 @@ static int uring_submit_wait(struct io_uring *ring, struct io_uring_sqe *sqe, ui
 		return ret;
 	if ((unsigned)ret != want)
 		return -EIO;
-	while (want) {
-		struct io_uring_cqe *cqe;
-		ret = io_uring_wait_cqe(ring, &cqe);
-		if (ret == -EINTR)
-			continue;
-		if (ret < 0)
-			return ret;
-		if (cqe->user_data == RKI_TAG_WAIT)
-			res = cqe->res;
-		io_uring_cqe_seen(ring, cqe);
-		want--;
-	}
-	return res;
+	return uring_reap(ring, want);
 }
 
 /*
@@ -266,22 +276,10 @@ static int uring_submit_wait_ext(struct io_uring *ring, struct io_uring_sqe *sqe
 		return -EIO;
 	io_uring_prep_cancel64(c, RKI_TAG_WAIT, 0);
 	c->user_data = RKI_TAG_CANCEL;
-	int res = -EIO;
-	unsigned want = 2;
 	ret = io_uring_submit(ring);
 	if (ret < 0)
 		return ret;
-	while (want) {
-		ret = io_uring_wait_cqe(ring, &cqe);
-		if (ret == -EINTR)
-			continue;
-		if (ret < 0)
-			return ret;
-		if (cqe->user_data == RKI_TAG_WAIT)
-			res = cqe->res;
-		io_uring_cqe_seen(ring, cqe);
-		want--;
-	}
+	int res = uring_reap(ring, 2); /* the wait's and the cancel's */
 	/* Woken meanwhile (0, or the word changed): a wake. Cancelled before
 	 * the timeout was up (a signal): a spurious wake, callers re-check. */
 	if (res == 0 || res == -EAGAIN)

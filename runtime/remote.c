@@ -270,23 +270,10 @@ static void frame_add(struct rconn *c, const rk_message *m)
 {
 	if (c->fcount == 0)
 		c->flen = sizeof(struct frame_hdr);
-	struct rk_msg_hdr h = {
-		.magic = RK_MSG_MAGIC,
-		.version = RK_MSG_VERSION,
-		.priority = m->priority,
-		.type = m->type,
-		.flags = m->flags,
-		.len = m->len,
-		.id = m->id,
-		.correlation_id = m->correlation_id,
-		.source = m->source,
-		.dest = m->dest,
-		.hlc = m->hlc,
-		.seq = m->seq,
-	};
-	memcpy(c->frame + c->flen, &h, sizeof(h));
-	memcpy(c->frame + c->flen + sizeof(h), m->payload, m->len);
-	c->flen += msg_wire_size(m->len);
+	/* A message on the wire is a slot sized to it (len fits: frame_room). */
+	uint32_t size = (uint32_t)msg_wire_size(m->len);
+	rk_msg_write(c->frame + c->flen, size, m);
+	c->flen += size;
 	c->fcount++;
 }
 
@@ -598,23 +585,16 @@ static int on_msgs(struct rconn *c, const uint8_t *p, size_t len, unsigned count
 	}
 	if (off != len)
 		return -EPROTO;
+	/* Checked: each is a slot of its own wire size (the frame does not
+	 * change under us: it is the transport's, for this call). */
 	off = sizeof(struct frame_hdr);
 	for (unsigned i = 0; i < count; i++) {
 		struct rk_msg_hdr h;
 		memcpy(&h, p + off, sizeof(h));
-		rk_message *m = mq_push(&c->pend);
-		m->type = h.type;
-		m->len = h.len;
-		m->id = h.id;
-		m->correlation_id = h.correlation_id;
-		m->source = h.source;
-		m->dest = h.dest;
-		m->hlc = h.hlc;
-		m->flags = h.flags;
-		m->priority = h.priority;
-		m->seq = h.seq;
-		memcpy(m->payload, p + off + sizeof(h), h.len);
-		off += msg_wire_size(h.len);
+		uint32_t size = (uint32_t)msg_wire_size(h.len);
+		if (rk_msg_read(p + off, size, mq_push(&c->pend)) < 0)
+			return -EPROTO;
+		off += size;
 	}
 	return 0;
 }
