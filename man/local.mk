@@ -24,7 +24,9 @@ dist_man_MANS = \
 	man/rk_runtime_name.3 \
 	man/rk_runtime_builder_name.3 \
 	man/rk_detach.3 \
+	man/rk_ctx_invoke.3 \
 	man/rk_ctx_kernel_id.3 \
+	man/rk_ctx_run_dev_handler.3 \
 	man/rk_ctx_reply.3 \
 	man/rk_ctx_send_k2k.3 \
 	man/rk_ctx_state.3 \

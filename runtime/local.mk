@@ -1,7 +1,7 @@
 # runtime/: libringkernel.
 lib_LTLIBRARIES += runtime/libringkernel.la
 runtime_libringkernel_la_SOURCES = runtime/version.c runtime/log.c runtime/log.h \
-	runtime/internal.h runtime/registry.c runtime/options.c runtime/ctx.c \
+	runtime/internal.h runtime/registry.c runtime/options.c runtime/ctx.c runtime/ctx.h \
 	runtime/runtime.c runtime/lifecycle.c runtime/kernel.c runtime/k2k.c runtime/hlc.c \
 	runtime/publish.c runtime/attach.c runtime/remote.c
 runtime_libringkernel_la_LIBADD = shm/librkshm.la $(URING_LIBS)

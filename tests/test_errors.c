@@ -236,28 +236,99 @@ Test(errors, strerror_falls_back_to_the_c_library)
 	cr_assert_str_eq(rk_strerror(-EADDRINUSE), rk_strerror(-EADDRINUSE));
 }
 
-/* A handler context made from another ringkernel/device.h (another magic,
- * another struct rk_dev_kernel size) is refused by every rk_ctx_* call,
- * which then reads nothing through it. */
+/* The handler context is the library's: a plugin hands it the kernel and
+ * the request through rk_ctx_invoke(), and the handler's calls see that
+ * kernel. A caller built against another ringkernel/device.h (another
+ * struct rk_dev_kernel size) is refused with -EPROTO and nothing is
+ * called; so is a context the library did not make. */
+static uint64_t seen_id;
+static uint32_t seen_state_size;
+static int seen_dev_calls, dev_result, seen_dev_len, seen_dev_type;
+
+RK_DEV_HANDLER(errors_dev_handler)
+{
+	(void)payload;
+	seen_dev_calls++;
+	seen_dev_len = (int)len;
+	seen_dev_type = (int)in->type;
+	return k->id == 42 ? dev_result : RK_DEV_OK;
+}
+
+static size_t run_dev_size;
+static int run_dev_ret;
+static int errors_cpu_handler(rk_ctx *ctx, const rk_message *m)
+{
+	(void)m;
+	seen_id = rk_ctx_kernel_id(ctx);
+	seen_state_size = rk_ctx_state_size(ctx);
+	run_dev_ret = rk_ctx_run_dev_handler(ctx, errors_dev_handler, run_dev_size);
+	return 7;
+}
+
 Test(errors, a_handler_context_from_another_build_is_refused)
 {
 	struct rk_dev_kernel k;
 	memset(&k, 0, sizeof(k));
 	k.id = 42;
 	k.state_size = 16;
-	struct rk_ctx good = RK_CTX_INIT(&k, NULL);
-	cr_assert_eq(rk_ctx_kernel_id(&good), 42);
-	cr_assert_eq(rk_ctx_state_size(&good), 16);
-	struct rk_ctx bad = good;
-	bad.magic = 0;
+	struct {
+		struct rk_msg_hdr h;
+		uint8_t payload[8];
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.h.type = 9;
+	rk_message m;
+	memset(&m, 0, sizeof(m));
+	m.len = 8;
+	int term = -1;
+
+	/* Built alike: the handler sees the kernel, and runs a device handler. */
+	run_dev_size = sizeof(struct rk_dev_kernel);
+	dev_result = RK_DEV_TERMINATING;
+	cr_assert_eq(rk_ctx_invoke(errors_cpu_handler, &k, &req.h, &m, sizeof(k), &term), 7);
+	cr_assert_eq(seen_id, 42);
+	cr_assert_eq(seen_state_size, 16);
+	cr_assert_eq(run_dev_ret, 0);
+	cr_assert_eq(seen_dev_calls, 1);
+	cr_assert_eq(seen_dev_len, 8);
+	cr_assert_eq(seen_dev_type, 9);
+	cr_assert_eq(term, 1, "a device handler's Terminate reaches the plugin");
+	dev_result = 99;
+	cr_assert_eq(rk_ctx_invoke(errors_cpu_handler, &k, &req.h, &m, sizeof(k), &term), 7);
+	cr_assert_eq(run_dev_ret, -EIO);
+	cr_assert_eq(term, 0);
+
+	/* A plugin built against another device.h: nothing is called. */
+	seen_id = 0;
+	seen_dev_calls = 0;
 	rk_clear_error();
-	cr_assert_eq(rk_ctx_kernel_id(&bad), 0);
-	cr_assert(strstr(rk_last_error(), "not this library's"), "%s", rk_last_error());
-	cr_assert_eq(rk_ctx_reply(&bad, 1, "x", 1), -EPROTO);
-	cr_assert_null(rk_ctx_state(&bad));
-	struct rk_ctx older = good;
-	older.kernel_size -= 8;
-	cr_assert_eq(rk_ctx_send_k2k(&older, 1, 1, "x", 1), -EPROTO);
-	cr_assert_eq(rk_ctx_state_size(&older), 0);
+	cr_assert_eq(rk_ctx_invoke(errors_cpu_handler, &k, &req.h, &m, sizeof(k) - 8, &term),
+		     -EPROTO);
+	cr_assert_eq(seen_id, 0);
+	cr_assert_eq(term, 0);
 	cr_assert(strstr(rk_last_error(), "another ringkernel/device.h"), "%s", rk_last_error());
+	cr_assert_eq(rk_ctx_invoke(NULL, &k, &req.h, &m, sizeof(k), NULL), -EINVAL);
+
+	/* A user kernel built against another device.h: its handler is not run. */
+	run_dev_size = sizeof(struct rk_dev_kernel) + 8;
+	rk_clear_error();
+	cr_assert_eq(rk_ctx_invoke(errors_cpu_handler, &k, &req.h, &m, sizeof(k), &term), 7);
+	cr_assert_eq(run_dev_ret, -EPROTO);
+	cr_assert_eq(seen_dev_calls, 0);
+	cr_assert(strstr(rk_last_error(), "rk_ctx_run_dev_handler"), "%s", rk_last_error());
+
+	/* A context the library did not make: every call refuses it. */
+	uint64_t junk[16];
+	memset(junk, 0, sizeof(junk));
+	rk_ctx *bad = (rk_ctx *)junk;
+	rk_clear_error();
+	cr_assert_eq(rk_ctx_kernel_id(bad), 0);
+	cr_assert(strstr(rk_last_error(), "not this library's"), "%s", rk_last_error());
+	cr_assert_eq(rk_ctx_reply(bad, 1, "x", 1), -EPROTO);
+	cr_assert_eq(rk_ctx_send_k2k(bad, 1, 1, "x", 1), -EPROTO);
+	cr_assert_null(rk_ctx_state(bad));
+	cr_assert_eq(rk_ctx_state_size(bad), 0);
+	cr_assert_eq(rk_ctx_run_dev_handler(bad, errors_dev_handler, sizeof(struct rk_dev_kernel)),
+		     -EPROTO);
+	cr_assert_eq(seen_dev_calls, 0);
 }

@@ -1051,25 +1051,30 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 
 #include <ringkernel/ringkernel.h>
 
-/* The handler context of a CPU kernel (rk_ctx in ringkernel.h): the core's
- * rk_ctx_* calls and the plugin that runs the handler both compile this
- * definition, each with its own copy of this header. So it says what it
- * was built as: the rk_ctx_* calls refuse (-EPROTO) a context whose magic
- * or whose struct rk_dev_kernel size is not the library's. A plugin makes
- * one with RK_CTX_INIT(k, in). */
-#define RK_CTX_MAGIC 0x58544352u /* "RCTX" */
-struct rk_ctx {
-	rk_u32 magic;	    /* RK_CTX_MAGIC */
-	rk_u32 kernel_size; /* sizeof(struct rk_dev_kernel) where it was made */
-	struct rk_dev_kernel *k;
-	const struct rk_msg_hdr *in; /* the request being handled */
-	int terminating;	     /* a send saw Terminate */
-};
-#define RK_CTX_INIT(kp, inp)                                                                \
-	{                                                                                   \
-		.magic = RK_CTX_MAGIC, .kernel_size = (rk_u32)sizeof(struct rk_dev_kernel), \
-		.k = (kp), .in = (inp), .terminating = 0                                    \
-	}
+/* A handler as RK_DEV_HANDLER() declares it, seen from host C. */
+typedef int (*rk_dev_handler_fn)(struct rk_dev_kernel *k, const struct rk_msg_hdr *in,
+				 const rk_u8 *payload, rk_u32 len);
+
+/*
+ * The handler context of a CPU kernel (rk_ctx in ringkernel.h) is the
+ * library's own: its fields are in no installed header. These two calls
+ * cross between the library and what was built against this header; each
+ * takes sizeof(struct rk_dev_kernel) as the caller saw it, and refuses
+ * (-EPROTO, rk_last_error() says why) a caller built against another
+ * device.h, calling nothing.
+ *
+ * rk_ctx_invoke() (a plugin, once per request): call the CPU handler `fn`
+ * on request `req` of kernel `k`, unpacked in `m` (m->len already checked
+ * against the slot). Returns what `fn` returned; *terminating (when not
+ * NULL) is set to 1 if a send of the handler saw Terminate, else 0.
+ *
+ * rk_ctx_run_dev_handler() (RK_DEV_ENTRY's C form, inside a CPU handler):
+ * run the device handler `fn` on the context's request. Returns 0, or
+ * -EIO for a handler result other than RK_DEV_OK / RK_DEV_TERMINATING.
+ */
+int rk_ctx_invoke(rk_cpu_handler fn, struct rk_dev_kernel *k, const struct rk_msg_hdr *req,
+		  const rk_message *m, size_t kernel_size, int *terminating);
+int rk_ctx_run_dev_handler(rk_ctx *ctx, rk_dev_handler_fn fn, size_t kernel_size);
 #endif
 
 /* Mark the kernel stopped: the host's terminate waits for this flag. */
@@ -1136,10 +1141,8 @@ RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
 	int name##_cpu(rk_ctx *ctx, const rk_message *m);                            \
 	int name##_cpu(rk_ctx *ctx, const rk_message *m)                             \
 	{                                                                            \
-		int r = name(ctx->k, ctx->in, (const rk_u8 *)(ctx->in + 1), m->len); \
-		if (r == RK_DEV_TERMINATING)                                         \
-			ctx->terminating = 1;                                        \
-		return r == RK_DEV_OK || r == RK_DEV_TERMINATING ? 0 : -EIO;         \
+		(void)m;                                                             \
+		return rk_ctx_run_dev_handler(ctx, name, sizeof(struct rk_dev_kernel)); \
 	}
 #endif
 

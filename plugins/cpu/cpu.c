@@ -119,10 +119,10 @@ RK_DEV_HANDLER(cpu_user_handler)
 	m->priority = h->priority;
 	m->seq = h->seq;
 	memcpy(m->payload, payload, len);
-	struct rk_ctx ctx = RK_CTX_INIT(k, h);
-	if (ck->handler(&ctx, m) < 0)
+	int terminating;
+	if (rk_ctx_invoke(ck->handler, k, h, m, sizeof(*k), &terminating) < 0)
 		RK_DEV_ADD64(&k->ctrl->errors, 1);
-	return ctx.terminating ? RK_DEV_TERMINATING : RK_DEV_OK;
+	return terminating ? RK_DEV_TERMINATING : RK_DEV_OK;
 }
 
 /* One turn of one kernel; a kernel that leaves its loop is marked done. */
