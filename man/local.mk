@@ -109,6 +109,13 @@ dist_man_MANS = \
 	man/rk_ring_enqueue_bulk.3 \
 	man/rk_ring_enqueue_burst.3 \
 	man/rk_ring_init.3 \
+	man/rk_region_validate.3 \
+	man/rk_ring_asym_fenced.3 \
+	man/rk_ring_self_pid.3 \
+	man/rk_ring_mark_corrupt.3 \
+	man/rk_ring_mp_wait_turn.3 \
+	man/rk_ring_wake_producer.3 \
+	man/rk_ring_wake_consumer.3 \
 	man/rk_ring_init_at.3 \
 	man/rk_ring_mem_size.3 \
 	man/rk_ring_mp_commit.3 \

@@ -401,8 +401,8 @@ static int gpu_query(struct gpu_kernel *k)
 	 * asks kernel_error() and gives them -EIO. */
 	struct rk_ring in = { .hdr = k->in }, out = { .hdr = k->out };
 	if (k->in && k->out) {
-		rk_ring_wake_producer_(&in);
-		rk_ring_wake_consumer_(&out);
+		rk_ring_wake_producer(&in);
+		rk_ring_wake_consumer(&out);
 	}
 	return GPU_Q_FAILED;
 }

@@ -100,8 +100,8 @@ static void set_desired(rk_kernel *k, uint32_t desired)
 /* Wake every host thread blocked on this kernel's rings. */
 static void wake_host_waiters(rk_kernel *k)
 {
-	rk_ring_wake_consumer_(&k->out);
-	rk_ring_wake_producer_(&k->in);
+	rk_ring_wake_consumer(&k->out);
+	rk_ring_wake_producer(&k->in);
 	pthread_mutex_lock(&k->recv_lock);
 	pthread_cond_broadcast(&k->recv_cond);
 	pthread_mutex_unlock(&k->recv_lock);
@@ -118,7 +118,7 @@ static void close_input(rk_kernel *k)
 {
 	__atomic_store_n(&k->closing, 1, __ATOMIC_SEQ_CST);
 	for (unsigned spins = 0; __atomic_load_n(&k->senders, __ATOMIC_SEQ_CST); spins++) {
-		rk_ring_wake_producer_(&k->in);
+		rk_ring_wake_producer(&k->in);
 		if (spins < 64) {
 			sched_yield();
 		} else {

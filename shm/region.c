@@ -185,7 +185,7 @@ fail:
 }
 
 /* Validate everything an opener reads from the header (see region.h). */
-int rk_region_validate_(const void *base, size_t mapped)
+int rk_region_validate(const void *base, size_t mapped)
 {
 	const struct rk_region_hdr *h = base;
 	if (!base || mapped < RK_REGION_HDR_SIZE)
@@ -271,7 +271,7 @@ int rk_region_open(const char *name, unsigned flags, rk_region **out_p)
 	r->size = (size_t)st.st_size;
 	if ((ret = map_region(r, flags)) < 0)
 		goto fail;
-	if ((ret = rk_region_validate_(r->hdr, r->size)) < 0) {
+	if ((ret = rk_region_validate(r->hdr, r->size)) < 0) {
 		if (r->locked)
 			munlock(r->hdr, r->size);
 		munmap(r->hdr, r->size);

@@ -24,7 +24,7 @@
 
 /* ---- the asymmetric parking handshake (RK_RING_ASYM, see ring.h) ---------- */
 
-int rk_ring_asym_fence_;      /* this process is registered: release publishes */
+static int asym_fence;	      /* this process is registered: release publishes */
 static int membarrier_global; /* membarrier GLOBAL_EXPEDITED works here */
 
 static int membarrier(int cmd)
@@ -37,15 +37,15 @@ static int membarrier(int cmd)
 static void fence_register(void)
 {
 	int asym = membarrier_global && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
-	__atomic_store_n(&rk_ring_asym_fence_, asym, __ATOMIC_RELAXED);
+	__atomic_store_n(&asym_fence, asym, __ATOMIC_RELAXED);
 }
 
-pid_t rk_ring_self_pid_; /* what MP claims record */
+static pid_t self_pid; /* what MP claims record */
 
 /* A forked child is a new process: register it too. */
 static void fence_atfork_child(void)
 {
-	rk_ring_self_pid_ = getpid();
+	self_pid = getpid();
 	if (membarrier_global)
 		fence_register();
 }
@@ -55,14 +55,24 @@ __attribute__((constructor)) static void fence_init(void)
 	int q = membarrier(MEMBARRIER_CMD_QUERY);
 	membarrier_global = q > 0 && (q & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
 			    (q & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
-	rk_ring_self_pid_ = getpid();
+	self_pid = getpid();
 	fence_register();
 	pthread_atfork(NULL, NULL, fence_atfork_child);
 }
 
 pid_t rk_sys_pid(void)
 {
-	return rk_ring_self_pid_;
+	return self_pid;
+}
+
+pid_t rk_ring_self_pid(void)
+{
+	return self_pid;
+}
+
+int rk_ring_asym_fenced(void)
+{
+	return __atomic_load_n(&asym_fence, __ATOMIC_RELAXED);
 }
 
 bool rk_sys_pid_dead(pid_t pid)
@@ -85,7 +95,7 @@ bool rk_sys_pid_dead(pid_t pid)
 	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
 }
 
-void rk_ring_mark_corrupt_(struct rk_ring *r, const char *which, uint64_t seen, uint64_t expect)
+void rk_ring_mark_corrupt(struct rk_ring *r, const char *which, uint64_t seen, uint64_t expect)
 {
 	__atomic_store_n(&r->corrupt, 1, __ATOMIC_RELAXED);
 	/* several threads may share a producer handle; status reads it */
@@ -262,7 +272,7 @@ int rk_ring_adopt_consumer(struct rk_ring *r)
 	uint64_t prod = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
 	uint64_t cons = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
 	if (prod - cons > r->capacity) {
-		rk_ring_mark_corrupt_(r, "consumer", cons, prod);
+		rk_ring_mark_corrupt(r, "consumer", cons, prod);
 		return -EUCLEAN;
 	}
 	r->cons.next = cons;
@@ -334,7 +344,7 @@ static uint64_t dead_claim_end(const struct rk_ring *r, uint64_t tail, uint64_t 
  */
 static int repair_dead_claim(struct rk_ring *r, uint64_t tail, uint64_t end, uint64_t stamp)
 {
-	uint64_t mine = claim_stamp(rk_ring_self_pid_, tail);
+	uint64_t mine = claim_stamp(self_pid, tail);
 	if (!__atomic_compare_exchange_n(&r->claims[tail & r->mask], &stamp, mine, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return 0; /* another waiter has it */
@@ -344,11 +354,11 @@ static int repair_dead_claim(struct rk_ring *r, uint64_t tail, uint64_t end, uin
 		memset(rk_ring_slot(r, i), 0, r->slot_size);
 	__atomic_store_n(&r->hdr->prod_tail, end, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&r->repaired, end - tail, __ATOMIC_RELAXED);
-	rk_ring_wake_consumer_(r);
+	rk_ring_wake_consumer(r);
 	return 1;
 }
 
-int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns)
+int rk_ring_mp_wait_turn(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns)
 {
 	uint64_t dead_tail = UINT64_MAX, dead_end = 0;
 	/* A claimant that got preempted holds everyone after it; on a host with
@@ -360,7 +370,7 @@ int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns)
 			return 0;
 		/* Earlier claims are at most `capacity` behind ours. */
 		if (idx - tail > r->capacity) {
-			rk_ring_mark_corrupt_(r, "producer tail", tail, idx);
+			rk_ring_mark_corrupt(r, "producer tail", tail, idx);
 			return -EUCLEAN;
 		}
 		if (spins < 128) {
@@ -411,12 +421,12 @@ static void ring_bell(uint32_t *bell)
 	rk_sys_futex_wake(bell);
 }
 
-void rk_ring_wake_consumer_(struct rk_ring *r)
+void rk_ring_wake_consumer(struct rk_ring *r)
 {
 	ring_bell(&r->hdr->cons_bell);
 }
 
-void rk_ring_wake_producer_(struct rk_ring *r)
+void rk_ring_wake_producer(struct rk_ring *r)
 {
 	ring_bell(&r->hdr->prod_bell);
 }
@@ -481,7 +491,7 @@ static bool ring_ready(struct rk_ring *r, int what)
 		if (head - cons > r->capacity) {
 			if (__atomic_load_n(&r->hdr->prod_head, __ATOMIC_ACQUIRE) != head)
 				return true;
-			rk_ring_mark_corrupt_(r, "consumer", cons, head);
+			rk_ring_mark_corrupt(r, "consumer", cons, head);
 			return false;
 		}
 		return head - cons < r->capacity;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # libringkernel exports exactly what runtime/libringkernel.map lists, by
-# name (no pattern), and nothing of the internals (rki_*).
+# name (no pattern), and nothing of the internals (rki_*, *_, variables).
 srcdir=${srcdir:-.}
 lib=${RK_MAP_LIB:-runtime/.libs/libringkernel.so}
 map=$srcdir/runtime/libringkernel.map
@@ -38,6 +38,14 @@ if [ -s "$tmp/unexported" ]; then
 fi
 if grep -q '^rki_' "$tmp/exported"; then
 	echo "FAIL: an internal rki_ symbol is exported"; status=1
+fi
+# Nothing half-public: no '_'-suffixed helper, no data symbol.
+if grep '_$' "$tmp/exported" >"$tmp/suffixed"; then
+	echo "FAIL: exported with a '_' suffix (an internal):"; cat "$tmp/suffixed"; status=1
+fi
+nm -D --defined-only "$lib" | awk '$2 ~ /^[BDGRSV]$/ {sub(/@.*/, "", $3); print $3}' >"$tmp/data"
+if [ -s "$tmp/data" ]; then
+	echo "FAIL: a variable is exported (the ABI is functions only):"; cat "$tmp/data"; status=1
 fi
 [ $status = 0 ] && echo "ok: $(wc -l <"$tmp/exported") symbols, exactly the map's"
 exit $status

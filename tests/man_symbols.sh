@@ -1,8 +1,7 @@
 #!/bin/sh
-# Every symbol libringkernel.so exports (rk_*, less the internals whose
-# names end in '_') is named in a man page, `man NAME` finds every name a
-# page's NAME section lists, and every page is installed. On a failure it
-# prints what to add.
+# Every symbol libringkernel.so exports (rk_*) is named in a man page,
+# `man NAME` finds every name a page's NAME section lists, and every page
+# is installed. On a failure it prints what to add.
 srcdir=${srcdir:-.}
 lib=${RK_MAN_LIB:-runtime/.libs/libringkernel.so}
 man=$srcdir/man
@@ -35,7 +34,7 @@ for p in $(cat "$tmp/real"); do
 done | grep -o 'rk_[A-Za-z0-9_]*' | sort -u >"$tmp/named"
 
 nm -D --defined-only "$lib" | awk '{ print $NF }' | sed 's/@.*//' |
-	grep '^rk_' | grep -v '_$' | sort -u >"$tmp/exported"
+	grep '^rk_' | sort -u >"$tmp/exported"
 [ -s "$tmp/exported" ] || { echo "FAIL: nm found no rk_ symbol in $lib"; exit 1; }
 
 # The page whose name shares the longest prefix with $1: its family.
@@ -56,7 +55,7 @@ for s in $(cat "$tmp/missing"); do
 	echo "    a page of its own, if it starts a new family);"
 	echo "  - as an alias page man/$s.3 holding the one line '.so man3/$f';"
 	echo "  - to dist_man_MANS in man/local.mk: man/$s.3"
-	echo "  (a symbol that is not API gets a '_' suffix, or stays out of the export map)"
+	echo "  (a symbol that is not API stays out of the export map: rki_ names)"
 	status=1
 done
 

@@ -342,7 +342,7 @@ Test(hardening, input_index_behind_the_consumer, .timeout = 60)
 	await_processed(k, 3);
 	__atomic_store_n(&k->in.hdr->prod_tail, 1, __ATOMIC_SEQ_CST);
 	/* Ring the kernel's bell so it looks. */
-	rk_ring_wake_consumer_(&k->in);
+	rk_ring_wake_consumer(&k->in);
 	usleep(100000);
 	int bogus = 0;
 	while (rk_kernel_receive(k, &m, SEC / 10) == 0)

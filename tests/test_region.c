@@ -380,12 +380,12 @@ Test(region, validate_refuses_a_buffer_shorter_than_a_header, .init = setup_regi
 	uint8_t *copy = malloc(RK_REGION_HDR_SIZE - 1);
 	memcpy(copy, hdr(), RK_REGION_HDR_SIZE - 1);
 	rk_clear_error();
-	cr_assert_eq(rk_region_validate_(copy, RK_REGION_HDR_SIZE - 1), -ERANGE);
+	cr_assert_eq(rk_region_validate(copy, RK_REGION_HDR_SIZE - 1), -ERANGE);
 	cr_assert_str_neq(rk_last_error(), "");
-	cr_assert_eq(rk_region_validate_(NULL, 4096), -ERANGE);
+	cr_assert_eq(rk_region_validate(NULL, 4096), -ERANGE);
 	free(copy);
-	cr_assert_eq(rk_region_validate_(hdr(), rk_region_size(creator)), 0, "%s", rk_last_error());
-	cr_assert_eq(rk_region_validate_(hdr(), rk_region_size(creator) - 1), -ERANGE,
+	cr_assert_eq(rk_region_validate(hdr(), rk_region_size(creator)), 0, "%s", rk_last_error());
+	cr_assert_eq(rk_region_validate(hdr(), rk_region_size(creator) - 1), -ERANGE,
 		     "the header's total size must be the mapping's");
 }
 

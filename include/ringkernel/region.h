@@ -82,10 +82,11 @@ int rk_region_is_huge(const rk_region *r);
  * and page rounding included). */
 size_t rk_region_size_for(const size_t *section_sizes, unsigned n);
 
-/* Internal, not part of the ABI (the fuzzer and rk_region_open() call it):
- * validate a region header at `base`, `mapped` bytes readable there, as
- * rk_region_open() does: 0, -EBADMSG, -EPROTONOSUPPORT or -ERANGE. */
-int rk_region_validate_(const void *base, size_t mapped);
+/* Validate a region header at `base`, `mapped` bytes readable there, as
+ * rk_region_open() does before it trusts one (a fuzz target's way in):
+ * 0, -EBADMSG, -EPROTONOSUPPORT or -ERANGE, with rk_last_error() saying
+ * which field. Reads only the `mapped` bytes. */
+int rk_region_validate(const void *base, size_t mapped);
 
 #ifdef __cplusplus
 }

@@ -123,7 +123,7 @@ static inline bool rk_ring_corrupt(const struct rk_ring *r)
 
 /* Record that an impossible index was read (out of line: sets
  * rk_last_error() to -EUCLEAN's detail). */
-void rk_ring_mark_corrupt_(struct rk_ring *r, const char *which, uint64_t seen, uint64_t expect);
+void rk_ring_mark_corrupt(struct rk_ring *r, const char *which, uint64_t seen, uint64_t expect);
 
 /*
  * The process on the other side, when it is another one (0: none or
@@ -162,12 +162,13 @@ static inline uint32_t rk_ring_count(const struct rk_ring *r)
  * over: it fills those slots with zeros (no message has a zero magic) and
  * publishes them, counted in the handle's `repaired`, and goes on.
  */
-int rk_ring_mp_wait_turn_(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns);
-extern pid_t rk_ring_self_pid_; /* this process, kept current across fork */
+int rk_ring_mp_wait_turn(struct rk_ring *r, uint64_t idx, uint64_t timeout_ns);
+/* This process's pid as MP claims record it (kept current across fork). */
+pid_t rk_ring_self_pid(void);
 
 /* Wake the parked side; out of line because it makes a syscall. */
-void rk_ring_wake_consumer_(struct rk_ring *r);
-void rk_ring_wake_producer_(struct rk_ring *r);
+void rk_ring_wake_consumer(struct rk_ring *r);
+void rk_ring_wake_producer(struct rk_ring *r);
 
 /*
  * Parking handshake (Dekker): a publisher stores its index, then reads the
@@ -188,13 +189,15 @@ void rk_ring_wake_producer_(struct rk_ring *r);
  *    kernel has no membarrier.
  * A device publisher (device.h) always uses seq_cst.
  */
-extern int rk_ring_asym_fence_;
+/* 1 when this process is registered for the parkers' membarrier (its
+ * RK_RING_ASYM publishes are release stores), 0 when they are seq_cst. */
+int rk_ring_asym_fenced(void);
 
 /* Publish `v` at *idx; returns the other side's waiting count. */
 static inline uint32_t rk_ring_publish_(const struct rk_ring *r, uint64_t *idx, uint64_t v,
 					uint32_t *waiting)
 {
-	if ((r->flags & RK_RING_ASYM) && __atomic_load_n(&rk_ring_asym_fence_, __ATOMIC_RELAXED)) {
+	if ((r->flags & RK_RING_ASYM) && rk_ring_asym_fenced()) {
 		__atomic_store_n(idx, v, __ATOMIC_RELEASE);
 		__atomic_signal_fence(__ATOMIC_SEQ_CST); /* the load stays after the store */
 		return __atomic_load_n(waiting, __ATOMIC_RELAXED);
@@ -207,14 +210,14 @@ static inline void rk_ring_publish_prod_(struct rk_ring *r, uint64_t v)
 {
 	if (__builtin_expect(rk_ring_publish_(r, &r->hdr->prod_tail, v, &r->hdr->cons_waiting) != 0,
 			     0))
-		rk_ring_wake_consumer_(r);
+		rk_ring_wake_consumer(r);
 }
 
 static inline void rk_ring_publish_cons_(struct rk_ring *r, uint64_t v)
 {
 	if (__builtin_expect(rk_ring_publish_(r, &r->hdr->cons_head, v, &r->hdr->prod_waiting) != 0,
 			     0))
-		rk_ring_wake_producer_(r);
+		rk_ring_wake_producer(r);
 }
 
 /* ---- producer: reserve / commit ---------------------------------------- */
@@ -232,7 +235,7 @@ static inline unsigned rk_ring_reserve(struct rk_ring *r, unsigned n, uint64_t *
 		/* A consumer index only moves forward, and never past ours. */
 		uint64_t c = __atomic_load_n(&r->hdr->cons_head, __ATOMIC_ACQUIRE);
 		if (__builtin_expect(c - r->prod.cons_cache > next - r->prod.cons_cache, 0))
-			rk_ring_mark_corrupt_(r, "consumer", c, r->prod.cons_cache);
+			rk_ring_mark_corrupt(r, "consumer", c, r->prod.cons_cache);
 		else
 			r->prod.cons_cache = c;
 		free = r->capacity - (next - r->prod.cons_cache);
@@ -285,7 +288,7 @@ static inline unsigned rk_ring_mp_reserve(struct rk_ring *r, unsigned n, uint64_
 		if (__builtin_expect(used > r->capacity, 0)) {
 			uint64_t again = __atomic_load_n(&h->prod_head, __ATOMIC_ACQUIRE);
 			if (again == head) { /* corrupt: treat as full */
-				rk_ring_mark_corrupt_(r, "consumer", cons, head);
+				rk_ring_mark_corrupt(r, "consumer", cons, head);
 				return 0;
 			}
 			head = again;
@@ -305,7 +308,7 @@ claimed:
 	/* Tagged with the index, so a stale entry of an earlier lap is never
 	 * taken for this claim. */
 	__atomic_store_n(&r->claims[head & r->mask],
-			 (uint64_t)(uint32_t)rk_ring_self_pid_ << 32 | (uint32_t)head,
+			 (uint64_t)(uint32_t)rk_ring_self_pid() << 32 | (uint32_t)head,
 			 __ATOMIC_RELAXED);
 	*idx_p = head;
 	return k;
@@ -318,7 +321,7 @@ claimed:
  * -EUCLEAN (the tail moved past idx or backwards). A failed commit keeps
  * the claim: retry it, or nothing claimed after it is ever published. An
  * earlier claim of a process that died is published zeroed on its behalf
- * (see rk_ring_mp_wait_turn_): a dead producer does not stop the ring.
+ * (see rk_ring_mp_wait_turn): a dead producer does not stop the ring.
  * rk_ring_mp_commit() waits with no deadline (never -ETIMEDOUT).
  */
 static inline int rk_ring_mp_commit_timed(struct rk_ring *r, uint64_t idx, unsigned n,
@@ -331,7 +334,7 @@ static inline int rk_ring_mp_commit_timed(struct rk_ring *r, uint64_t idx, unsig
 	 * every slot up to idx + n.
 	 */
 	if (__atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE) != idx) {
-		int ret = rk_ring_mp_wait_turn_(r, idx, timeout_ns);
+		int ret = rk_ring_mp_wait_turn(r, idx, timeout_ns);
 		if (ret < 0)
 			return ret;
 	}
@@ -356,7 +359,7 @@ static inline unsigned rk_ring_peek(struct rk_ring *r, unsigned n, uint64_t *idx
 		 * past ours; anything else is not cached. */
 		uint64_t p = __atomic_load_n(&r->hdr->prod_tail, __ATOMIC_ACQUIRE);
 		if (__builtin_expect(p - r->cons.prod_cache > r->capacity - avail, 0))
-			rk_ring_mark_corrupt_(r, "producer", p, r->cons.prod_cache);
+			rk_ring_mark_corrupt(r, "producer", p, r->cons.prod_cache);
 		else
 			r->cons.prod_cache = p;
 		avail = r->cons.prod_cache - next;

@@ -481,7 +481,7 @@ static void cpu_signal(void *ctx, void *kernel)
 	(void)ctx;
 	struct cpu_kernel *ck = kernel;
 	struct rk_ring r = { .hdr = ck->k.in.h };
-	rk_ring_wake_consumer_(&r);
+	rk_ring_wake_consumer(&r);
 }
 
 static int cpu_terminate(void *ctx, void *kernel, uint64_t timeout_ns)

@@ -4,7 +4,7 @@
  * it accepted (find each section, attach each ring, drain and decode it).
  *
  * Input: the bytes of a shared-memory object, any size. They are checked
- * twice: by rk_region_validate_() on a heap copy of exactly that size
+ * twice: by rk_region_validate() on a heap copy of exactly that size
  * (ASan sees any read past it), and by rk_region_open() on a real named
  * object holding them, which must agree. Checked against an independent
  * statement of the rules (oracle below): the same verdict and errno, a
@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *copy = malloc(size ? size : 1);
 	memcpy(copy, data, size);
 	rk_clear_error();
-	int ret = rk_region_validate_(copy, size);
+	int ret = rk_region_validate(copy, size);
 	FUZZ_CHECK(ret == want, "validate: %d (%s), the rules say %d", ret, rk_strerror(ret), want);
 	if (ret < 0)
 		FUZZ_CHECK_FAILURE(ret, -ERANGE, -EBADMSG, -EPROTONOSUPPORT);
