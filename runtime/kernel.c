@@ -409,6 +409,37 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 /* ---- receiving ------------------------------------------------------------------------ */
 
 /*
+ * rk_msg_read() for a ring of this process: the handle's slot size was
+ * validated when it was bound (64..RK_SLOT_MAX), so only the header,
+ * copied once (the writer may be changing the slot), is checked here, and
+ * the common payload sizes move without a libc call. A malformed slot
+ * goes to rk_msg_check() for its error.
+ */
+static inline int decode_slot(const struct rk_ring *r, uint64_t idx, rk_message *out)
+{
+	const uint8_t *slot = rk_ring_slot(r, idx);
+	struct rk_msg_hdr h;
+	memcpy(&h, slot, sizeof(h));
+	if (__builtin_expect(h.magic != RK_MSG_MAGIC || h.version != RK_MSG_VERSION ||
+				     h.len > r->slot_size - RK_MSG_HDR_SIZE,
+			     0))
+		return rk_msg_check(&h, r->slot_size);
+	out->type = h.type;
+	out->len = h.len;
+	out->id = h.id;
+	out->correlation_id = h.correlation_id;
+	out->source = h.source;
+	out->dest = h.dest;
+	out->hlc = h.hlc;
+	out->flags = h.flags;
+	out->priority = h.priority;
+	out->seq = h.seq;
+	if (h.len)
+		rk_ring_copy_(out->payload, slot + RK_MSG_HDR_SIZE, h.len);
+	return 0;
+}
+
+/*
  * Take one message off the output ring (recv_lock held). After terminate,
  * once the output ring is empty, the inputs the kernel never processed come
  * back flagged RK_MSG_F_UNDELIVERED: every message is accounted for.
@@ -449,7 +480,7 @@ static int take_one(rk_kernel *k, rk_message *out)
 		}
 		undelivered = true;
 	}
-	int ret = rk_msg_read(rk_ring_slot(r, idx), r->slot_size, out);
+	int ret = decode_slot(r, idx, out);
 	rk_ring_release(r, 1);
 	if (ret < 0) {
 		rki_log_warn("kernel %llu: dropped a malformed slot: %s", (unsigned long long)k->id,
@@ -670,7 +701,7 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 	if (avail == 0)
 		return rk_ring_corrupt(r) || state_of(k) == RK_STATE_TERMINATED ? -1 : 0;
 	for (unsigned i = 0; i < avail; i++) {
-		if (rk_msg_read(rk_ring_slot(r, idx + i), r->slot_size, &out[got]) < 0) {
+		if (decode_slot(r, idx + i, &out[got]) < 0) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id, rk_last_error());
 			continue;

@@ -329,6 +329,71 @@ Test(hardening, output_index_far_ahead_is_corrupt, .timeout = 60)
 	rk_runtime_shutdown(rt);
 }
 
+/* Write `n` slots as the output ring's producer would: good replies
+ * numbered from `first`, except those `bad` marks (1: magic cleared, 2: a
+ * length past the slot), then publish them. */
+static void produce_replies(struct rk_ring *o, const int *bad, unsigned n, uint32_t first)
+{
+	uint64_t tail = __atomic_load_n(&o->hdr->prod_tail, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++) {
+		rk_message m;
+		memset(&m, 0, sizeof(m));
+		m.type = 7;
+		m.id = first + i;
+		m.len = 64;
+		for (unsigned b = 0; b < m.len; b++)
+			m.payload[b] = (uint8_t)(first + i + b);
+		void *slot = rk_ring_slot(o, tail + i);
+		cr_assert_eq(rk_msg_write(slot, o->slot_size, &m), 0);
+		struct rk_msg_hdr *h = slot;
+		if (bad[i] == 1)
+			h->magic = 0;
+		else if (bad[i] == 2)
+			h->len = o->slot_size; /* the header leaves less than that */
+	}
+	__atomic_store_n(&o->hdr->prod_tail, tail + n, __ATOMIC_SEQ_CST);
+}
+
+static void assert_reply(const rk_message *m, uint32_t id)
+{
+	cr_assert_eq(m->id, id);
+	cr_assert_eq(m->type, 7);
+	cr_assert_eq(m->len, 64);
+	for (unsigned b = 0; b < m->len; b++)
+		cr_assert_eq(m->payload[b], (uint8_t)(id + b), "reply %u byte %u", id, b);
+}
+
+/* Reply slots are checked before a byte of them is used: one with a bad
+ * magic, or with a length past its slot, is dropped, and the good ones
+ * around it arrive whole and in order, to receive and receive_burst alike. */
+Test(hardening, malformed_reply_slots_are_dropped, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	/* Deactivated, the kernel publishes nothing: the test is the producer. */
+	cr_assert_eq(rk_kernel_deactivate(k), 0, "%s", rk_last_error());
+	static const int bad[] = { 1, 0, 2, 0, 1 };
+	rk_message m;
+	produce_replies(&k->out, bad, 5, 100);
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), 0, "%s", rk_last_error());
+	assert_reply(&m, 101);
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), 0, "%s", rk_last_error());
+	assert_reply(&m, 103);
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), -EAGAIN);
+
+	static rk_message burst[8];
+	unsigned got = 0;
+	produce_replies(&k->out, bad, 5, 200);
+	cr_assert_eq(rk_kernel_receive_burst(k, burst, 8, &got, 0), 0, "%s", rk_last_error());
+	cr_assert_eq(got, 2);
+	assert_reply(&burst[0], 201);
+	assert_reply(&burst[1], 203);
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), -EAGAIN);
+	cr_assert(!rk_ring_corrupt(&k->out), "a malformed slot is not a corrupt ring");
+	rk_kernel_terminate(k);
+	rk_runtime_shutdown(rt);
+}
+
 /* The input ring's producer index moved behind the kernel's consumer: the
  * kernel must not take that as 2^64 new messages. */
 Test(hardening, input_index_behind_the_consumer, .timeout = 60)

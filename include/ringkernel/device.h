@@ -32,8 +32,15 @@ typedef uintptr_t rk_uptr;
 /* ---- per-toolchain primitives ------------------------------------------- */
 
 #if defined(__OPENCL_C_VERSION__)
-#define RK_DEVFN  static inline
-#define RK_GLOBAL __global
+#define RK_UNLIKELY(x) (x)
+#else
+#define RK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#endif
+
+#if defined(__OPENCL_C_VERSION__)
+#define RK_DEVFN     static inline
+#define RK_DEVFN_HOT RK_DEVFN
+#define RK_GLOBAL    __global
 /* OpenCL 1.2 has no acquire/release loads: volatile access plus a global
  * fence; the plugin only uses devices where this is coherent with the host
  * (fine-grain SVM or zero-copy CPU memory, checked at probe time). */
@@ -49,7 +56,8 @@ typedef uintptr_t rk_uptr;
 #define RK_ATOMIC_INC32(p)  atomic_inc((volatile RK_GLOBAL uint *)(p))
 #define RK_RELAX()	    ((void)0)
 #elif defined(__CUDACC__) || defined(__HIPCC__)
-#define RK_DEVFN static __device__ __forceinline__
+#define RK_DEVFN     static __device__ __forceinline__
+#define RK_DEVFN_HOT RK_DEVFN
 #define RK_GLOBAL
 /*
  * Every ring index, control-block word and bell is shared with the host
@@ -150,7 +158,9 @@ _Static_assert(CLOCK_REALTIME == RK_DEV_CLOCK_REALTIME &&
 		       CLOCK_REALTIME_COARSE == RK_DEV_CLOCK_REALTIME_COARSE,
 	       "Linux clock ids");
 #endif
-#define RK_DEVFN static inline
+#define RK_DEVFN     static inline
+/* The per-message path: inlined into the drain loop on the host too. */
+#define RK_DEVFN_HOT static inline __attribute__((always_inline))
 #define RK_GLOBAL
 #define RK_LOAD_ACQ32(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define RK_LOAD_ACQ64(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -567,8 +577,8 @@ RK_DEVFN int rk_dev_client_open(struct rk_dev_kernel *k, rk_u64 tag)
 	return RK_LOAD_ACQ32(&e->state) == RK_ROUTE_OPEN && RK_LOAD_ACQ64(&e->tag) == tag;
 }
 
-RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
-			       rk_u64 dest, rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
+RK_DEVFN_HOT int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
+				   rk_u64 dest, rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
 {
 	struct rk_dev_ring *o = &k->out;
 	if (RK_CLIENT_IS_TAG(dest)) {
@@ -579,7 +589,7 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 			return RK_DEV_CLOSED;
 	}
 	k->cur = o;
-	if (!rk_dev_out_has_room(o)) {
+	if (RK_UNLIKELY(!rk_dev_out_has_room(o))) {
 		rk_dev_flush(k);  /* the host can only make room from what it sees */
 		if (!k->stalling) /* one count per episode, retries included */
 			RK_DEV_ADD64(&k->ctrl->stalls, 1);
@@ -616,7 +626,7 @@ RK_DEVFN int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flag
 }
 
 /* Written, published with the rest of the batch (rk_dev_flush). */
-RK_DEVFN void rk_dev_emit_end(struct rk_dev_kernel *k)
+RK_DEVFN_HOT void rk_dev_emit_end(struct rk_dev_kernel *k)
 {
 	struct rk_dev_ring *o = k->cur;
 	o->next += 1;
@@ -626,8 +636,8 @@ RK_DEVFN void rk_dev_emit_end(struct rk_dev_kernel *k)
 }
 
 /* Publish one message on the output ring, copying its payload. */
-RK_DEVFN int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
-			 rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+RK_DEVFN_HOT int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
+			     rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
 {
 	RK_GLOBAL rk_u8 *p;
 	int r = rk_dev_emit_begin(k, type, flags, corr, dest, hlc, len, &p);
@@ -640,8 +650,8 @@ RK_DEVFN int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_
 }
 
 /* Reply to `in` (same correlation rules for every backend). */
-RK_DEVFN int rk_dev_reply(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
-			  rk_u32 type, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+RK_DEVFN_HOT int rk_dev_reply(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
+			      rk_u32 type, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
 {
 	return rk_dev_emit(k, type, RK_MSG_F_REPLY, in->id, in->source, rk_dev_hlc_tick(k, in->hlc),
 			   payload, len);
@@ -1137,11 +1147,11 @@ RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
 		rk_dev_run(&k);                                                                    \
 	}
 #else
-#define RK_DEV_ENTRY(name)                                                           \
-	int name##_cpu(rk_ctx *ctx, const rk_message *m);                            \
-	int name##_cpu(rk_ctx *ctx, const rk_message *m)                             \
-	{                                                                            \
-		(void)m;                                                             \
+#define RK_DEV_ENTRY(name)                                                              \
+	int name##_cpu(rk_ctx *ctx, const rk_message *m);                               \
+	int name##_cpu(rk_ctx *ctx, const rk_message *m)                                \
+	{                                                                               \
+		(void)m;                                                                \
 		return rk_ctx_run_dev_handler(ctx, name, sizeof(struct rk_dev_kernel)); \
 	}
 #endif
