@@ -56,15 +56,16 @@ TESTS += tests/gpu/gpu_echo
 tests_gpu_gpu_echo_SOURCES = tests/gpu/gpu_echo.c
 tests_gpu_gpu_echo_LDADD = runtime/libringkernel.la
 tests_gpu_gpu_checks_SOURCES = tests/gpu/gpu_checks.c tests/gpu/gpu_checks_scale.c \
-	tests/scale_register.c tests/gpu/trap_kernel.h
+	examples/kernel/scale_register.c tests/gpu/trap_kernel.h
 nodist_tests_gpu_gpu_checks_SOURCES = tests/scale_source.c
 tests_gpu_gpu_checks_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DRKT_HAVE_CUDA=$(RKT_HAVE_CUDA) -DRKT_HAVE_HIP=$(RKT_HAVE_HIP)
+	-DRKT_HAVE_CUDA=$(RKT_HAVE_CUDA) -DRKT_HAVE_HIP=$(RKT_HAVE_HIP) \
+	-DSCALE_HAVE_CUDA=$(RKT_HAVE_CUDA) -DSCALE_HAVE_HIP=$(RKT_HAVE_HIP)
 tests_gpu_gpu_checks_LDADD = runtime/libringkernel.la
 EXTRA_DIST += tests/gpu/trap.cu tests/gpu/trap.hip
 CLEANFILES += tests/gpu/trap.fatbin tests/gpu/trap_cuda.c tests/gpu/trap.co tests/gpu/trap_hip.c
 
-# The trapping user kernel, built by nvcc and hipcc like tests/gpu/scale.cu.
+# The trapping user kernel, built by nvcc and hipcc like examples/kernel/scale.cu.
 if HAVE_CUDA
 nodist_tests_gpu_gpu_checks_SOURCES += tests/gpu/scale_cuda.c tests/gpu/trap_cuda.c
 endif

@@ -5,7 +5,9 @@
 # install the plugin into the plugin directory the .pc file names, and
 # check that the installed rk-info sees it usable, that kernels run on it
 # with replies byte for byte, and that the lifecycle and messaging suites
-# pass on it. Writes only under a temporary directory (make distcheck runs
+# pass on it. Then the examples, built the same way: examples/apps, and
+# examples/kernel (a user kernel for every backend) run on the CPU and
+# OpenCL. Writes only under a temporary directory (make distcheck runs
 # this from a read-only source tree).
 srcdir=${srcdir:-.}
 abs_srcdir=$(cd "$srcdir" && pwd) || exit 99
@@ -216,6 +218,76 @@ elif make -C "$tmp/apps" check >"$tmp/apps-run.log" 2>&1; then
 else
 	cat "$tmp/apps-run.log"
 	fail "the example applications on the installed tree"
+fi
+
+# 9. The user kernel for every backend (examples/kernel), built the same
+# way: the CPU handler and the OpenCL image always, the CUDA fatbin and the
+# HIP code object with the nvcc / hipcc configure found (compiled only:
+# running them needs the GPU). Run on the CPU and, where the staged opencl
+# plugin is usable, on OpenCL; a copy whose handler answers wrong must fail.
+nvcc=$(sed -n 's/^CUDACC = //p' "$builddir/Makefile" | head -n 1)
+hipcc=$(sed -n 's/^HIPCC = //p' "$builddir/Makefile" | head -n 1)
+builds="cpu opencl${nvcc:+ cuda}${hipcc:+ hip}"
+cp -R "$abs_srcdir/examples/kernel" "$tmp/kernel" && chmod -R u+w "$tmp/kernel" || exit 99
+make -C "$tmp/kernel" clean >/dev/null 2>&1
+# One gfx target: the build is what is checked here, not the list.
+if ! make -C "$tmp/kernel" CC="$CC" NVCC="$nvcc" HIPCC="$hipcc" \
+	HIP_ARCHS=--offload-arch=gfx90a >"$tmp/kernel.log" 2>&1; then
+	cat "$tmp/kernel.log"
+	fail "examples/kernel did not build against the installed tree"
+elif grep -q 'warning:' "$tmp/kernel.log"; then
+	cat "$tmp/kernel.log"
+	fail "examples/kernel warns against the installed headers (-Wall -Wextra)"
+else
+	[ -z "$nvcc" ] || [ -s "$tmp/kernel/scale.fatbin" ] ||
+		fail "examples/kernel: $nvcc built no scale.fatbin"
+	[ -z "$hipcc" ] || [ -s "$tmp/kernel/scale.co" ] ||
+		fail "examples/kernel: $hipcc built no scale.co"
+	echo "ok: examples/kernel built against the installed tree: $builds"
+	[ -n "$nvcc" ] || echo "[SKIP] examples/kernel: no nvcc, no CUDA image built"
+	[ -n "$hipcc" ] || echo "[SKIP] examples/kernel: no hipcc, no HIP image built"
+	backends=cpu
+	if printf '%s\n' "$info" | grep -Eq '^opencl +[^ ]+ +[^ ]+ +[0-9]+ +usable '; then
+		backends="cpu opencl"
+	else
+		echo "[SKIP] examples/kernel on OpenCL: the staged opencl plugin is not usable:" \
+			"$(printf '%s\n' "$info" | grep -A1 '^opencl ' | tr -s ' \n' ' ')"
+	fi
+	for b in $backends; do
+		if (cd "$tmp/kernel" && RK_BACKEND=$b ./scale) >"$tmp/kernel-$b.log" 2>&1; then
+			cat "$tmp/kernel-$b.log"
+			grep -qx "scale: builds $builds" "$tmp/kernel-$b.log" ||
+				fail "examples/kernel/scale did not register the builds $builds"
+			grep -qx "scale: $b: 103 replies, every product bit for bit" \
+				"$tmp/kernel-$b.log" || fail "examples/kernel/scale did not check on $b"
+			echo "ok: examples/kernel on $b"
+		else
+			cat "$tmp/kernel-$b.log"
+			fail "examples/kernel/scale on $b"
+		fi
+	done
+	# The check is a check: a handler that is off by one must fail it.
+	mkdir "$tmp/kernel-bad" &&
+		(cd "$abs_srcdir/examples/kernel" &&
+			cp Makefile scale.c scale_register.c scale.cu scale.hip "$tmp/kernel-bad/") ||
+		exit 99
+	sed 's/o\[i\] = st->factor \* v\[i\];/o[i] = st->factor * v[i] + 1.0f;/' \
+		"$tmp/kernel/scale_kernel.h" >"$tmp/kernel-bad/scale_kernel.h" || exit 99
+	if cmp -s "$tmp/kernel/scale_kernel.h" "$tmp/kernel-bad/scale_kernel.h"; then
+		fail "could not alter examples/kernel/scale_kernel.h's product"
+	elif ! make -C "$tmp/kernel-bad" CC="$CC" NVCC= HIPCC= >"$tmp/kernel-bad.log" 2>&1; then
+		cat "$tmp/kernel-bad.log"
+		fail "the altered examples/kernel did not build"
+	elif (cd "$tmp/kernel-bad" && RK_BACKEND=cpu ./scale) >"$tmp/kernel-bad-run.log" 2>&1; then
+		cat "$tmp/kernel-bad-run.log"
+		fail "examples/kernel/scale passed with a handler that answers wrong"
+	elif ! grep -q '^scale: element 0 of ' "$tmp/kernel-bad-run.log"; then
+		cat "$tmp/kernel-bad-run.log"
+		fail "examples/kernel/scale failed, but not on the wrong product"
+	else
+		echo "ok: examples/kernel/scale fails on a wrong product:" \
+			"$(grep '^scale: element' "$tmp/kernel-bad-run.log")"
+	fi
 fi
 
 [ $status -eq 0 ] && echo "ok: the plugin SDK builds, installs and runs a third-party backend"

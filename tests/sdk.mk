@@ -22,7 +22,10 @@ dist_check_SCRIPTS += tests/plugin_sdk.sh
 EXTRA_DIST += examples/plugin-skeleton/Makefile examples/plugin-skeleton/README.md \
 	examples/plugin-skeleton/skeleton.c examples/plugin-skeleton/skeleton-check.c \
 	examples/plugin-skeleton/.gitignore \
-	examples/apps/Makefile examples/apps/hello.c examples/apps/epoll.c examples/apps/.gitignore
+	examples/apps/Makefile examples/apps/hello.c examples/apps/epoll.c examples/apps/.gitignore \
+	examples/kernel/Makefile examples/kernel/scale.c examples/kernel/scale_kernel.h \
+	examples/kernel/scale_register.c examples/kernel/scale.cu examples/kernel/scale.hip \
+	examples/kernel/.gitignore
 
 # The header tiers: each header alone under -std=c11, the umbrella without
 # the SDK (tests/header_tiers.sh).

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A user kernel written once against device.h (tests/scale_kernel.h) and
+ * A user kernel written once against device.h (examples/kernel/
+ * scale_kernel.h, registered by the example's scale_register.c) and
  * run on whichever backend RK_TEST_BACKEND names: on the CPU through the
  * scale_cpu() the header defines here, on OpenCL from the header's source,
  * on CUDA / HIP from the images nvcc / hipcc built from it.
@@ -9,9 +10,9 @@
 #include <string.h>
 
 #include "rt_common.h"
-#include "scale_kernel.h"
+#include "../examples/kernel/scale_kernel.h"
 
-int scale_register(void); /* tests/scale_register.c */
+int scale_register(void); /* examples/kernel/scale_register.c */
 
 static void register_scale(void)
 {

@@ -33,7 +33,7 @@
 
 #define SEC 1000000000ull
 
-int scale_register(void); /* tests/scale_register.c */
+int scale_register(void); /* examples/kernel/scale_register.c */
 int scale_cpu(rk_ctx *ctx, const rk_message *m);
 
 #if RKT_HAVE_CUDA

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One handler for every backend, written against ringkernel/device.h:
- *  - host C: tests/test_user_kernel.c includes it and gets scale_cpu(), the
- *    CPU handler, which calls the very function below;
+ *  - host C: scale.c (and tests/test_user_kernel.c) includes it and gets
+ *    scale_cpu(), the CPU handler, which calls the very function below;
  *  - OpenCL C: this file is the kernel's "opencl" image; the plugin builds
  *    it and launches scale_persistent;
- *  - CUDA / HIP: tests/gpu/scale.cu (.hip) includes it; nvcc and hipcc
- *    build the kernel's "cuda" / "hip" images, entry scale_persistent.
+ *  - CUDA / HIP: scale.cu (.hip) includes it; nvcc and hipcc build the
+ *    kernel's "cuda" / "hip" images, entry scale_persistent.
  *
  * scale: type SCALE_SET (one float) sets the factor kept in the kernel's
  * persistent state; any other type replies with the number of requests
