@@ -235,7 +235,8 @@ static inline rk_u64 rk_dev_phys_hlc_cached(rk_u64 *pt, rk_u64 *at)
 	return (us & 0xffffffffffffull) << 16;
 #endif
 }
-#define RK_DEV_PHYS_HLC(k) rk_dev_phys_hlc_cached(&(k)->pt, &(k)->pt_at)
+/* One reading per batch: the drain loop reads it before its messages. */
+#define RK_DEV_PHYS_HLC(k) ((k)->pt_batch ? (k)->pt : rk_dev_phys_hlc_cached(&(k)->pt, &(k)->pt_at))
 #else
 #define RK_DEV_PHYS_HLC(k) ((rk_u64)0)
 #endif
@@ -307,6 +308,7 @@ struct rk_dev_kernel {
 	rk_u64 next_seq; /* ids of messages this kernel sends */
 	rk_u32 observed;
 	rk_u64 pt, pt_at; /* the physical clock's last reading, and when (cycles) */
+	rk_u32 pt_batch;  /* pt was read for the batch being drained: reuse it */
 	rk_u32 unsent;	  /* replies written, not yet counted in ctrl (rk_dev_flush) */
 	rk_u32 stalling;  /* a send is waiting (or gave up waiting) for room */
 	rk_u32 blocked;	  /* the last turn ended on RK_DEV_WOULDBLOCK */
@@ -451,8 +453,11 @@ RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u
 {
 #if !defined(__OPENCL_C_VERSION__) && !defined(__CUDACC__) && !defined(__HIPCC__)
 	if (n <= 256 && (n & 31) == 0) { /* the common payloads: no libc call */
-		for (rk_u32 i = 0; i < n; i += 32)
-			memcpy(dst + i, src + i, 32); /* a constant size: inline moves */
+		rk_u32 i = 0;
+		for (; i + 64 <= n; i += 64)
+			memcpy(dst + i, src + i, 64); /* constant sizes: inline moves */
+		if (i < n)
+			memcpy(dst + i, src + i, 32);
 		return;
 	}
 	memcpy(dst, src, n);
@@ -855,6 +860,7 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->turns = 0;
 	k->pt = 0;
 	k->pt_at = 0;
+	k->pt_batch = 0;
 	k->routes = k2k;
 	k->stats = k2k ? (RK_GLOBAL struct rk_routes *)(rk_uptr)k2k->stats_addr : 0;
 	k->ninbound = 0;
@@ -953,6 +959,10 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 		if (depth > k->prof->depth_max)
 			RK_STORE_REL64(&k->prof->depth_max, depth);
 	}
+	if (n > 1) { /* one clock reading for the batch's timestamps */
+		(void)rk_dev_phys_hlc_cached(&k->pt, &k->pt_at);
+		k->pt_batch = 1;
+	}
 #endif
 	for (; done < n; done++) {
 		const RK_GLOBAL struct rk_msg_hdr *h =
@@ -1002,6 +1012,9 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 			break;
 		}
 	}
+#if defined(RK_DEV_HOST)
+	k->pt_batch = 0;
+#endif
 	if (done) {
 		rk_dev_flush(k);
 		rk_dev_in_release(r, done);
