@@ -109,6 +109,9 @@ int closed_loop(const struct bopts *o, struct rk_kernel *in, struct rk_kernel *o
 /* Pipelined: up to `window` in flight, bursts of `batch`; messages/s. */
 int pipelined(const struct bopts *o, struct rk_kernel *in, struct rk_kernel *out, uint32_t payload,
 	      unsigned batch, unsigned window, double *mps);
+/* The same, receiving with rk_kernel_receive_zc() when zero_copy is set. */
+int pipelined_rx(const struct bopts *o, struct rk_kernel *in, struct rk_kernel *out,
+		 uint32_t payload, unsigned batch, unsigned window, bool zero_copy, double *mps);
 
 /* Floors (floors.c): closed-loop ping-pong between two threads. */
 int floor_cacheline(const struct bopts *o, struct hist *h);

@@ -13,7 +13,7 @@ run=
 [ -x ./libtool ] && run="./libtool --mode=execute"
 command -v valgrind >/dev/null || { echo "instr.sh: valgrind is not installed" >&2; exit 77; }
 printf '%-12s %10s %12s %14s\n' mode messages instr/msg clock-reads/msg
-for mode in rt ideal-rt pipe ideal-pipe; do
+for mode in rt ideal-rt pipe pipe-zc ideal-pipe; do
 	out=$(mktemp)
 	reads=$("$bin" "$mode" "$n" | awk '{ print $NF }') || { rm -f "$out"; exit 1; }
 	# Collect only inside the measured loop (its warm-up call is counted

@@ -307,7 +307,8 @@ static void resolve_ratios(struct rows *rs)
 	for (unsigned i = 0; i < rs->n; i++) {
 		struct row *r = &rs->r[i];
 		if (r->absent || strcmp(r->name, "rk echo") ||
-		    (strcmp(r->mode, "spin") && strcmp(r->mode, "pipelined")))
+		    (strcmp(r->mode, "spin") && strcmp(r->mode, "pipelined") &&
+		     strcmp(r->mode, "zero-copy")))
 			continue;
 		struct row probe = *r;
 		snprintf(probe.ref, sizeof(probe.ref), "floor ideal");

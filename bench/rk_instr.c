@@ -2,13 +2,15 @@
 /*
  * rk-instr: the work of one message, counted, not timed.
  *
- *   rk-instr MODE N      MODE: rt | pipe | ideal-rt | ideal-pipe
+ *   rk-instr MODE N      MODE: rt | pipe | pipe-zc | ideal-rt | ideal-pipe
  *
  * One thread does everything: send, one turn of the kernel's loop (the
  * inline bench backend runs it inside the runtime's poll), receive. So
  * the instruction count of instr_loop() under callgrind, divided by N, is
  * the cost of one round trip (rt) or one pipelined message (pipe, bursts
- * of 32), with no scheduler or cache-line transfer in it. bench/instr.sh
+ * of 32; pipe-zc receives them with rk_kernel_receive_zc, reading each
+ * payload's first word in place instead of copying it), with no scheduler
+ * or cache-line transfer in it. bench/instr.sh
  * runs it under callgrind; run plainly it prints the clock reads per
  * message, counted here by interposing clock_gettime (callgrind cannot
  * see the vDSO's work, so clock reads are stated on their own).
@@ -95,6 +97,33 @@ __attribute__((noinline)) static int instr_loop_pipe(unsigned long n)
 	return 0;
 }
 
+static volatile uint64_t zc_sink; /* the payload words pipe-zc reads */
+
+__attribute__((noinline)) static int instr_loop_pipe_zc(unsigned long n)
+{
+	static rk_msg_view v[BURST];
+	uint64_t sum = 0;
+	for (unsigned long i = 0; i < n; i += BURST) {
+		unsigned sent, got, back = 0;
+		if (rk_kernel_send_burst(k, req, BURST, &sent) < 0 || sent != BURST)
+			return -1;
+		while (back < BURST) {
+			if (rk_kernel_receive_zc(k, v, BURST - back, &got, RK_FOREVER) < 0)
+				return -1;
+			for (unsigned j = 0; j < got; j++) {
+				uint64_t w;
+				memcpy(&w, v[j].payload, sizeof(w));
+				sum += w;
+			}
+			if (rk_kernel_receive_zc_done(k) < 0)
+				return -1;
+			back += got;
+		}
+	}
+	zc_sink = sum;
+	return 0;
+}
+
 /* ---- the hand-written floor ------------------------------------------------------ */
 
 static struct rk_ring to_k, from_k; /* host produces to_k, consumes from_k */
@@ -143,7 +172,8 @@ __attribute__((noinline)) static int instr_loop_ideal(unsigned long n, unsigned 
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: rk-instr rt|pipe|ideal-rt|ideal-pipe N [plugin-dir]\n");
+		fprintf(stderr,
+			"usage: rk-instr rt|pipe|pipe-zc|ideal-rt|ideal-pipe N [plugin-dir]\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -160,7 +190,8 @@ int main(int argc, char **argv)
 		memset(req[i].payload, (int)i, PAYLOAD);
 	}
 	int ideal = !strncmp(mode, "ideal-", 6);
-	int pipe = !strcmp(mode, ideal ? "ideal-pipe" : "pipe");
+	int zc = !strcmp(mode, "pipe-zc");
+	int pipe = zc || !strcmp(mode, ideal ? "ideal-pipe" : "pipe");
 	if (!pipe && strcmp(mode, ideal ? "ideal-rt" : "rt")) {
 		fprintf(stderr, "rk-instr: unknown mode %s\n", mode);
 		return 2;
@@ -169,11 +200,13 @@ int main(int argc, char **argv)
 		return 1;
 	/* warm up: first-touch faults and lazy binding stay out of the count */
 	int ret = ideal	 ? instr_loop_ideal(BURST, pipe ? BURST : 1)
+		  : zc	 ? instr_loop_pipe_zc(BURST)
 		  : pipe ? instr_loop_pipe(BURST)
 			 : instr_loop_rt(BURST);
 	unsigned long long c0 = clock_reads;
 	if (ret == 0)
 		ret = ideal  ? instr_loop_ideal(n, pipe ? BURST : 1)
+		      : zc   ? instr_loop_pipe_zc(n)
 		      : pipe ? instr_loop_pipe(n)
 			     : instr_loop_rt(n);
 	if (ret < 0) {

@@ -49,6 +49,8 @@ dist_man_MANS = \
 	man/rk_kernel_profile_get.3 \
 	man/rk_kernel_receive.3 \
 	man/rk_kernel_receive_burst.3 \
+	man/rk_kernel_receive_zc.3 \
+	man/rk_kernel_receive_zc_done.3 \
 	man/rk_kernel_release.3 \
 	man/rk_kernel_route_count.3 \
 	man/rk_kernel_route_status.3 \

@@ -122,6 +122,7 @@ struct rk_kernel {
 	pthread_mutex_t recv_lock;
 	pthread_cond_t recv_cond;
 	bool reader_active;
+	unsigned zc_held;	/* slots a zero-copy receive holds (it is the reader) */
 	struct rki_call *calls; /* callers waiting for a correlation id */
 	rk_message *stash;	/* FIFO of messages for plain receivers */
 	unsigned stash_len, stash_cap;

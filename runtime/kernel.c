@@ -586,6 +586,73 @@ static void add_ns(struct timespec *ts, uint64_t ns)
 }
 
 /*
+ * The reader found the output ring empty (recv_lock held): -ESHUTDOWN once
+ * the kernel has stopped and everything was drained, 1 after giving a
+ * backend that makes progress on the host's time its turn (once per empty
+ * look: look again), 0 to go and wait.
+ */
+static inline __attribute__((always_inline)) int empty_look(rk_kernel *k, bool *polled)
+{
+	if (state_of(k) == RK_STATE_TERMINATED)
+		return rk_error(-ESHUTDOWN, "kernel %llu is terminated and drained",
+				(unsigned long long)k->id);
+	if (__atomic_load_n(&k->abandoned, __ATOMIC_SEQ_CST))
+		return rk_error(-ESHUTDOWN, "kernel %llu did not stop and was released",
+				(unsigned long long)k->id);
+	if (!*polled && k->rt->has_poll) {
+		k->rt->ops->poll(k->rt->pctx, k->pkernel);
+		*polled = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* A receive's deadline, read from the clock only when it first waits. */
+struct rx_wait {
+	uint64_t deadline;
+	bool have_deadline;
+};
+
+/*
+ * One wait of a receiver (recv_lock held on entry and exit): the reader
+ * sleeps on the ring itself without the lock, a follower on recv_cond for
+ * what the reader routes or for the reader's turn. 0: look again;
+ * -EAGAIN for a non-blocking receive, -ETIMEDOUT, or what ends the wait
+ * (a corrupt ring, a dead peer).
+ */
+static int wait_turn(rk_kernel *k, bool reader, struct rx_wait *w, uint64_t timeout_ns)
+{
+	if (timeout_ns == 0)
+		return -EAGAIN;
+	/* One clock read for the first wait (none for RK_FOREVER), one per
+	 * wait after it. */
+	uint64_t left = timeout_ns;
+	if (!w->have_deadline) {
+		w->deadline = rk_sys_deadline(timeout_ns);
+		w->have_deadline = true;
+	} else if ((left = rk_sys_left(w->deadline)) == 0) {
+		return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
+				(unsigned long long)k->id);
+	}
+	if (reader) {
+		k->reader_active = true;
+		pthread_mutex_unlock(&k->recv_lock);
+		int ret = wait_ring(k, &k->out, RK_RING_READABLE, left);
+		pthread_mutex_lock(&k->recv_lock);
+		k->reader_active = false;
+		pthread_cond_broadcast(&k->recv_cond);
+		/* Timed out or terminated: look again (a terminated kernel is
+		 * drained first). A corrupt ring or a dead peer ends it. */
+		return ret < 0 && ret != -ETIMEDOUT && ret != -ESHUTDOWN ? ret : 0;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	add_ns(&ts, left > 1000000000ull ? 1000000000ull : left);
+	pthread_cond_timedwait(&k->recv_cond, &k->recv_lock, &ts);
+	return 0;
+}
+
+/*
  * Receive for a plain receiver (self NULL) or a caller (self = its call).
  * Leader/follower: one thread at a time reads the ring (and may sleep on
  * it in the reactor); the others wait on recv_cond for what it routes.
@@ -593,8 +660,8 @@ static void add_ns(struct timespec *ts, uint64_t ns)
  */
 static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, uint64_t timeout_ns)
 {
-	uint64_t deadline = 0;
-	bool have_deadline = false, polled = false;
+	struct rx_wait w = { 0 };
+	bool polled = false;
 	for (;;) {
 		if (self && self->done)
 			return 0;
@@ -616,52 +683,15 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 					return 0;
 				continue;
 			}
-			if (state_of(k) == RK_STATE_TERMINATED)
-				return rk_error(-ESHUTDOWN, "kernel %llu is terminated and drained",
-						(unsigned long long)k->id);
-			if (__atomic_load_n(&k->abandoned, __ATOMIC_SEQ_CST))
-				return rk_error(-ESHUTDOWN,
-						"kernel %llu did not stop and was released",
-						(unsigned long long)k->id);
-			/* A backend that makes progress on the host's time gets it
-			 * before anyone waits (once per empty look). */
-			if (!polled && k->rt->has_poll) {
-				k->rt->ops->poll(k->rt->pctx, k->pkernel);
-				polled = true;
-				continue;
-			}
-		}
-		if (timeout_ns == 0)
-			return -EAGAIN;
-		/* One clock read for the first wait (none for RK_FOREVER), one
-		 * per wait after it. */
-		uint64_t left = timeout_ns;
-		if (!have_deadline) {
-			deadline = rk_sys_deadline(timeout_ns);
-			have_deadline = true;
-		} else if ((left = rk_sys_left(deadline)) == 0) {
-			return rk_error(-ETIMEDOUT, "no message from kernel %llu in time",
-					(unsigned long long)k->id);
-		}
-		if (reader) {
-			/* Sleep on the ring itself, without the lock. */
-			k->reader_active = true;
-			pthread_mutex_unlock(&k->recv_lock);
-			int ret = wait_ring(k, &k->out, RK_RING_READABLE, left);
-			pthread_mutex_lock(&k->recv_lock);
-			k->reader_active = false;
-			pthread_cond_broadcast(&k->recv_cond);
-			/* Timed out or terminated: look again (a terminated kernel
-			 * is drained first). A corrupt ring or a dead peer ends it. */
-			if (ret < 0 && ret != -ETIMEDOUT && ret != -ESHUTDOWN)
+			int ret = empty_look(k, &polled);
+			if (ret < 0)
 				return ret;
-			continue;
+			if (ret > 0)
+				continue;
 		}
-		/* A follower waits for what the reader routes to it. */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		add_ns(&ts, left > 1000000000ull ? 1000000000ull : left);
-		pthread_cond_timedwait(&k->recv_cond, &k->recv_lock, &ts);
+		int ret = wait_turn(k, reader, &w, timeout_ns);
+		if (ret < 0)
+			return ret;
 	}
 }
 
@@ -682,6 +712,19 @@ int rk_kernel_receive(rk_kernel *k, rk_message *out, uint64_t timeout_ns)
 int rk_kernel_try_receive(rk_kernel *k, rk_message *out)
 {
 	return rk_kernel_receive(k, out, RK_NO_WAIT);
+}
+
+/* `got` messages taken at once, the newest stamped `newest`: observe that
+ * timestamp once and count them (recv_lock held). */
+static void account_burst(rk_kernel *k, unsigned got, uint64_t newest)
+{
+	if (!got)
+		return;
+	rki_hlc_observe(newest);
+	/* one writer (the reader, under recv_lock): no RMW needed */
+	__atomic_store_n(&k->received, k->received + got, __ATOMIC_RELAXED);
+	if (k->att)
+		__atomic_store_n(&k->att->slot->received, k->received, __ATOMIC_RELAXED);
 }
 
 /*
@@ -713,13 +756,7 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 		got++;
 	}
 	rk_ring_release(r, avail);
-	if (got) {
-		rki_hlc_observe(newest);
-		/* one writer (the reader, under recv_lock): no RMW needed */
-		__atomic_store_n(&k->received, k->received + got, __ATOMIC_RELAXED);
-		if (k->att)
-			__atomic_store_n(&k->att->slot->received, k->received, __ATOMIC_RELAXED);
-	}
+	account_burst(k, got, newest);
 	return (int)got;
 }
 
@@ -751,6 +788,138 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 		rki_reactor_rearm(k->rt->reactor);
 	leave(k); /* last: release may free k from here on */
 	return ret;
+}
+
+/* ---- zero-copy receive -------------------------------------------------------------- */
+
+/*
+ * Header-checked views of up to n slots at the head of the output ring
+ * (recv_lock held, this thread the reader): 1 with *got views (*got may be
+ * 0 when every slot was malformed or another client's: they are handed
+ * back at once), 0 when the ring is empty.
+ */
+static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
+{
+	struct rk_ring *r = &k->out;
+	uint64_t idx, newest = 0;
+	unsigned avail = rk_ring_peek(r, n, &idx), g = 0;
+	if (avail == 0)
+		return 0;
+	for (unsigned i = 0; i < avail; i++) {
+		const uint8_t *slot = rk_ring_slot(r, idx + i);
+		struct rk_msg_hdr h;
+		memcpy(&h, slot, sizeof(h));
+		if (__builtin_expect(h.magic != RK_MSG_MAGIC || h.version != RK_MSG_VERSION ||
+					     h.len > r->slot_size - RK_MSG_HDR_SIZE,
+				     0)) {
+			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
+				     (unsigned long long)k->id,
+				     rk_msg_check(&h, r->slot_size) < 0 ? rk_last_error() : "");
+			continue;
+		}
+		if (k->source && h.dest != k->source)
+			continue; /* for an earlier client of this slot */
+		v[g] = (rk_msg_view){
+			.type = h.type,
+			.len = h.len,
+			.id = h.id,
+			.correlation_id = h.correlation_id,
+			.source = h.source,
+			.dest = h.dest,
+			.hlc = h.hlc,
+			.flags = h.flags,
+			.priority = h.priority,
+			.seq = h.seq,
+			.payload = slot + RK_MSG_HDR_SIZE,
+		};
+		if (h.hlc > newest)
+			newest = h.hlc;
+		g++;
+	}
+	account_burst(k, g, newest);
+	if (g == 0) {
+		rk_ring_release(r, avail);
+	} else {
+		k->zc_held = avail;
+		k->reader_active = true; /* until rk_kernel_receive_zc_done() */
+	}
+	*got = g;
+	return 1;
+}
+
+int rk_kernel_receive_zc(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got,
+			 uint64_t timeout_ns)
+{
+	if (!k || !v || !got || n == 0)
+		return rk_error(-EINVAL, "rk_kernel_receive_zc: NULL argument or n = 0");
+	*got = 0;
+	struct rx_wait w = { 0 };
+	bool polled = false;
+	int ret = 0;
+	enter(k);
+	pthread_mutex_lock(&k->recv_lock);
+	if (k->zc_held) {
+		ret = rk_error(-EBUSY,
+			       "kernel %llu: the last zero-copy receive is not done "
+			       "(rk_kernel_receive_zc_done)",
+			       (unsigned long long)k->id);
+		goto out;
+	}
+	for (;;) {
+		/* What must come first is the copying calls' to deliver. */
+		if (k->calls || k->stash_len) {
+			ret = rk_error(-EBUSY,
+				       "kernel %llu: a call waits for its reply, or replies are "
+				       "queued for receivers: use rk_kernel_receive()",
+				       (unsigned long long)k->id);
+			break;
+		}
+		bool reader = !k->reader_active;
+		if (reader) {
+			ret = peek_views(k, v, n, got);
+			if (ret > 0 && *got) {
+				ret = 0;
+				break;
+			}
+			if (ret > 0)
+				continue; /* all dropped: look again */
+			if (rk_ring_corrupt(&k->out)) {
+				ret = ring_corrupt_error(k, "output");
+				break;
+			}
+			if ((ret = empty_look(k, &polled)) < 0)
+				break;
+			if (ret > 0)
+				continue;
+		}
+		if ((ret = wait_turn(k, reader, &w, timeout_ns)) < 0)
+			break;
+	}
+out:
+	pthread_mutex_unlock(&k->recv_lock);
+	if (ret == -EAGAIN && k->rt->fd_used)
+		rki_reactor_rearm(k->rt->reactor);
+	leave(k);
+	return ret;
+}
+
+int rk_kernel_receive_zc_done(rk_kernel *k)
+{
+	if (!k)
+		return rk_error(-EINVAL, "rk_kernel_receive_zc_done: NULL kernel");
+	pthread_mutex_lock(&k->recv_lock);
+	unsigned held = k->zc_held;
+	if (held) {
+		rk_ring_release(&k->out, held);
+		k->zc_held = 0;
+		k->reader_active = false;
+		pthread_cond_broadcast(&k->recv_cond);
+	}
+	pthread_mutex_unlock(&k->recv_lock);
+	if (!held)
+		return rk_error(-EINVAL, "kernel %llu: no zero-copy receive to finish",
+				(unsigned long long)k->id);
+	return 0;
 }
 
 int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t len,

@@ -68,7 +68,8 @@ expect ring '^cpu: .*cores' '^== ring' '^rk_ring +spsc +64 +1 ' '^rk_ring +spsc 
 	"$(peer rte_ring)" "$(peer ck_ring)"
 expect roundtrip '^rk echo +spin +64 ' '^rk echo +blocking +64 ' '^floor cache-line ' \
 	'^floor eventfd ' '^floor futex ' "$(peer 'zmq inproc PAIR')"
-expect throughput '^rk echo +pipelined +64 +32 ' "$(peer 'zmq inproc PAIR')"
+expect throughput '^rk echo +pipelined +64 +32 ' '^rk echo +zero-copy +64 +32 ' \
+	"$(peer 'zmq inproc PAIR')"
 expect k2k '^rk forward x3 +default +64 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+' \
 	'^rk forward x3 +blocking +64 +32 ' '^rk forward x3 +default +64 +32 '
 expect launch '^rk echo +lifecycle '

@@ -550,6 +550,53 @@ Test(attach, client_lifecycle, .timeout = 120)
 }
 
 /* Bad names, unknown names, duplicates, a live owner's name. */
+/* An attached handle's zero-copy receive sees its own replies, in order
+ * and byte for byte, while the owner's calls on the same kernel get theirs. */
+Test(attach, zero_copy_receive_on_an_attached_handle, .timeout = 120)
+{
+	char name[64];
+	uniq(name, sizeof(name), "zc");
+	rk_runtime *rt = named_rt(name);
+	rk_kernel *k = launch_named(rt, "echo", "e", NULL);
+	rk_kernel *c;
+	cr_assert_eq(rk_attach(name, "e", &c), 0, "%s", rk_last_error());
+	const uint32_t n = 500;
+	uint32_t next = 0;
+	rk_msg_view v[16];
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert_eq(rk_kernel_send(c, i, &i, sizeof(i), 5 * SEC), 0, "%s",
+			     rk_last_error());
+		rk_message m;
+		uint32_t w = 1000000 + i, back;
+		cr_assert_eq(rk_kernel_call(k, 9, &w, sizeof(w), &m, 5 * SEC), 0, "%s",
+			     rk_last_error());
+		memcpy(&back, m.payload, sizeof(back));
+		cr_assert(m.type == 9 && back == w, "owner's call %u got type %u value %u", i,
+			  m.type, back);
+		if (i % 8 != 7 && i != n - 1)
+			continue;
+		while (next <= i) {
+			unsigned got = 0;
+			cr_assert_eq(rk_kernel_receive_zc(c, v, 16, &got, 5 * SEC), 0, "%s",
+				     rk_last_error());
+			for (unsigned j = 0; j < got; j++, next++) {
+				uint32_t seq;
+				cr_assert_eq(v[j].len, sizeof(seq));
+				memcpy(&seq, v[j].payload, sizeof(seq));
+				cr_assert(v[j].type == next && seq == next,
+					  "client expected %u, got type %u value %u", next,
+					  v[j].type, seq);
+			}
+			cr_assert_eq(rk_kernel_receive_zc_done(c), 0);
+		}
+	}
+	rk_message m;
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), -EAGAIN, "the owner got a client's reply");
+	cr_assert_eq(rk_kernel_receive(c, &m, 0), -EAGAIN, "the client got more than it sent");
+	cr_assert_eq(rk_detach(c), 0);
+	cr_assert_eq(rk_runtime_shutdown(rt), 0);
+}
+
 Test(attach, names_and_errors, .timeout = 120)
 {
 	char name[64], other[64];

@@ -365,7 +365,8 @@ static void assert_reply(const rk_message *m, uint32_t id)
 
 /* Reply slots are checked before a byte of them is used: one with a bad
  * magic, or with a length past its slot, is dropped, and the good ones
- * around it arrive whole and in order, to receive and receive_burst alike. */
+ * around it arrive whole and in order, to receive, receive_burst and the
+ * zero-copy receive alike. */
 Test(hardening, malformed_reply_slots_are_dropped, .timeout = 60)
 {
 	rk_runtime *rt = rt_open();
@@ -388,6 +389,26 @@ Test(hardening, malformed_reply_slots_are_dropped, .timeout = 60)
 	cr_assert_eq(got, 2);
 	assert_reply(&burst[0], 201);
 	assert_reply(&burst[1], 203);
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), -EAGAIN);
+
+	rk_msg_view v[8];
+	produce_replies(&k->out, bad, 5, 300);
+	cr_assert_eq(rk_kernel_receive_zc(k, v, 8, &got, 0), 0, "%s", rk_last_error());
+	cr_assert_eq(got, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t id = 301 + 2 * i;
+		cr_assert_eq(v[i].id, id);
+		cr_assert_eq(v[i].len, 64);
+		for (unsigned b = 0; b < 64; b++)
+			cr_assert_eq(((const uint8_t *)v[i].payload)[b], (uint8_t)(id + b));
+	}
+	cr_assert_eq(rk_kernel_receive_zc_done(k), 0);
+	/* Only malformed slots: nothing is returned, and they are handed back. */
+	static const int all_bad[] = { 1, 2 };
+	produce_replies(&k->out, all_bad, 2, 400);
+	cr_assert_eq(rk_kernel_receive_zc(k, v, 8, &got, 0), -EAGAIN);
+	cr_assert_eq(got, 0);
+	cr_assert_eq(rk_ring_count(&k->out), 0);
 	cr_assert_eq(rk_kernel_receive(k, &m, 0), -EAGAIN);
 	cr_assert(!rk_ring_corrupt(&k->out), "a malformed slot is not a corrupt ring");
 	rk_kernel_terminate(k);

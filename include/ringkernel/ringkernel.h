@@ -482,6 +482,44 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
  * also for n = 0). */
 int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned *got,
 			    uint64_t timeout_ns);
+
+/*
+ * Zero-copy receive: a message seen in its slot, with the header checked
+ * and copied out; `payload` points at the slot's len payload bytes.
+ */
+typedef struct rk_msg_view {
+	uint32_t type, len;
+	uint64_t id, correlation_id;
+	uint64_t source, dest;
+	uint64_t hlc;
+	uint32_t flags, priority;
+	uint64_t seq;
+	const void *payload; /* len bytes in the ring, until _done */
+} rk_msg_view;
+/*
+ * Up to n messages as views into the output ring: wait up to timeout_ns
+ * for the first as rk_kernel_receive() does, take what else is there, and
+ * keep the slots until rk_kernel_receive_zc_done() hands them all back in
+ * one step. Until then this thread is the handle's reader: other receivers
+ * of the handle wait. Slots with a malformed header are dropped (never
+ * returned); a payload's bytes are shared memory, which another process
+ * may still change, so copy what must not change before checking it.
+ * For a handle whose replies nobody waits for by id: while a call waits
+ * for its reply or replies are queued for receivers, it is -EBUSY
+ * (rk_kernel_receive() delivers those first). Once the kernel has stopped
+ * and its output is drained, -ESHUTDOWN; the requests it never processed
+ * then come from rk_kernel_receive(), flagged RK_MSG_F_UNDELIVERED.
+ * 0 with *got >= 1, or *got = 0 and:
+ *   -EINVAL      NULL argument or n = 0;
+ *   -EBUSY       the last zero-copy receive is not done, or as above;
+ *   -EAGAIN, -ETIMEDOUT, -ESHUTDOWN, -EUCLEAN, -EPIPE   as rk_kernel_receive().
+ */
+int rk_kernel_receive_zc(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got,
+			 uint64_t timeout_ns);
+/* Hand back every slot the last rk_kernel_receive_zc() returned (its views
+ * are invalid from here on). 0, or -EINVAL (NULL, or nothing held). Call it
+ * before rk_kernel_release(). Any thread may call it. */
+int rk_kernel_receive_zc_done(rk_kernel *k);
 /* As with rk_runtime_metrics: the record type and DESIGN's call share a
  * name; the call is rk_kernel_status_get(), spelled rk_kernel_status(). */
 /* A snapshot of the kernel's state and counters, also after terminate
