@@ -18,7 +18,9 @@
  * The probe compares the device's ISA (gcnArchName, "gfx90a:sramecc+:
  * xnack-") with the targets of the embedded bundle, read from the bundle
  * itself: a device without a code object (gfx942, RDNA3) is "unavailable"
- * with that reason, so Auto takes the next backend.
+ * with that reason, so Auto takes the next backend. The probe describes
+ * the device as the CUDA one does: name, ISA, compute units, memory, and
+ * the driver and runtime versions (entry points looked up as optional).
  *
  * What ROCm does that shapes this plugin (ROCm/clr):
  * - hipHostUnregister synchronizes every stream of the device, persistent
@@ -108,6 +110,11 @@ struct hip_api {
 	const char *(*GetErrorString)(hipError_t r);
 	/* hipGetDevicePropertiesR0600 (ROCm 6+) or hipGetDeviceProperties */
 	hipError_t (*GetDeviceProperties)(void *props, int device);
+	/* optional, for the probe's description of the device */
+	hipError_t (*DeviceGetName)(char *name, int len, int device);
+	hipError_t (*DeviceTotalMem)(size_t *bytes, int device);
+	hipError_t (*DriverGetVersion)(int *version);
+	hipError_t (*RuntimeGetVersion)(int *version);
 };
 
 static struct hip_api hip;
@@ -240,6 +247,10 @@ static int hip_load(void)
 	*(void **)&hip.GetDeviceProperties = dlsym(lib, "hipGetDevicePropertiesR0600");
 	if (!hip.GetDeviceProperties)
 		*(void **)&hip.GetDeviceProperties = dlsym(lib, "hipGetDeviceProperties");
+	*(void **)&hip.DeviceGetName = dlsym(lib, "hipDeviceGetName");
+	*(void **)&hip.DeviceTotalMem = dlsym(lib, "hipDeviceTotalMem");
+	*(void **)&hip.DriverGetVersion = dlsym(lib, "hipDriverGetVersion");
+	*(void **)&hip.RuntimeGetVersion = dlsym(lib, "hipRuntimeGetVersion");
 	hipError_t r = hip.Init(0);
 	if (r == hipErrorNoDevice) {
 		snprintf(hip_why, sizeof(hip_why), "no device: %s", hip_str(r));
@@ -293,6 +304,36 @@ static int hip_isa_of(int device, char *isa, size_t len)
 	return ret;
 }
 
+/* "AMD Instinct MI210", or "name unknown" */
+static void hip_name_of(int device, char *name, size_t len)
+{
+	if (!hip.DeviceGetName || hip.DeviceGetName(name, (int)len - 1, device) != hipSuccess)
+		name[0] = '\0';
+	name[len - 1] = '\0';
+	if (!name[0])
+		snprintf(name, len, "name unknown");
+}
+
+/* ", 64.0 GiB, driver 6.0.32830, runtime 6.0.32830": what the runtime tells
+ * of the device's memory and its versions (HIP_VERSION's encoding, major *
+ * 10000000 + minor * 100000 + patch), each left out when it does not. */
+static void hip_more_of(int device, char *buf, size_t len)
+{
+	size_t mem = 0, l;
+	int v = 0;
+	buf[0] = '\0';
+	if (hip.DeviceTotalMem && hip.DeviceTotalMem(&mem, device) == hipSuccess && mem)
+		snprintf(buf, len, ", %.1f GiB", (double)mem / (1024.0 * 1024 * 1024));
+	l = strlen(buf);
+	if (hip.DriverGetVersion && hip.DriverGetVersion(&v) == hipSuccess && v > 0)
+		snprintf(buf + l, len - l, ", driver %d.%d.%d", v / 10000000, v / 100000 % 100,
+			 v % 100000);
+	l = strlen(buf);
+	if (hip.RuntimeGetVersion && hip.RuntimeGetVersion(&v) == hipSuccess && v > 0)
+		snprintf(buf + l, len - l, ", runtime %d.%d.%d", v / 10000000, v / 100000 % 100,
+			 v % 100000);
+}
+
 static int hip_check_device(int device, char *why, size_t why_len)
 {
 	int ret = hip_load();
@@ -326,19 +367,22 @@ static int hip_check_device(int device, char *why, size_t why_len)
 			 device);
 		return -ENODEV;
 	}
-	char targets[256], isa[256] = "";
+	char targets[256], isa[256] = "", name[128], more[128];
 	if (gpu_bundle_targets(rk_hip_image, rk_hip_image_size, targets, sizeof(targets)) < 0)
 		snprintf(targets, sizeof(targets), "%s", RK_HIP_TARGETS);
 	int known = hip_isa_of(device, isa, sizeof(isa)) == 0;
+	hip_name_of(device, name, sizeof(name));
 	if (known && *targets && !gpu_isa_in(isa, targets)) {
 		char proc[64];
 		snprintf(proc, sizeof(proc), "%.*s", (int)strcspn(isa, ":"), isa);
-		snprintf(why, why_len, "no code object for %s (device %d is %s; the plugin has %s)",
-			 proc, device, isa, targets);
+		snprintf(why, why_len,
+			 "no code object for %s (device %d, %s, is %s; the plugin has %s)", proc,
+			 device, name, isa, targets);
 		return -ENODEV;
 	}
-	snprintf(why, why_len, "HIP device %d: %s, %d compute units", device,
-		 known ? isa : "ISA unknown", cus);
+	hip_more_of(device, more, sizeof(more));
+	snprintf(why, why_len, "HIP device %d: %s, %s, %d compute units%s", device, name,
+		 known ? isa : "ISA unknown", cus, more);
 	return 0;
 }
 
