@@ -350,10 +350,67 @@ static void cuda_details(int device, struct details *d)
 		det_str(d, "driver_version", "%d.%d", v / 1000, v % 1000 / 10);
 }
 
+/* HIP_VERSION's encoding: major * 10^7 + minor * 10^5 + patch. */
+static void det_hip_version(struct details *d, const char *key, int v)
+{
+	det_str(d, key, "%d.%d.%d", v / 10000000, v / 100000 % 100, v % 100000);
+}
+
+/* The HIP runtime the plugin would load (the same names and directories). */
+static void hip_details(int device, struct details *d)
+{
+	static const char *const names[] = { "libamdhip64.so", "libamdhip64.so.7",
+					     "libamdhip64.so.6", "libamdhip64.so.5",
+					     "/opt/rocm/lib/libamdhip64.so" };
+	void *dl = NULL;
+	for (size_t i = 0; !dl && i < sizeof(names) / sizeof(names[0]); i++)
+		dl = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		det_str(d, "error", "%s", dlerror());
+		return;
+	}
+	int (*init)(unsigned);
+	int (*count)(int *);
+	int (*attr)(int *, int, int);
+	int (*name)(char *, int, int);
+	int (*total_mem)(size_t *, int);
+	int (*driver_version)(int *);
+	int (*runtime_version)(int *);
+	*(void **)&init = dlsym(dl, "hipInit");
+	*(void **)&count = dlsym(dl, "hipGetDeviceCount");
+	*(void **)&attr = dlsym(dl, "hipDeviceGetAttribute");
+	*(void **)&name = dlsym(dl, "hipDeviceGetName");
+	*(void **)&total_mem = dlsym(dl, "hipDeviceTotalMem");
+	*(void **)&driver_version = dlsym(dl, "hipDriverGetVersion");
+	*(void **)&runtime_version = dlsym(dl, "hipRuntimeGetVersion");
+	int n = 0, v = 0;
+	if (!init || !count || init(0) != 0 || count(&n) != 0 || device >= n) {
+		det_str(d, "error", "hipInit or hipGetDeviceCount failed, or no device %d", device);
+		return;
+	}
+	det_num(d, "devices", (unsigned)n);
+	char buf[256] = "";
+	if (name && name(buf, sizeof(buf) - 1, device) == 0)
+		det_str(d, "device", "%s", buf);
+	size_t mem = 0;
+	if (total_mem && total_mem(&mem, device) == 0)
+		det_num(d, "memory_bytes", mem);
+	/* hipDeviceAttributeMultiprocessorCount, hipDeviceAttributeClockRate */
+	if (attr && attr(&v, 63, device) == 0)
+		det_num(d, "compute_units", (unsigned)v);
+	if (attr && attr(&v, 5, device) == 0 && v > 0)
+		det_num(d, "clock_mhz", (unsigned)v / 1000u);
+	if (driver_version && driver_version(&v) == 0 && v > 0)
+		det_hip_version(d, "driver_version", v);
+	if (runtime_version && runtime_version(&v) == 0 && v > 0)
+		det_hip_version(d, "runtime_version", v);
+}
+
 /* The details rk-info knows how to query for a plugin of this name. */
 static bool has_details(const char *plugin)
 {
-	return !strcmp(plugin, "cpu") || !strcmp(plugin, "opencl") || !strcmp(plugin, "cuda");
+	return !strcmp(plugin, "cpu") || !strcmp(plugin, "opencl") || !strcmp(plugin, "cuda") ||
+	       !strcmp(plugin, "hip");
 }
 
 static void query_details(const char *plugin, int device, struct details *d)
@@ -365,6 +422,8 @@ static void query_details(const char *plugin, int device, struct details *d)
 		opencl_details(device, d);
 	else if (!strcmp(plugin, "cuda"))
 		cuda_details(device, d);
+	else if (!strcmp(plugin, "hip"))
+		hip_details(device, d);
 }
 
 /* ---- the environment ----------------------------------------------------- */
