@@ -52,6 +52,9 @@ typedef uintptr_t rk_uptr;
 	(mem_fence(CLK_GLOBAL_MEM_FENCE), *(volatile RK_GLOBAL rk_u64 *)(p) = (v))
 #define RK_LOAD_SC32(p)	    (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ32(p))
 #define RK_LOAD_SC64(p)	    (mem_fence(CLK_GLOBAL_MEM_FENCE), RK_LOAD_ACQ64(p))
+#define RK_LOAD_RLX32(p)    RK_LOAD_ACQ32(p)
+#define RK_LOAD_RLX64(p)    RK_LOAD_ACQ64(p)
+#define RK_FENCE_ACQ()	    ((void)0)
 #define RK_STORE_SC64(p, v) (RK_STORE_REL64(p, v), mem_fence(CLK_GLOBAL_MEM_FENCE))
 #define RK_ATOMIC_INC32(p)  atomic_inc((volatile RK_GLOBAL uint *)(p))
 #define RK_RELAX()	    ((void)0)
@@ -79,8 +82,13 @@ typedef uintptr_t rk_uptr;
 	__hip_atomic_store((p), (v), __ATOMIC_RELEASE, __HIP_MEMORY_SCOPE_SYSTEM)
 #define RK_STORE_REL64(p, v) \
 	__hip_atomic_store((p), (v), __ATOMIC_RELEASE, __HIP_MEMORY_SCOPE_SYSTEM)
-#define RK_LOAD_SC32(p) __hip_atomic_load((p), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
-#define RK_LOAD_SC64(p) __hip_atomic_load((p), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_LOAD_SC32(p)	 __hip_atomic_load((p), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_LOAD_SC64(p)	 __hip_atomic_load((p), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
+/* A poll: relaxed, then one acquire fence once it saw something new (a
+ * system-scope acquire load invalidates L2 on every idle turn). */
+#define RK_LOAD_RLX32(p) __hip_atomic_load((p), __ATOMIC_RELAXED, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_LOAD_RLX64(p) __hip_atomic_load((p), __ATOMIC_RELAXED, __HIP_MEMORY_SCOPE_SYSTEM)
+#define RK_FENCE_ACQ()	 __builtin_amdgcn_fence(__ATOMIC_ACQUIRE, "")
 #define RK_STORE_SC64(p, v) \
 	__hip_atomic_store((p), (v), __ATOMIC_SEQ_CST, __HIP_MEMORY_SCOPE_SYSTEM)
 #define RK_ATOMIC_INC32(p) \
@@ -98,8 +106,12 @@ typedef uintptr_t rk_uptr;
 	__nv_atomic_store_n((p), (v), __NV_ATOMIC_RELEASE, __NV_THREAD_SCOPE_SYSTEM)
 #define RK_STORE_REL64(p, v) \
 	__nv_atomic_store_n((p), (v), __NV_ATOMIC_RELEASE, __NV_THREAD_SCOPE_SYSTEM)
-#define RK_LOAD_SC32(p) __nv_atomic_load_n((p), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
-#define RK_LOAD_SC64(p) __nv_atomic_load_n((p), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_LOAD_SC32(p)	 __nv_atomic_load_n((p), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_LOAD_SC64(p)	 __nv_atomic_load_n((p), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
+/* A poll: ld.relaxed.sys, then one fence.acq_rel.sys once it saw something new. */
+#define RK_LOAD_RLX32(p) __nv_atomic_load_n((p), __NV_ATOMIC_RELAXED, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_LOAD_RLX64(p) __nv_atomic_load_n((p), __NV_ATOMIC_RELAXED, __NV_THREAD_SCOPE_SYSTEM)
+#define RK_FENCE_ACQ()	 __asm__ __volatile__("fence.acq_rel.sys;" ::: "memory")
 #define RK_STORE_SC64(p, v) \
 	__nv_atomic_store_n((p), (v), __NV_ATOMIC_SEQ_CST, __NV_THREAD_SCOPE_SYSTEM)
 #define RK_ATOMIC_INC32(p) \
@@ -115,6 +127,9 @@ typedef uintptr_t rk_uptr;
 #define RK_STORE_REL64(p, v) (__threadfence_system(), (void)(*(volatile rk_u64 *)(p) = (v)))
 #define RK_LOAD_SC32(p)	     (__threadfence_system(), RK_LOAD_ACQ32(p))
 #define RK_LOAD_SC64(p)	     (__threadfence_system(), RK_LOAD_ACQ64(p))
+#define RK_LOAD_RLX32(p)     (*(volatile const rk_u32 *)(p))
+#define RK_LOAD_RLX64(p)     (*(volatile const rk_u64 *)(p))
+#define RK_FENCE_ACQ()	     __threadfence_system()
 #define RK_STORE_SC64(p, v)  (RK_STORE_REL64(p, v), __threadfence_system())
 #define RK_ATOMIC_INC32(p)   atomicAdd_system((unsigned int *)(p), 1u)
 #define RK_RELAX()	     __nanosleep(100)
@@ -168,6 +183,11 @@ _Static_assert(CLOCK_REALTIME == RK_DEV_CLOCK_REALTIME &&
 #define RK_STORE_REL64(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define RK_LOAD_SC32(p)	     __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define RK_LOAD_SC64(p)	     __atomic_load_n((p), __ATOMIC_SEQ_CST)
+/* Host C: an acquire load costs what a relaxed one does (x86, and what
+ * TSan can follow), so the poll stays acquire and needs no fence. */
+#define RK_LOAD_RLX32(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define RK_LOAD_RLX64(p)     __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define RK_FENCE_ACQ()	     ((void)0)
 #define RK_STORE_SC64(p, v)  __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define RK_ATOMIC_INC32(p)   __atomic_fetch_add((p), 1u, __ATOMIC_SEQ_CST)
 #if defined(__x86_64__) || defined(__i386__)
@@ -313,6 +333,9 @@ struct rk_dev_kernel {
 	rk_u32 stalling;  /* a send is waiting (or gave up waiting) for room */
 	rk_u32 blocked;	  /* the last turn ended on RK_DEV_WOULDBLOCK */
 	rk_u32 turns;	  /* the heartbeat is published every RK_DEV_HEARTBEAT_TURNS */
+	/* The counters only the kernel writes, kept here and stored to the
+	 * control block (never read back: on a GPU a read crosses the bus). */
+	rk_u64 processed, sent, beats;
 	/* Attached clients' reply rings (struct rk_k2k_client): bound at
 	 * start, rebound when a slot gets a new client. */
 	rk_u32 nclients;
@@ -390,11 +413,16 @@ RK_DEVFN rk_u32 rk_dev_in_avail(struct rk_dev_ring *r, rk_u32 max)
 		return 0;
 	rk_u64 avail = r->cache - r->next;
 	if (avail == 0) {
-		rk_u64 p = RK_LOAD_ACQ64(&r->h->prod_tail);
+		/* An idle poll is one relaxed read; the acquire is paid only
+		 * when there is something to read. */
+		rk_u64 p = RK_LOAD_RLX64(&r->h->prod_tail);
+		if (p == r->next)
+			return 0;
 		if (p - r->next > (rk_u64)r->mask + 1) {
 			r->corrupt = 1;
 			return 0;
 		}
+		RK_FENCE_ACQ();
 		r->cache = p;
 		avail = p - r->next;
 	}
@@ -462,7 +490,14 @@ RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u
 	}
 	memcpy(dst, src, n);
 #else
-	for (rk_u32 i = 0; i < n; i++)
+	/* Payloads start 64 bytes into 64-byte aligned slots: 16 bytes per
+	 * access (one bus transaction, not sixteen), the tail bytewise. */
+	rk_u32 i = 0;
+	if ((((rk_uptr)dst | (rk_uptr)src) & 15) == 0) {
+		for (; i + 16 <= n; i += 16)
+			*(RK_GLOBAL uint4 *)(dst + i) = *(const RK_GLOBAL uint4 *)(src + i);
+	}
+	for (; i < n; i++)
 		dst[i] = src[i];
 #endif
 }
@@ -524,7 +559,8 @@ RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
 		}
 	}
 	if (k->unsent) {
-		RK_DEV_ADD64(&k->ctrl->messages_sent, k->unsent);
+		k->sent += k->unsent;
+		RK_STORE_REL64(&k->ctrl->messages_sent, k->sent);
 		k->unsent = 0;
 	}
 }
@@ -861,6 +897,9 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->pt = 0;
 	k->pt_at = 0;
 	k->pt_batch = 0;
+	k->processed = RK_LOAD_ACQ64(&ctrl->messages_processed);
+	k->sent = RK_LOAD_ACQ64(&ctrl->messages_sent);
+	k->beats = RK_LOAD_ACQ64(&ctrl->heartbeat);
 	k->routes = k2k;
 	k->stats = k2k ? (RK_GLOBAL struct rk_routes *)(rk_uptr)k2k->stats_addr : 0;
 	k->ninbound = 0;
@@ -886,9 +925,12 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 /* Bind inbound rings the host has added since the last look. */
 RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
 {
-	rk_u32 n = RK_LOAD_ACQ32(&k->routes->ninbound);
+	/* Looked at every turn: relaxed, and acquire only when it grew. */
+	rk_u32 n = RK_LOAD_RLX32(&k->routes->ninbound);
 	if (n > RK_MAX_ROUTES)
 		n = RK_MAX_ROUTES;
+	if (n > k->ninbound)
+		RK_FENCE_ACQ();
 	for (; k->ninbound < n; k->ninbound++) {
 		RK_GLOBAL struct rk_k2k_ring *e = &k->routes->inbound[k->ninbound];
 		rk_dev_ring_bind_geo(&k->inbound[k->ninbound],
@@ -900,9 +942,11 @@ RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
 /* Bind outbound routes the host has added since the last look. */
 RK_DEVFN void rk_dev_bind_routes(struct rk_dev_kernel *k)
 {
-	rk_u32 n = RK_LOAD_ACQ32(&k->routes->nroutes);
+	rk_u32 n = RK_LOAD_RLX32(&k->routes->nroutes);
 	if (n > RK_MAX_ROUTES)
 		n = RK_MAX_ROUTES;
+	if (n > k->nbound)
+		RK_FENCE_ACQ();
 	for (; k->nbound < n; k->nbound++) {
 		RK_GLOBAL struct rk_k2k_ring *e = &k->routes->route[k->nbound];
 		struct rk_dev_route *d = &k->route[k->nbound];
@@ -1018,7 +1062,8 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 	if (done) {
 		rk_dev_flush(k);
 		rk_dev_in_release(r, done);
-		RK_DEV_ADD64(&k->ctrl->messages_processed, done);
+		k->processed += done;
+		RK_STORE_REL64(&k->ctrl->messages_processed, k->processed);
 	}
 	return done;
 }
@@ -1043,10 +1088,15 @@ RK_DEVFN int rk_dev_has_input(struct rk_dev_kernel *k)
 RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 {
 	RK_GLOBAL struct rk_ctrl *c = k->ctrl;
-	rk_u32 desired = RK_LOAD_ACQ32(&c->desired);
+	/* Relaxed: the acquire is paid when it changed (or says Terminate). */
+	rk_u32 desired = RK_LOAD_RLX32(&c->desired);
 	/* A store per turn would cross PCIe on a GPU: every few turns. */
-	if ((++k->turns & (RK_DEV_HEARTBEAT_TURNS - 1)) == 0)
-		RK_STORE_REL64(&c->heartbeat, c->heartbeat + RK_DEV_HEARTBEAT_TURNS);
+	if ((++k->turns & (RK_DEV_HEARTBEAT_TURNS - 1)) == 0) {
+		k->beats += RK_DEV_HEARTBEAT_TURNS;
+		RK_STORE_REL64(&c->heartbeat, k->beats);
+	}
+	if (desired != k->observed || desired == RK_CTRL_TERMINATE)
+		RK_FENCE_ACQ();
 	if (desired == RK_CTRL_TERMINATE)
 		return RK_TURN_TERMINATE;
 	if (desired != k->observed) {
