@@ -96,3 +96,7 @@ GPU_SUITES = tests/gpu/cuda_lifecycle.sh tests/gpu/cuda_messaging.sh tests/gpu/c
 	tests/gpu/hip_k2k.sh tests/gpu/hip_user_kernel.sh
 TESTS += $(GPU_SUITES)
 dist_check_SCRIPTS += $(GPU_SUITES)
+
+# The device loop as nvcc / hipcc compile it (PTX / gfx90a assembly).
+TESTS += tests/gpu/device_code.sh
+dist_check_SCRIPTS += tests/gpu/device_code.sh
