@@ -82,45 +82,45 @@ __attribute__((noinline)) static int instr_loop_rt(unsigned long n)
 	return 0;
 }
 
-__attribute__((noinline)) static int instr_loop_pipe(unsigned long n)
-{
-	for (unsigned long i = 0; i < n; i += BURST) {
-		unsigned sent, got, back = 0;
-		if (rk_kernel_send_burst(k, req, BURST, &sent) < 0 || sent != BURST)
-			return -1;
-		while (back < BURST) {
-			if (rk_kernel_receive_burst(k, rep, BURST - back, &got, RK_FOREVER) < 0)
-				return -1;
-			back += got;
-		}
-	}
-	return 0;
-}
-
 static volatile uint64_t zc_sink; /* the payload words pipe-zc reads */
 
-__attribute__((noinline)) static int instr_loop_pipe_zc(unsigned long n)
+/* Replies to one burst: copied (rk_kernel_receive_burst), or seen in place
+ * (rk_kernel_receive_zc, each payload's first word read). */
+static int take_burst_back(int zc)
 {
 	static rk_msg_view v[BURST];
-	uint64_t sum = 0;
-	for (unsigned long i = 0; i < n; i += BURST) {
-		unsigned sent, got, back = 0;
-		if (rk_kernel_send_burst(k, req, BURST, &sent) < 0 || sent != BURST)
-			return -1;
-		while (back < BURST) {
+	unsigned got, back = 0;
+	while (back < BURST) {
+		if (!zc) {
+			if (rk_kernel_receive_burst(k, rep, BURST - back, &got, RK_FOREVER) < 0)
+				return -1;
+		} else {
 			if (rk_kernel_receive_zc(k, v, BURST - back, &got, RK_FOREVER) < 0)
 				return -1;
+			uint64_t sum = 0;
 			for (unsigned j = 0; j < got; j++) {
 				uint64_t w;
 				memcpy(&w, v[j].payload, sizeof(w));
 				sum += w;
 			}
+			zc_sink += sum;
 			if (rk_kernel_receive_zc_done(k) < 0)
 				return -1;
-			back += got;
 		}
+		back += got;
 	}
-	zc_sink = sum;
+	return 0;
+}
+
+__attribute__((noinline)) static int instr_loop_pipe(unsigned long n, int zc)
+{
+	for (unsigned long i = 0; i < n; i += BURST) {
+		unsigned sent;
+		if (rk_kernel_send_burst(k, req, BURST, &sent) < 0 || sent != BURST)
+			return -1;
+		if (take_burst_back(zc) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -200,14 +200,12 @@ int main(int argc, char **argv)
 		return 1;
 	/* warm up: first-touch faults and lazy binding stay out of the count */
 	int ret = ideal	 ? instr_loop_ideal(BURST, pipe ? BURST : 1)
-		  : zc	 ? instr_loop_pipe_zc(BURST)
-		  : pipe ? instr_loop_pipe(BURST)
+		  : pipe ? instr_loop_pipe(BURST, zc)
 			 : instr_loop_rt(BURST);
 	unsigned long long c0 = clock_reads;
 	if (ret == 0)
 		ret = ideal  ? instr_loop_ideal(n, pipe ? BURST : 1)
-		      : zc   ? instr_loop_pipe_zc(n)
-		      : pipe ? instr_loop_pipe(n)
+		      : pipe ? instr_loop_pipe(n, zc)
 			     : instr_loop_rt(n);
 	if (ret < 0) {
 		fprintf(stderr, "rk-instr: %s failed: %s\n", mode, rk_last_error());

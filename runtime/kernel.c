@@ -10,6 +10,7 @@
 
 #include <ringkernel/device.h>
 
+#include "../shm/msg_codec.h"
 #include "../shm/sys.h"
 #include "internal.h"
 #include "log.h"
@@ -420,22 +421,9 @@ static inline int decode_slot(const struct rk_ring *r, uint64_t idx, rk_message 
 	const uint8_t *slot = rk_ring_slot(r, idx);
 	struct rk_msg_hdr h;
 	memcpy(&h, slot, sizeof(h));
-	if (__builtin_expect(h.magic != RK_MSG_MAGIC || h.version != RK_MSG_VERSION ||
-				     h.len > r->slot_size - RK_MSG_HDR_SIZE,
-			     0))
+	if (__builtin_expect(!rki_msg_hdr_ok(&h, r->slot_size), 0))
 		return rk_msg_check(&h, r->slot_size);
-	out->type = h.type;
-	out->len = h.len;
-	out->id = h.id;
-	out->correlation_id = h.correlation_id;
-	out->source = h.source;
-	out->dest = h.dest;
-	out->hlc = h.hlc;
-	out->flags = h.flags;
-	out->priority = h.priority;
-	out->seq = h.seq;
-	if (h.len)
-		rk_ring_copy_(out->payload, slot + RK_MSG_HDR_SIZE, h.len);
+	rki_msg_unpack(&h, slot + RK_MSG_HDR_SIZE, out);
 	return 0;
 }
 
@@ -809,9 +797,7 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 		const uint8_t *slot = rk_ring_slot(r, idx + i);
 		struct rk_msg_hdr h;
 		memcpy(&h, slot, sizeof(h));
-		if (__builtin_expect(h.magic != RK_MSG_MAGIC || h.version != RK_MSG_VERSION ||
-					     h.len > r->slot_size - RK_MSG_HDR_SIZE,
-				     0)) {
+		if (__builtin_expect(!rki_msg_hdr_ok(&h, r->slot_size), 0)) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id,
 				     rk_msg_check(&h, r->slot_size) < 0 ? rk_last_error() : "");

@@ -8,6 +8,8 @@
 #include <ringkernel/error.h>
 #include <ringkernel/msg.h>
 
+#include "msg_codec.h"
+
 /*
  * A slot holds at least its header and at most RK_SLOT_MAX bytes. Both
  * bounds protect memory: a smaller slot would be over-read or over-written
@@ -85,17 +87,6 @@ int rk_msg_read(const void *slot, uint32_t slot_size, rk_message *out)
 	ret = rk_msg_check(&h, slot_size);
 	if (ret < 0)
 		return ret;
-	out->type = h.type;
-	out->len = h.len;
-	out->id = h.id;
-	out->correlation_id = h.correlation_id;
-	out->source = h.source;
-	out->dest = h.dest;
-	out->hlc = h.hlc;
-	out->flags = h.flags;
-	out->priority = h.priority;
-	out->seq = h.seq;
-	if (h.len)
-		memcpy(out->payload, (const uint8_t *)slot + RK_MSG_HDR_SIZE, h.len);
+	rki_msg_unpack(&h, (const uint8_t *)slot + RK_MSG_HDR_SIZE, out);
 	return 0;
 }

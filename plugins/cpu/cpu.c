@@ -38,6 +38,7 @@
 #include <ringkernel/plugin.h>
 #include <ringkernel/ring.h>
 
+#include "../../shm/msg_codec.h"
 #include "../../shm/sys.h"
 
 struct rk_dev_kernel;
@@ -108,17 +109,11 @@ RK_DEV_HANDLER(cpu_user_handler)
 	const struct rk_msg_hdr *h = in;
 	struct cpu_kernel *ck = (struct cpu_kernel *)k;
 	rk_message *m = ck->scratch;
-	m->type = h->type;
-	m->len = len; /* validated by the loop */
-	m->id = h->id;
-	m->correlation_id = h->correlation_id;
-	m->source = h->source;
-	m->dest = h->dest;
-	m->hlc = h->hlc;
-	m->flags = h->flags;
-	m->priority = h->priority;
-	m->seq = h->seq;
-	memcpy(m->payload, payload, len);
+	/* One copy of the header; the length is the one the loop validated
+	 * (the slot's may have changed since). */
+	struct rk_msg_hdr hc = *h;
+	hc.len = len;
+	rki_msg_unpack(&hc, payload, m);
 	int terminating;
 	if (rk_ctx_invoke(ck->handler, k, h, m, sizeof(*k), &terminating) < 0)
 		RK_DEV_ADD64(&k->ctrl->errors, 1);
