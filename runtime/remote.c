@@ -1156,7 +1156,11 @@ static int conn_open(struct rki_node *n, struct rconn *c, const char *address, c
 		else if (welcomed)
 			ret = 0;
 		else if (dead)
-			ret = rk_error(failed == -EPIPE ? -ECONNREFUSED : failed,
+			/* A connection that ended before the WELCOME was not
+			 * accepted: nothing listens there (UCX says reset or
+			 * a plain failure, depending on timing). */
+			ret = rk_error(failed == -EPIPE || failed == -ECONNRESET ? -ECONNREFUSED
+										 : failed,
 				       "cannot reach runtime \"%s\" at %s: %s", runtime, address,
 				       rk_strerror(failed));
 		else
