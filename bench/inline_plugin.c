@@ -113,6 +113,7 @@ static const struct rk_plugin inline_plugin = {
 	.name = "inline",
 	.version = PACKAGE_VERSION,
 	.ops = &inline_ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

@@ -17,7 +17,9 @@
  *      minor, libfabric style);
  *   4. its name is the file's, so RK_BACKEND=cpu cannot load something
  *      else that calls itself cpu;
- *   5. its ops table is long enough for, and fills in, every mandatory op.
+ *   5. it was built for this memory layout (RK_LAYOUT_VERSION), since its
+ *      kernels read the library's rings in place;
+ *   6. its ops table is long enough for, and fills in, every mandatory op.
  *
  * A plugin that fails any check is listed with why, logged once, closed,
  * and discovery goes on: one broken plugin never hides the others. A
@@ -510,6 +512,22 @@ static int load_one(struct rki_plugin *p)
 		set_why(p->why, sizeof(p->why), "plugin calls itself '%.64s', its file says '%s'",
 			pl->name ? pl->name : "(null)", p->name);
 		return refuse(p, -EINVAL);
+	}
+	/* Its kernels read our rings and control blocks in place: the layout
+	 * must be ours. An ABI 1.0 plugin predates layout 4 and cannot say. */
+	if (pl->struct_size < OFFSETOFEND(struct rk_plugin, layout_version)) {
+		set_why(p->why, sizeof(p->why),
+			"plugin ABI %u.%u says no memory layout (built for layout 3 or older); "
+			"this library is layout %u: rebuild the plugin",
+			pl->abi_major, pl->abi_minor, RK_LAYOUT_VERSION);
+		return refuse(p, -EPROTO);
+	}
+	if (pl->layout_version != RK_LAYOUT_VERSION) {
+		set_why(p->why, sizeof(p->why),
+			"plugin built for memory layout %u, this library is layout %u: rebuild "
+			"the plugin",
+			pl->layout_version, RK_LAYOUT_VERSION);
+		return refuse(p, -EPROTO);
 	}
 	ret = check_ops(p, pl->ops);
 	if (ret < 0)

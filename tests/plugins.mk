@@ -15,7 +15,7 @@ check_LTLIBRARIES += tests/plugins/abi_major.la tests/plugins/misnamed.la \
 	tests/plugins/short_ops.la tests/plugins/missing_op.la tests/plugins/probe_fails.la \
 	tests/plugins/fast.la tests/plugins/slow.la tests/plugins/probe_crash.la \
 	tests/plugins/probe_exit.la tests/plugins/probe_hang.la tests/plugins/open_fails.la \
-	tests/plugins/ctor_marker.la
+	tests/plugins/ctor_marker.la tests/plugins/old_layout.la tests/plugins/old_abi.la
 check_PROGRAMS += tests/test_plugins tests/test_backend_select tests/setuid_helper
 TESTS += tests/test_plugins tests/test_backend_select
 endif
@@ -31,6 +31,11 @@ tests_plugins_no_entry_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 	-rpath /nowhere -export-symbols-regex '^rk_plugin_entry_v1$$'
 tests_plugins_null_entry_la_SOURCES = tests/plugins/null_entry.c
 tests_plugins_null_entry_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_old_layout_la_SOURCES = tests/plugins/old_layout.c
+tests_plugins_old_layout_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
+tests_plugins_old_abi_la_SOURCES = tests/plugins/old_layout.c
+tests_plugins_old_abi_la_CPPFLAGS = $(AM_CPPFLAGS) -DRK_OLD_ABI
+tests_plugins_old_abi_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
 tests_plugins_short_struct_la_SOURCES = tests/plugins/short_struct.c
 tests_plugins_short_struct_la_LDFLAGS = $(AM_LDFLAGS) $(RKT_PLUGIN_LDFLAGS)
 tests_plugins_short_ops_la_SOURCES = tests/plugins/short_ops.c

@@ -216,6 +216,21 @@ Test(loader, struct_size_short_of_ops_is_eproto, .fini = rm_dirs)
 	expect_refused("short_struct", "short_struct", -EPROTO, want);
 }
 
+/* Its kernels read our rings in place: another layout is refused, and so
+ * is an ABI 1.0 plugin, which predates layout 4 and cannot say its own. */
+Test(loader, another_memory_layout_is_eproto, .fini = rm_dirs)
+{
+	char want[96];
+	snprintf(want, sizeof(want), "built for memory layout %u, this library is layout %u",
+		 RK_LAYOUT_VERSION - 1, RK_LAYOUT_VERSION);
+	expect_refused("old_layout", "old_layout", -EPROTO, want);
+}
+
+Test(loader, a_plugin_that_says_no_layout_is_eproto, .fini = rm_dirs)
+{
+	expect_refused("old_abi", "old_abi", -EPROTO, "says no memory layout");
+}
+
 Test(loader, ops_struct_size_short_of_mandatory_op_is_eproto, .fini = rm_dirs)
 {
 	expect_refused("short_ops", "short_ops", -EPROTO, "does not reach mandatory op launch");
@@ -1188,7 +1203,7 @@ Test(rk_info, prints_every_plugin_and_the_auto_pick, .fini = rm_dirs)
 	unsetenv("RK_BACKEND");
 	cr_assert_eq(rk_info("--device 3", out, sizeof(out)), 0);
 
-	assert_contains(out, "plugin ABI 1.0, device 3");
+	assert_contains(out, "plugin ABI 1.1, device 3");
 	assert_contains(out, "search path: ");
 	assert_contains(out, d);
 	assert_contains(out, "NAME");

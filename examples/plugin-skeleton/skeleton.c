@@ -360,6 +360,7 @@ static const struct rk_plugin skeleton_plugin = {
 	.name = "skeleton", /* must match the file: rk-plugin-skeleton.so */
 	.version = SKELETON_VERSION,
 	.ops = &skeleton_ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 /* The one symbol the plugin exports (see the Makefile's version script). */

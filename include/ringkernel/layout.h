@@ -25,7 +25,7 @@ typedef uint32_t rk_u32;
 typedef uint64_t rk_u64;
 #endif
 
-#define RK_LAYOUT_VERSION 3u
+#define RK_LAYOUT_VERSION 4u
 
 /* Producer and consumer lines are 128 bytes apart: x86 adjacent-line
  * prefetch pulls 64-byte lines in pairs. */
@@ -86,8 +86,11 @@ struct rk_region_hdr {
 
 /*
  * A ring: power-of-two slots, free-running 64-bit indexes.
+ *   prod_head  the MP reservation mark: senders claim slots with a CAS on
+ *              it. Its own line: the consumer never reads it, so a single
+ *              sender's claims stay in that sender's cache.
  *   prod_tail  published by the producer(s) with release; the consumer
- *              acquires it. prod_head is the MP reservation mark.
+ *              polls and acquires it.
  *   cons_head  published by the consumer with release; producers acquire it.
  * Each lives on its own line; the waiter line is written only when a side
  * parks, so the hot path never touches it but to read it.
@@ -102,20 +105,22 @@ struct rk_ring_hdr {
 	rk_u32 pad0;
 	rk_u64 start; /* first index, for wrap-around tests */
 	rk_u8 line0[RK_LINE - 32];
-	/* line 1: producer */
+	/* line 1: MP claims */
 	rk_u64 prod_head;
+	rk_u8 line1[RK_LINE - 8];
+	/* line 2: producer publish, what the consumer polls */
 	rk_u64 prod_tail;
-	rk_u8 line1[RK_LINE - 16];
-	/* line 2: consumer */
-	rk_u64 cons_head;
 	rk_u8 line2[RK_LINE - 8];
-	/* line 3: parking. *_waiting counts parked sides; *_bell is the 32-bit
+	/* line 3: consumer */
+	rk_u64 cons_head;
+	rk_u8 line3[RK_LINE - 8];
+	/* line 4: parking. *_waiting counts parked sides; *_bell is the 32-bit
 	 * futex word the other side bumps before it wakes them. */
 	rk_u32 cons_waiting;
 	rk_u32 cons_bell;
 	rk_u32 prod_waiting;
 	rk_u32 prod_bell;
-	rk_u8 line3[RK_LINE - 16];
+	rk_u8 line4[RK_LINE - 16];
 };
 
 /* ---- message slot header ------------------------------------------------ */
@@ -423,10 +428,11 @@ struct rk_ctrl {
 RK_LAYOUT_ASSERT(sizeof(struct rk_region_section) == 32, "section size");
 RK_LAYOUT_ASSERT(offsetof(struct rk_region_hdr, sect) == RK_LINE, "section table on line 1");
 RK_LAYOUT_ASSERT(sizeof(struct rk_region_hdr) == RK_REGION_HDR_SIZE, "region header size");
-RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, prod_head) == 1 * RK_LINE, "producer line");
-RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, cons_head) == 2 * RK_LINE, "consumer line");
-RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, cons_waiting) == 3 * RK_LINE, "waiter line");
-RK_LAYOUT_ASSERT(sizeof(struct rk_ring_hdr) == 4 * RK_LINE, "ring header size");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, prod_head) == 1 * RK_LINE, "claim line");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, prod_tail) == 2 * RK_LINE, "producer line");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, cons_head) == 3 * RK_LINE, "consumer line");
+RK_LAYOUT_ASSERT(offsetof(struct rk_ring_hdr, cons_waiting) == 4 * RK_LINE, "waiter line");
+RK_LAYOUT_ASSERT(sizeof(struct rk_ring_hdr) == 5 * RK_LINE, "ring header size");
 RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, magic) == 0, "msg magic");
 RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, version) == 2, "msg version");
 RK_LAYOUT_ASSERT(offsetof(struct rk_msg_hdr, priority) == 3, "msg priority");

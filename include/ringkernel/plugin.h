@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define RK_PLUGIN_ABI_MAJOR 1u
-#define RK_PLUGIN_ABI_MINOR 0u
+#define RK_PLUGIN_ABI_MINOR 1u
 #define RK_PLUGIN_ENTRY	    "rk_plugin_entry"
 
 /* Default probe priorities; RK_BACKEND overrides them. */
@@ -113,6 +113,11 @@ struct rk_plugin {
 	const char *name; /* must match the file: rk-plugin-NAME.so */
 	const char *version;
 	const struct rk_plugin_ops *ops;
+	/* ABI 1.1: RK_LAYOUT_VERSION as the plugin was built. Its kernels
+	 * read the library's rings and control blocks in place, so the
+	 * loader refuses (-EPROTO) another layout, and a plugin too old to
+	 * say (ABI 1.0: layout 3 or older). */
+	uint32_t layout_version;
 };
 
 typedef const struct rk_plugin *(*rk_plugin_entry_fn)(void);

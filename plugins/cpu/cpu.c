@@ -549,6 +549,7 @@ static const struct rk_plugin cpu_plugin = {
 	.name = "cpu",
 	.version = PACKAGE_VERSION,
 	.ops = &cpu_ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

@@ -517,6 +517,7 @@ static const struct rk_plugin cuda_plugin = {
 	.name = "cuda",
 	.version = PACKAGE_VERSION,
 	.ops = &cuda_ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

@@ -552,6 +552,7 @@ static const struct rk_plugin hip_plugin = {
 	.name = "hip",
 	.version = PACKAGE_VERSION,
 	.ops = &hip_ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

@@ -576,6 +576,7 @@ static const struct rk_plugin ocl_plugin = {
 	.name = "opencl",
 	.version = PACKAGE_VERSION,
 	.ops = &ocl_ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

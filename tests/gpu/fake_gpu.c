@@ -481,6 +481,7 @@ static const struct rk_plugin fake_plugin = {
 	.name = "fakegpu",
 	.version = PACKAGE_VERSION,
 	.ops = &fake_ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

@@ -23,6 +23,7 @@ static const struct rk_plugin plugin = {
 	.name = "fast",
 	.version = "1.2.3",
 	.ops = &ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

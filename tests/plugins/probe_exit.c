@@ -24,6 +24,7 @@ static const struct rk_plugin plugin = {
 	.name = "exits",
 	.version = "1.0.0",
 	.ops = &ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

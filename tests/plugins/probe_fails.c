@@ -28,6 +28,7 @@ static const struct rk_plugin plugin = {
 	.name = "probefail",
 	.version = "1.0.0",
 	.ops = &ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

@@ -18,6 +18,7 @@ static const struct rk_plugin plugin = {
 	.name = "short_ops",
 	.version = "1.0.0",
 	.ops = &ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)

@@ -17,6 +17,7 @@ static const struct rk_plugin plugin = {
 	.name = "short_struct",
 	.version = "1.0.0",
 	.ops = &ops,
+	.layout_version = RK_LAYOUT_VERSION,
 };
 
 const struct rk_plugin *rk_plugin_entry(void)
