@@ -438,7 +438,8 @@ static void gpu_stopped(struct gpu_kernel *k)
 
 /*
  * The bell thread. A GPU cannot make the futex syscall, so the device loop
- * only bumps a ring's bell; this thread issues the FUTEX_WAKE on the
+ * only rings its own bell words (cons_bell_dev, prod_bell_dev); this thread
+ * carries each ring to the host's word and issues the FUTEX_WAKE on the
  * kernel's behalf, and every ~1 ms asks the kernel's stream whether the
  * kernel died (its device is made current once, on this thread only).
  */
@@ -447,12 +448,12 @@ static void *gpu_bells_thread(void *arg)
 	struct gpu_kernel *k = arg;
 	struct gpu_saved s;
 	int entered = gpu_enter(k->c, &s) == 0;
-	uint32_t cons = __atomic_load_n(&k->out->cons_bell, __ATOMIC_ACQUIRE);
-	uint32_t prod = __atomic_load_n(&k->in->prod_bell, __ATOMIC_ACQUIRE);
+	uint32_t cons = __atomic_load_n(&k->out->cons_bell_dev, __ATOMIC_ACQUIRE);
+	uint32_t prod = __atomic_load_n(&k->in->prod_bell_dev, __ATOMIC_ACQUIRE);
 	uint32_t clients[RK_MAX_CLIENTS] = { 0 };
 	for (unsigned turn = 1; __atomic_load_n(&k->running, __ATOMIC_ACQUIRE); turn++) {
-		gpu_ring_bell(&k->out->cons_bell, &cons);
-		gpu_ring_bell(&k->in->prod_bell, &prod);
+		gpu_ring_bell(&k->out->cons_bell_dev, &k->out->cons_bell, &cons);
+		gpu_ring_bell(&k->in->prod_bell_dev, &k->in->prod_bell, &prod);
 		uint64_t op = __atomic_load_n(&k->out->prod_tail, __ATOMIC_SEQ_CST);
 		uint64_t oc = __atomic_load_n(&k->out->cons_head, __ATOMIC_SEQ_CST);
 		gpu_unstick(&k->out->cons_waiting, &k->out->cons_bell, op != oc);

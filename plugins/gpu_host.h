@@ -124,11 +124,15 @@ struct gpu_bells {
 	int started;
 };
 
-static inline void gpu_ring_bell(uint32_t *bell, uint32_t *seen)
+/* Carry a ring of the device's bell word (which only the device writes) to
+ * the host's (which only host threads write): bump it and wake its
+ * sleepers. `seen` is the device word's value last carried. */
+static inline void gpu_ring_bell(uint32_t *dev_word, uint32_t *bell, uint32_t *seen)
 {
-	uint32_t v = __atomic_load_n(bell, __ATOMIC_ACQUIRE);
+	uint32_t v = __atomic_load_n(dev_word, __ATOMIC_ACQUIRE);
 	if (v != *seen) {
 		*seen = v;
+		__atomic_fetch_add(bell, 1, __ATOMIC_SEQ_CST);
 		syscall(SYS_futex, bell, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 	}
 }
@@ -154,7 +158,7 @@ static inline void gpu_client_bells(struct rk_k2k *t, uint32_t *seen)
 		if (__atomic_load_n(&t->client[i].state, __ATOMIC_ACQUIRE) != RK_ROUTE_OPEN)
 			continue;
 		struct rk_ring_hdr *h = (struct rk_ring_hdr *)(uintptr_t)t->client[i].ring_addr;
-		gpu_ring_bell(&h->cons_bell, &seen[i]);
+		gpu_ring_bell(&h->cons_bell_dev, &h->cons_bell, &seen[i]);
 		uint64_t p = __atomic_load_n(&h->prod_tail, __ATOMIC_SEQ_CST);
 		uint64_t c = __atomic_load_n(&h->cons_head, __ATOMIC_SEQ_CST);
 		gpu_unstick(&h->cons_waiting, &h->cons_bell, p != c);
@@ -164,15 +168,15 @@ static inline void gpu_client_bells(struct rk_k2k *t, uint32_t *seen)
 static void *gpu_bells_main(void *arg)
 {
 	struct gpu_bells *b = arg;
-	uint32_t cons = __atomic_load_n(&b->out->cons_bell, __ATOMIC_ACQUIRE);
-	uint32_t prod = __atomic_load_n(&b->in->prod_bell, __ATOMIC_ACQUIRE);
+	uint32_t cons = __atomic_load_n(&b->out->cons_bell_dev, __ATOMIC_ACQUIRE);
+	uint32_t prod = __atomic_load_n(&b->in->prod_bell_dev, __ATOMIC_ACQUIRE);
 	uint32_t clients[RK_MAX_CLIENTS] = { 0 };
 	while (__atomic_load_n(&b->running, __ATOMIC_ACQUIRE)) {
-		/* The kernel bumps out->cons_bell after publishing to a parked
-		 * host consumer, in->prod_bell after freeing room for a parked
-		 * host producer. */
-		gpu_ring_bell(&b->out->cons_bell, &cons);
-		gpu_ring_bell(&b->in->prod_bell, &prod);
+		/* The kernel rings out->cons_bell_dev after publishing to a
+		 * parked host consumer, in->prod_bell_dev after freeing room for
+		 * a parked host producer. */
+		gpu_ring_bell(&b->out->cons_bell_dev, &b->out->cons_bell, &cons);
+		gpu_ring_bell(&b->in->prod_bell_dev, &b->in->prod_bell, &prod);
 		uint64_t op = __atomic_load_n(&b->out->prod_tail, __ATOMIC_SEQ_CST);
 		uint64_t oc = __atomic_load_n(&b->out->cons_head, __ATOMIC_SEQ_CST);
 		gpu_unstick(&b->out->cons_waiting, &b->out->cons_bell, op != oc);

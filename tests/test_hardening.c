@@ -303,6 +303,39 @@ Test(hardening, deactivate_a_kernel_stalled_on_output, .timeout = 60)
 	cr_assert_eq(rk_runtime_shutdown(rt), 0);
 }
 
+/* Bell words per side: a loop on a host thread (cpu) rings the host's word
+ * itself; a device (opencl, cuda, hip) never read-modify-writes a word the
+ * host writes too: it rings its own word, and the plugin's bell thread
+ * carries each ring to the host's. With a spin budget of 0 the host parks
+ * for every reply, and every reply still arrives. */
+Test(hardening, each_side_rings_its_own_bell_word, .timeout = 120)
+{
+	setenv("RK_SPIN_NS", "0", 1);
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	uint32_t dev0 = __atomic_load_n(&k->out.hdr->cons_bell_dev, __ATOMIC_ACQUIRE);
+	uint32_t host0 = __atomic_load_n(&k->out.hdr->cons_bell, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < 300; i++) {
+		rk_message m;
+		cr_assert_eq(rk_kernel_call(k, 5, &i, sizeof(i), &m, 10 * SEC), 0, "call %u: %s", i,
+			     rk_last_error());
+		uint32_t back;
+		memcpy(&back, m.payload, sizeof(back));
+		cr_assert_eq(back, i);
+	}
+	uint32_t dev = __atomic_load_n(&k->out.hdr->cons_bell_dev, __ATOMIC_ACQUIRE) - dev0;
+	uint32_t host = __atomic_load_n(&k->out.hdr->cons_bell, __ATOMIC_ACQUIRE) - host0;
+	const char *be = rk_runtime_backend_name(rt);
+	cr_assert_gt(host, 0, "the host's bell never rang on %s", be);
+	if (!strcmp(be, "cpu"))
+		cr_assert_eq(dev, 0, "a host thread rang the device's word %u times", dev);
+	else
+		cr_assert_gt(dev, 0, "the %s device rang no bell word of its own", be);
+	rk_kernel_terminate(k);
+	rk_runtime_shutdown(rt);
+	unsetenv("RK_SPIN_NS");
+}
+
 /* ---- the region is untrusted ------------------------------------------------------- */
 
 /* The output ring's producer index set far ahead: receive says -EUCLEAN and

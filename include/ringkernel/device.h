@@ -217,8 +217,17 @@ _Static_assert(CLOCK_REALTIME == RK_DEV_CLOCK_REALTIME &&
 /* Shared futex: the waiter may be another process. */
 #define RK_DEV_WAKE(bell) ((void)syscall(SYS_futex, (bell), FUTEX_WAKE, INT_MAX, NULL, NULL, 0))
 #define RK_DEV_HOST	  1
+/* A loop on a host thread rings the host's bell word itself. */
+#define RK_DEV_RING(r, host_word, dev_word)	(RK_ATOMIC_INC32(host_word), RK_DEV_WAKE(host_word))
+#define RK_DEV_RING_SHARED(host_word, dev_word) (RK_ATOMIC_INC32(host_word), RK_DEV_WAKE(host_word))
 #else
-#define RK_DEV_WAKE(bell) ((void)0)
+#define RK_DEV_WAKE(bell)			((void)0)
+/* A device never read-modify-writes a word the host writes too: the one
+ * ringer of a ring's bell stores its own count in the device word (no read
+ * back), several (K2K senders into one ring) add to it among themselves;
+ * the plugin's bell thread carries each change to the host's word. */
+#define RK_DEV_RING(r, host_word, dev_word)	RK_STORE_REL32((dev_word), ++(r)->bells)
+#define RK_DEV_RING_SHARED(host_word, dev_word) ((void)RK_ATOMIC_INC32(dev_word))
 #endif
 
 /* Physical time for the hybrid logical clock, as a packed HLC (us << 16);
@@ -300,7 +309,7 @@ struct rk_dev_ring {
 	rk_u64 cache; /* other side's index, last seen */
 	rk_u64 pub;   /* output: the index last published (next may be ahead) */
 	rk_u32 corrupt;
-	rk_u32 pad;
+	rk_u32 bells; /* what this side last stored in its device bell word */
 };
 
 /* An outbound K2K route, bound from the private struct rk_k2k. */
@@ -387,7 +396,8 @@ RK_DEVFN void rk_dev_ring_bind_geo(struct rk_dev_ring *r, RK_GLOBAL struct rk_ri
 		     capacity > RK_RING_MAX_CAPACITY || slot_size < RK_SLOT_ALIGN ||
 		     slot_size > RK_SLOT_MAX ||
 		     (input ? r->cache - r->next : r->next - r->cache) > (rk_u64)capacity;
-	r->pad = 0;
+	/* A consumer rings the producers' bell, a producer the consumer's. */
+	r->bells = input ? RK_LOAD_ACQ32(&h->prod_bell_dev) : RK_LOAD_ACQ32(&h->cons_bell_dev);
 }
 
 /* The kernel's own input and output rings: their geometry is read once,
@@ -436,8 +446,7 @@ RK_DEVFN void rk_dev_in_release(struct rk_dev_ring *r, rk_u32 n)
 	 * handshake as publishing (seq_cst store, seq_cst read of waiters). */
 	RK_STORE_SC64(&r->h->cons_head, r->next);
 	if (RK_LOAD_SC32(&r->h->prod_waiting) != 0) {
-		RK_ATOMIC_INC32(&r->h->prod_bell);
-		RK_DEV_WAKE(&r->h->prod_bell);
+		RK_DEV_RING(r, &r->h->prod_bell, &r->h->prod_bell_dev);
 	}
 }
 
@@ -472,8 +481,7 @@ RK_DEVFN void rk_dev_out_flush(struct rk_dev_ring *r)
 	 * half of the parking handshake (see ringkernel/ring.h). */
 	RK_STORE_SC64(&r->h->prod_tail, r->next);
 	if (RK_LOAD_SC32(&r->h->cons_waiting) != 0) {
-		RK_ATOMIC_INC32(&r->h->cons_bell);
-		RK_DEV_WAKE(&r->h->cons_bell);
+		RK_DEV_RING(r, &r->h->cons_bell, &r->h->cons_bell_dev);
 	}
 }
 
@@ -781,8 +789,7 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 	/* The receiver parks on its input ring's bell: ring it if parked. */
 	RK_GLOBAL struct rk_ring_hdr *bell = d->bell;
 	if (RK_LOAD_SC32(&bell->cons_waiting) != 0) {
-		RK_ATOMIC_INC32(&bell->cons_bell);
-		RK_DEV_WAKE(&bell->cons_bell);
+		RK_DEV_RING_SHARED(&bell->cons_bell, &bell->cons_bell_dev);
 	}
 	return RK_DEV_OK;
 }

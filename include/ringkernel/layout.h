@@ -120,7 +120,12 @@ struct rk_ring_hdr {
 	rk_u32 cons_bell;
 	rk_u32 prod_waiting;
 	rk_u32 prod_bell;
-	rk_u8 line4[RK_LINE - 16];
+	/* The bells a device rings (GPU, OpenCL): its own words, because an
+	 * atomic on mapped host memory is not atomic between host and device.
+	 * The plugin's host thread carries each change to the bell above. */
+	rk_u32 cons_bell_dev;
+	rk_u32 prod_bell_dev;
+	rk_u8 line4[RK_LINE - 24];
 };
 
 /* ---- message slot header ------------------------------------------------ */
