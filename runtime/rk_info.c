@@ -301,6 +301,19 @@ static void opencl_details(int device, struct details *d)
 #define CU_ATTR_CC_MAJOR   75
 #define CU_ATTR_CC_MINOR   76
 
+/* The device's name and memory, through the two driver calls CUDA and HIP
+ * shape alike (either may be missing). */
+static void det_name_memory(struct details *d, int (*name)(char *, int, int),
+			    int (*total_mem)(size_t *, int), int dev)
+{
+	char buf[256] = "";
+	if (name && name(buf, sizeof(buf) - 1, dev) == 0)
+		det_str(d, "device", "%s", buf);
+	size_t mem = 0;
+	if (total_mem && total_mem(&mem, dev) == 0)
+		det_num(d, "memory_bytes", mem);
+}
+
 static void cuda_details(int device, struct details *d)
 {
 	int (*init)(unsigned);
@@ -329,12 +342,7 @@ static void cuda_details(int device, struct details *d)
 	}
 	if (count && count(&n) == 0)
 		det_num(d, "devices", (unsigned)n);
-	char buf[256] = "";
-	if (name && name(buf, sizeof(buf) - 1, dev) == 0)
-		det_str(d, "device", "%s", buf);
-	size_t mem = 0;
-	if (total_mem && total_mem(&mem, dev) == 0)
-		det_num(d, "memory_bytes", mem);
+	det_name_memory(d, name, total_mem, dev);
 	int major = 0, minor = 0, dom = 0, bus = 0, slot = 0;
 	if (attr(&major, CU_ATTR_CC_MAJOR, dev) == 0 && attr(&minor, CU_ATTR_CC_MINOR, dev) == 0)
 		det_str(d, "compute_capability", "%d.%d", major, minor);
@@ -389,12 +397,7 @@ static void hip_details(int device, struct details *d)
 		return;
 	}
 	det_num(d, "devices", (unsigned)n);
-	char buf[256] = "";
-	if (name && name(buf, sizeof(buf) - 1, device) == 0)
-		det_str(d, "device", "%s", buf);
-	size_t mem = 0;
-	if (total_mem && total_mem(&mem, device) == 0)
-		det_num(d, "memory_bytes", mem);
+	det_name_memory(d, name, total_mem, device);
 	/* hipDeviceAttributeMultiprocessorCount, hipDeviceAttributeClockRate */
 	if (attr && attr(&v, 63, device) == 0)
 		det_num(d, "compute_units", (unsigned)v);
