@@ -104,9 +104,11 @@ struct rk_kernel {
 	/* Terminate closes the input first (seq_cst), then waits for the
 	 * senders already inside a send to leave: nothing is committed into a
 	 * kernel once it has begun to stop. */
-	uint32_t closing;   /* atomic */
-	uint32_t senders;   /* atomic: threads inside a send */
-	uint32_t users;	    /* atomic: threads inside any call; release waits */
+	uint32_t closing; /* atomic */
+	/* atomic, one word so that a send enters and leaves with one RMW each:
+	 * the low 32 bits count the threads inside any call (release waits
+	 * for them), the high 32 those inside a send (terminate waits). */
+	uint64_t inflight;
 	uint32_t abandoned; /* atomic: released while it would not stop (leaked) */
 
 	rk_region *region;
@@ -217,6 +219,16 @@ int rki_registry_lookup(const char *name, struct rki_kernel_impl *out);
 int rki_kernel_await_observed(rk_kernel *k, uint32_t want, uint64_t timeout_ns);
 void rki_kernel_free_k2k(rk_kernel *k);
 void rki_kernel_drain_users(rk_kernel *k); /* wake waiters, wait for calls to leave */
+#define RKI_INFLIGHT_USER   1ull
+#define RKI_INFLIGHT_SENDER (1ull << 32)
+static inline uint32_t rki_kernel_users(const rk_kernel *k)
+{
+	return (uint32_t)__atomic_load_n(&k->inflight, __ATOMIC_SEQ_CST);
+}
+static inline uint32_t rki_kernel_senders(const rk_kernel *k)
+{
+	return (uint32_t)(__atomic_load_n(&k->inflight, __ATOMIC_SEQ_CST) >> 32);
+}
 
 /* time */
 uint64_t rki_now_ns(void);

@@ -69,37 +69,56 @@ static int attached_closed(rk_kernel *k)
 /* ---- calls in flight ------------------------------------------------------ */
 
 /*
- * Every call that may block counts itself in k->users, so that release and
- * shutdown free nothing while a thread is still inside one: they first
- * make every waiter return (terminate wakes them), then wait for users to
- * drain. Senders also count in k->senders and check k->closing after
- * (seq_cst, Dekker with terminate): a send either sees the kernel closing
- * and fails, or terminate waits for it to commit.
+ * Every call that may block counts itself as a user (k->inflight's low
+ * half), so that release and shutdown free nothing while a thread is still
+ * inside one: they first make every waiter return (terminate wakes them),
+ * then wait for users to drain. Senders also count as senders (the high
+ * half) and check k->closing after (seq_cst, Dekker with terminate): a
+ * send either sees the kernel closing and fails, or terminate waits for it
+ * to commit. A plain send enters as both at once: one RMW in, one out.
  */
 static void enter(rk_kernel *k)
 {
-	__atomic_add_fetch(&k->users, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&k->inflight, RKI_INFLIGHT_USER, __ATOMIC_SEQ_CST);
 }
 
 static void leave(rk_kernel *k)
 {
-	__atomic_sub_fetch(&k->users, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&k->inflight, RKI_INFLIGHT_USER, __ATOMIC_SEQ_CST);
 }
 
-static int send_enter(rk_kernel *k)
+/* Count in as `what` (a sender, or a user and a sender), unless closing. */
+static int send_enter_as(rk_kernel *k, uint64_t what)
 {
-	__atomic_add_fetch(&k->senders, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&k->inflight, what, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&k->closing, __ATOMIC_SEQ_CST)) {
-		__atomic_sub_fetch(&k->senders, 1, __ATOMIC_SEQ_CST);
+		__atomic_sub_fetch(&k->inflight, what, __ATOMIC_SEQ_CST);
 		return rk_error(-ESHUTDOWN, "kernel %llu is terminating",
 				(unsigned long long)k->id);
 	}
 	return 0;
 }
 
+/* A caller that is a user already (rk_kernel_call). */
+static int send_enter(rk_kernel *k)
+{
+	return send_enter_as(k, RKI_INFLIGHT_SENDER);
+}
+
 static void send_leave(rk_kernel *k)
 {
-	__atomic_sub_fetch(&k->senders, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&k->inflight, RKI_INFLIGHT_SENDER, __ATOMIC_SEQ_CST);
+}
+
+/* A plain send: user and sender in one step each way. */
+static int user_send_enter(rk_kernel *k)
+{
+	return send_enter_as(k, RKI_INFLIGHT_USER | RKI_INFLIGHT_SENDER);
+}
+
+static void user_send_leave(rk_kernel *k)
+{
+	__atomic_sub_fetch(&k->inflight, RKI_INFLIGHT_USER | RKI_INFLIGHT_SENDER, __ATOMIC_SEQ_CST);
 }
 
 /* The backend saw the kernel die (a trap): -EIO with its reason. */
@@ -293,12 +312,10 @@ int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	int ret = check_send(k, payload, len);
 	if (ret < 0)
 		return ret;
-	enter(k);
-	if ((ret = send_enter(k)) == 0) {
+	if ((ret = user_send_enter(k)) == 0) {
 		ret = send_one(k, next_msg_id(k), type, payload, len, timeout_ns, NULL);
-		send_leave(k);
+		user_send_leave(k); /* last: release may free k from here on */
 	}
-	leave(k);
 	return ret;
 }
 
@@ -310,8 +327,7 @@ int rki_kernel_inject(rk_kernel *k, const rk_message *m, bool keep_source)
 	if (state_of(k) == RK_STATE_TERMINATED)
 		return -ESHUTDOWN;
 	rki_hlc_observe(m->hlc);
-	enter(k);
-	int ret = send_enter(k);
+	int ret = user_send_enter(k);
 	if (ret == 0) {
 		if (rk_ring_mp_reserve(&k->in, 1, &idx) == 0) {
 			ret = rk_ring_corrupt(&k->in) ? -EUCLEAN : -EAGAIN;
@@ -343,9 +359,8 @@ int rki_kernel_inject(rk_kernel *k, const rk_message *m, bool keep_source)
 			else
 				__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
 		}
-		send_leave(k);
+		user_send_leave(k);
 	}
-	leave(k);
 	return ret;
 }
 
@@ -367,11 +382,8 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 	while (ok < n && msgs[ok].len <= k->opts.max_payload)
 		ok++;
 	uint64_t idx;
-	enter(k);
-	if ((ret = send_enter(k)) < 0) {
-		leave(k);
+	if ((ret = user_send_enter(k)) < 0)
 		return ret;
-	}
 	unsigned got = ok ? rk_ring_mp_reserve(&k->in, ok, &idx) : 0;
 	if (got) {
 		/* One id range and one clock tick range for the whole burst. */
@@ -393,18 +405,19 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 				rki_remote_kick(k);
 		}
 	}
-	bool corrupt = rk_ring_corrupt(&k->in);
-	send_leave(k);
-	leave(k);
 	*sent = got;
-	if (corrupt && got == 0)
-		return ring_corrupt_error(k, "input");
-	if (got == ok && ok < n)
-		return rk_error(-EMSGSIZE, "message %u: payload of %u bytes exceeds max payload %u",
-				ok, msgs[ok].len, k->opts.max_payload);
-	if (got == 0 && n > 0)
-		return rk_error(-EAGAIN, "kernel %llu input queue full", (unsigned long long)k->id);
-	return 0;
+	/* The verdict before leaving: release may free k from then on. */
+	if (rk_ring_corrupt(&k->in) && got == 0)
+		ret = ring_corrupt_error(k, "input");
+	else if (got == ok && ok < n)
+		ret = rk_error(-EMSGSIZE, "message %u: payload of %u bytes exceeds max payload %u",
+			       ok, msgs[ok].len, k->opts.max_payload);
+	else if (got == 0 && n > 0)
+		ret = rk_error(-EAGAIN, "kernel %llu input queue full", (unsigned long long)k->id);
+	else
+		ret = 0;
+	user_send_leave(k);
+	return ret;
 }
 
 /* ---- receiving ------------------------------------------------------------------------ */

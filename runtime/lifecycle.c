@@ -117,7 +117,7 @@ static void wake_host_waiters(rk_kernel *k)
 static void close_input(rk_kernel *k)
 {
 	__atomic_store_n(&k->closing, 1, __ATOMIC_SEQ_CST);
-	for (unsigned spins = 0; __atomic_load_n(&k->senders, __ATOMIC_SEQ_CST); spins++) {
+	for (unsigned spins = 0; rki_kernel_senders(k); spins++) {
 		rk_ring_wake_producer(&k->in);
 		if (spins < 64) {
 			sched_yield();
@@ -255,7 +255,7 @@ static void free_kernel(rk_kernel *k)
 
 void rki_kernel_drain_users(rk_kernel *k)
 {
-	for (unsigned spins = 0; __atomic_load_n(&k->users, __ATOMIC_SEQ_CST); spins++) {
+	for (unsigned spins = 0; rki_kernel_users(k); spins++) {
 		wake_host_waiters(k);
 		if (spins < 64) {
 			sched_yield();
