@@ -646,6 +646,14 @@ static int wait_turn(rk_kernel *k, bool reader, struct rx_wait *w, uint64_t time
 		 * drained first). A corrupt ring or a dead peer ends it. */
 		return ret < 0 && ret != -ETIMEDOUT && ret != -ESHUTDOWN ? ret : 0;
 	}
+	/* The reader's turn is held by a zero-copy receive that may never be
+	 * done: once the kernel has stopped, nothing else will wake us. */
+	if (k->zc_held && (state_of(k) == RK_STATE_TERMINATED ||
+			   __atomic_load_n(&k->abandoned, __ATOMIC_SEQ_CST)))
+		return rk_error(-ESHUTDOWN,
+				"kernel %llu has stopped; a zero-copy receive holds the rest "
+				"(rk_kernel_receive_zc_done)",
+				(unsigned long long)k->id);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	add_ns(&ts, left > 1000000000ull ? 1000000000ull : left);

@@ -434,6 +434,53 @@ Test(messaging, zero_copy_receive_holds_the_reader_until_done, .timeout = 120)
 	rk_runtime_shutdown(rt);
 }
 
+static void *receive_forever(void *arg)
+{
+	struct receiver *r = arg;
+	r->ret = rk_kernel_receive(r->k, &r->m, RK_FOREVER);
+	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Terminate ends a receiver waiting behind a zero-copy receive that is
+ * never done (-ESHUTDOWN, not a wait forever); the held slots and the
+ * message behind them are still there once the holder is done. */
+Test(messaging, terminate_ends_a_receiver_waiting_behind_a_zero_copy_hold, .timeout = 120)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	for (uint32_t i = 1; i <= 2; i++)
+		cr_assert_eq(rk_kernel_send(k, i, &i, sizeof(i), 5 * SEC), 0);
+	await_processed(k, 2);
+	rk_msg_view v[1];
+	unsigned got = 0;
+	cr_assert_eq(rk_kernel_receive_zc(k, v, 1, &got, 5 * SEC), 0, "%s", rk_last_error());
+	cr_assert_eq(got, 1);
+
+	struct receiver r = { .k = k };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, receive_forever, &r), 0);
+	nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	cr_assert_eq(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE), 0);
+	cr_assert_eq(rk_kernel_terminate(k), 0, "%s", rk_last_error());
+	for (int i = 0; i < 10000 && !__atomic_load_n(&r.done, __ATOMIC_ACQUIRE); i++)
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+	cr_assert_eq(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE), 1,
+		     "terminate left a receiver waiting behind the held slots");
+	pthread_join(t, NULL);
+	cr_assert_eq(r.ret, -ESHUTDOWN, "%s", rk_strerror(r.ret));
+
+	uint32_t first;
+	memcpy(&first, v[0].payload, sizeof(first));
+	cr_assert_eq(first, 1, "the held slot changed under its view");
+	cr_assert_eq(rk_kernel_receive_zc_done(k), 0);
+	rk_message m;
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), 0, "%s", rk_last_error());
+	cr_assert_eq(m.type, 2, "the message behind the hold is still delivered");
+	cr_assert_eq(rk_kernel_receive(k, &m, 0), -ESHUTDOWN);
+	rk_runtime_shutdown(rt);
+}
+
 /* ---- terminate with messages in flight ------------------------------------ */
 
 static int slow_echo(rk_ctx *ctx, const rk_message *in)
