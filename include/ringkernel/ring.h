@@ -383,8 +383,18 @@ static inline void rk_ring_release(struct rk_ring *r, unsigned n)
 static inline void rk_ring_copy_(void *dst, const void *src, uint32_t len)
 {
 	if (len <= 256 && (len & 31) == 0) {
-		for (uint32_t i = 0; i < len; i += 32) /* a constant size: inline moves */
-			memcpy((uint8_t *)dst + i, (const uint8_t *)src + i, 32);
+		/* one constant-size copy each: inline moves, no loop */
+		switch (len >> 5) {
+		case 8: memcpy(dst, src, 256); break;
+		case 7: memcpy(dst, src, 224); break;
+		case 6: memcpy(dst, src, 192); break;
+		case 5: memcpy(dst, src, 160); break;
+		case 4: memcpy(dst, src, 128); break;
+		case 3: memcpy(dst, src, 96); break;
+		case 2: memcpy(dst, src, 64); break;
+		case 1: memcpy(dst, src, 32); break;
+		default: break;
+		}
 	} else if (len <= 256 && (len & 7) == 0) {
 		for (uint32_t i = 0; i < len; i += 8) {
 			uint64_t v;
