@@ -38,7 +38,8 @@ struct rk_runtime {
 	uint32_t resident; /* launched, not yet terminated */
 	uint64_t total_launched;
 	uint64_t next_kernel_id;
-	uint64_t next_msg_id; /* atomic */
+	uint64_t next_msg_id; /* atomic: the next block of ids (kernel.c) */
+	uint64_t id_serial;   /* atomic: this runtime among the process's, 0 until set */
 	/* totals of released kernels, so metrics survive release */
 	uint64_t sent_done, received_done, host_bytes_done;
 

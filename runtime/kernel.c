@@ -201,9 +201,51 @@ static int check_send(rk_kernel *k, const void *payload, uint32_t len)
 	return 0;
 }
 
+/*
+ * Message ids, unique within a runtime and never 0, are handed to each
+ * thread in blocks: senders on several threads then share no counter line
+ * per message. A thread's block belongs to one runtime, named by a serial
+ * no other runtime of the process gets (an address can be reused).
+ */
+#define RKI_ID_BLOCK 1024u
+
+static __thread struct {
+	uint64_t serial, next, end;
+} id_block __attribute__((tls_model("initial-exec")));
+
+static uint64_t runtime_serial(rk_runtime *rt)
+{
+	static uint64_t serials;
+	uint64_t s = __atomic_load_n(&rt->id_serial, __ATOMIC_RELAXED), mine;
+	if (__builtin_expect(s != 0, 1))
+		return s;
+	mine = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
+	if (__atomic_compare_exchange_n(&rt->id_serial, &s, mine, false, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		return mine;
+	return s; /* another thread named it first */
+}
+
+/* n consecutive ids; returns the first. */
+static uint64_t next_msg_ids(rk_kernel *k, unsigned n)
+{
+	uint64_t serial = runtime_serial(k->rt);
+	if (__builtin_expect(id_block.serial == serial && id_block.end - id_block.next >= n, 1)) {
+		uint64_t id = id_block.next;
+		id_block.next += n;
+		return id;
+	}
+	uint64_t take = n > RKI_ID_BLOCK ? n : RKI_ID_BLOCK;
+	uint64_t first = __atomic_fetch_add(&k->rt->next_msg_id, take, __ATOMIC_RELAXED) + 1;
+	id_block.serial = serial;
+	id_block.next = first + n;
+	id_block.end = first + take;
+	return first;
+}
+
 static uint64_t next_msg_id(rk_kernel *k)
 {
-	return __atomic_add_fetch(&k->rt->next_msg_id, 1, __ATOMIC_RELAXED);
+	return next_msg_ids(k, 1);
 }
 
 /* Write a request into its slot; len was checked against max_payload,
@@ -387,10 +429,10 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 	unsigned got = ok ? rk_ring_mp_reserve(&k->in, ok, &idx) : 0;
 	if (got) {
 		/* One id range and one clock tick range for the whole burst. */
-		uint64_t id = __atomic_add_fetch(&k->rt->next_msg_id, got, __ATOMIC_RELAXED) - got;
+		uint64_t id = next_msg_ids(k, got);
 		uint64_t hlc = rki_hlc_reserve(got);
 		for (unsigned i = 0; i < got; i++)
-			fill_slot(k, idx + i, id + 1 + i, msgs[i].type, msgs[i].payload,
+			fill_slot(k, idx + i, id + i, msgs[i].type, msgs[i].payload,
 				  msgs[i].len, hlc + i);
 	}
 	if (got && (ret = rk_ring_mp_commit_timed(&k->in, idx, got, turn_budget(0))) < 0) {

@@ -3,6 +3,8 @@
  * and threads, calls, bursts, terminate accounting, the runtime fd. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -221,6 +223,103 @@ Test(messaging, concurrent_calls_get_their_own_replies, .timeout = 300)
 		pthread_join(t[i], NULL);
 		cr_assert_eq(c[i].failures, 0);
 	}
+	rk_runtime_shutdown(rt);
+}
+
+struct id_sender {
+	rk_kernel *k;
+	uint32_t thread, n;
+	int ret;
+};
+
+/* Single sends and bursts of 8, each payload (thread, sequence). */
+static void *send_ids(void *arg)
+{
+	struct id_sender *s = arg;
+	rk_message *it = calloc(8, sizeof(*it));
+	if (!it) {
+		s->ret = -ENOMEM;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < s->n && s->ret == 0;) {
+		if (i % 3 == 0) {
+			uint32_t one[2] = { s->thread, i };
+			s->ret = rk_kernel_send(s->k, 1, one, sizeof(one), 30 * SEC);
+			i++;
+			continue;
+		}
+		unsigned b = s->n - i < 8 ? s->n - i : 8, sent = 0;
+		for (unsigned j = 0; j < b; j++) {
+			uint32_t w[2] = { s->thread, i + j };
+			it[j].type = 1;
+			it[j].len = sizeof(w);
+			memcpy(it[j].payload, w, sizeof(w));
+		}
+		while (sent < b && s->ret == 0) {
+			unsigned got = 0;
+			int ret = rk_kernel_send_burst(s->k, it + sent, b - sent, &got);
+			sent += got;
+			if (ret < 0 && ret != -EAGAIN)
+				s->ret = ret;
+			else if (got == 0)
+				sched_yield();
+		}
+		i += b;
+	}
+	free(it);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Message ids stay unique within the runtime and never 0 with several
+ * threads sending singly and in bursts (ids come to each thread in
+ * blocks), and each thread's ids rise in its own send order. */
+Test(messaging, message_ids_are_unique_across_threads, .timeout = 300)
+{
+	enum { THREADS = 4 };
+	const uint32_t n = (uint32_t)rk_test_count(20000);
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 1024);
+	rk_kernel *k = launch(rt, "echo", &o);
+	struct id_sender s[THREADS];
+	pthread_t t[THREADS];
+	for (uint32_t i = 0; i < THREADS; i++) {
+		s[i] = (struct id_sender){ .k = k, .thread = i, .n = n };
+		cr_assert_eq(pthread_create(&t[i], NULL, send_ids, &s[i]), 0);
+	}
+	uint64_t *ids = calloc((size_t)THREADS * n, sizeof(*ids));
+	uint64_t last[THREADS] = { 0 };
+	uint32_t next_seq[THREADS] = { 0 };
+	cr_assert_not_null(ids);
+	rk_message m;
+	for (size_t got = 0; got < (size_t)THREADS * n; got++) {
+		int ret = rk_kernel_receive(k, &m, 30 * SEC);
+		cr_assert_eq(ret, 0, "reply %zu: %s", got, rk_last_error());
+		uint32_t w[2];
+		cr_assert_eq(m.len, sizeof(w));
+		memcpy(w, m.payload, sizeof(w));
+		cr_assert_lt(w[0], THREADS);
+		cr_assert_eq(w[1], next_seq[w[0]], "thread %u: reply %u out of order", w[0], w[1]);
+		next_seq[w[0]]++;
+		cr_assert_neq(m.correlation_id, 0, "a message went out with id 0");
+		cr_assert_gt(m.correlation_id, last[w[0]], "thread %u: ids not rising", w[0]);
+		last[w[0]] = m.correlation_id;
+		ids[got] = m.correlation_id;
+	}
+	for (uint32_t i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(s[i].ret, 0, "thread %u: %s", i, rk_strerror(s[i].ret));
+	}
+	qsort(ids, (size_t)THREADS * n, sizeof(*ids), cmp_u64);
+	for (size_t i = 1; i < (size_t)THREADS * n; i++)
+		cr_assert_neq(ids[i], ids[i - 1], "id %llu sent twice", (unsigned long long)ids[i]);
+	free(ids);
 	rk_runtime_shutdown(rt);
 }
 
