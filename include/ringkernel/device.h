@@ -320,6 +320,14 @@ struct rk_dev_route {
 	rk_u32 index;			    /* entry in the tables */
 };
 
+/* What a kernel binds of its K2K routes and attached clients' rings. */
+struct rk_dev_links {
+	struct rk_dev_ring inbound[RK_MAX_ROUTES];
+	struct rk_dev_route route[RK_MAX_ROUTES];
+	rk_u64 client_tag[RK_MAX_CLIENTS]; /* the tag each client ring is bound for */
+	struct rk_dev_ring client[RK_MAX_CLIENTS];
+};
+
 struct rk_dev_kernel {
 	RK_GLOBAL struct rk_ctrl *ctrl;
 	struct rk_dev_ring in, out;
@@ -327,8 +335,6 @@ struct rk_dev_kernel {
 	RK_GLOBAL struct rk_routes *stats; /* where route counters go (region) */
 	rk_u32 ninbound;		   /* inbound rings bound so far */
 	rk_u32 nbound;			   /* outbound routes bound so far */
-	struct rk_dev_ring inbound[RK_MAX_ROUTES];
-	struct rk_dev_route route[RK_MAX_ROUTES];
 	RK_GLOBAL rk_u8 *state;
 	rk_u32 state_size;
 	rk_u32 kind;
@@ -348,13 +354,23 @@ struct rk_dev_kernel {
 	/* Attached clients' reply rings (struct rk_k2k_client): bound at
 	 * start, rebound when a slot gets a new client. */
 	rk_u32 nclients;
-	rk_u32 client_dirty;		   /* bit i: client ring i has unpublished replies */
-	struct rk_dev_ring *cur;	   /* the ring of the emit in progress */
-	rk_u64 client_tag[RK_MAX_CLIENTS]; /* the tag each ring is bound for */
-	struct rk_dev_ring client[RK_MAX_CLIENTS];
+	rk_u32 client_dirty; /* bit i: client ring i has unpublished replies */
+	rk_u32 cur_client;   /* the emit in progress: its client slot, or RK_DEV_NO_CLIENT */
 	RK_GLOBAL struct rk_profile *prof; /* host loops with profiling on; else 0 */
 	rk_u64 stall_t0;		   /* when the send waiting for room began */
+	/* The route and client rings, apart: nothing takes the address of
+	 * the part above, so a device compiler keeps it in registers (a
+	 * pointer into it, or an array indexed at run time, would put all of
+	 * it in local memory). On a device the entry sets `links` to a
+	 * variable of its own before rk_dev_init(); on the host they live in
+	 * `links_store`. */
+	struct rk_dev_links *links;
+#if defined(RK_DEV_HOST)
+	struct rk_dev_links links_store;
+#endif
 };
+
+#define RK_DEV_NO_CLIENT 0xffffffffu
 
 /* A send found no room: start timing the stall (profiling only). */
 RK_DEVFN void rk_dev_stall_begin(struct rk_dev_kernel *k)
@@ -563,7 +579,7 @@ RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
 	for (rk_u32 i = 0; k->client_dirty; i++) {
 		if (k->client_dirty & (1u << i)) {
 			k->client_dirty &= ~(1u << i);
-			rk_dev_out_flush(&k->client[i]);
+			rk_dev_out_flush(&k->links->client[i]);
 		}
 	}
 	if (k->unsent) {
@@ -608,15 +624,15 @@ RK_DEVFN struct rk_dev_ring *rk_dev_client_ring(struct rk_dev_kernel *k, rk_u64 
 	RK_GLOBAL struct rk_k2k_client *e = &k->routes->client[s];
 	if (RK_LOAD_ACQ32(&e->state) != RK_ROUTE_OPEN || RK_LOAD_ACQ64(&e->tag) != tag)
 		return 0;
-	if (k->client_tag[s] != tag) {
-		rk_dev_out_flush(&k->client[s]);
+	if (k->links->client_tag[s] != tag) {
+		rk_dev_out_flush(&k->links->client[s]);
 		k->client_dirty &= ~(1u << s);
-		rk_dev_ring_bind_geo(&k->client[s],
+		rk_dev_ring_bind_geo(&k->links->client[s],
 				     (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->ring_addr, 0,
 				     e->capacity, e->slot_size);
-		k->client_tag[s] = tag;
+		k->links->client_tag[s] = tag;
 	}
-	return &k->client[s];
+	return &k->links->client[s];
 }
 
 /* 1 while the client `tag` is still there to take a reply. */
@@ -626,18 +642,14 @@ RK_DEVFN int rk_dev_client_open(struct rk_dev_kernel *k, rk_u64 tag)
 	return RK_LOAD_ACQ32(&e->state) == RK_ROUTE_OPEN && RK_LOAD_ACQ64(&e->tag) == tag;
 }
 
-RK_DEVFN_HOT int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
-				   rk_u64 dest, rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
+/* Claim and fill a slot of `o`, the output ring (slot RK_DEV_NO_CLIENT)
+ * or client slot `slot`'s ring. Inlined once for each: the output ring is
+ * then always k->out itself, never a pointer that may be another ring. */
+RK_DEVFN_HOT int rk_dev_emit_begin_on(struct rk_dev_kernel *k, struct rk_dev_ring *o, rk_u32 slot,
+				      rk_u32 type, rk_u32 flags, rk_u64 corr, rk_u64 dest,
+				      rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
 {
-	struct rk_dev_ring *o = &k->out;
-	if (RK_CLIENT_IS_TAG(dest)) {
-		/* A reply to an attached client goes to its own ring; one to a
-		 * client that has gone is dropped (counted by the caller). */
-		o = rk_dev_client_ring(k, dest);
-		if (!o || len > o->slot_size - RK_MSG_HDR_SIZE)
-			return RK_DEV_CLOSED;
-	}
-	k->cur = o;
+	k->cur_client = slot;
 	if (RK_UNLIKELY(!rk_dev_out_has_room(o))) {
 		rk_dev_flush(k);  /* the host can only make room from what it sees */
 		if (!k->stalling) /* one count per episode, retries included */
@@ -647,7 +659,7 @@ RK_DEVFN_HOT int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 
 		while (!rk_dev_out_has_room(o)) {
 			if (o->corrupt) /* never publishes again: the reply is lost, counted */
 				return RK_DEV_CLOSED;
-			if (o != &k->out && !rk_dev_client_open(k, dest))
+			if (slot != RK_DEV_NO_CLIENT && !rk_dev_client_open(k, dest))
 				return RK_DEV_CLOSED; /* it left while we waited */
 			if (rk_dev_stalled(k))
 				return RK_DEV_TERMINATING;
@@ -674,13 +686,40 @@ RK_DEVFN_HOT int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 
 	return RK_DEV_OK;
 }
 
+RK_DEVFN_HOT int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
+				   rk_u64 dest, rk_u64 hlc, rk_u32 len, RK_GLOBAL rk_u8 **payload_p)
+{
+	struct rk_dev_ring *c = 0;
+	if (RK_CLIENT_IS_TAG(dest)) {
+		/* A reply to an attached client goes to its own ring; one to a
+		 * client that has gone is dropped (counted by the caller). */
+		c = rk_dev_client_ring(k, dest);
+		if (!c || len > c->slot_size - RK_MSG_HDR_SIZE)
+			return RK_DEV_CLOSED;
+#if !defined(RK_DEV_HOST)
+		return rk_dev_emit_begin_on(k, c, RK_CLIENT_SLOT(dest), type, flags, corr, dest,
+					    hlc, len, payload_p);
+#endif
+	}
+#if defined(RK_DEV_HOST) /* k is in memory anyway: one copy for both */
+	return rk_dev_emit_begin_on(k, c ? c : &k->out, c ? RK_CLIENT_SLOT(dest) : RK_DEV_NO_CLIENT,
+				    type, flags, corr, dest, hlc, len, payload_p);
+#else
+	return rk_dev_emit_begin_on(k, &k->out, RK_DEV_NO_CLIENT, type, flags, corr, dest, hlc,
+				    len, payload_p);
+#endif
+}
+
 /* Written, published with the rest of the batch (rk_dev_flush). */
 RK_DEVFN_HOT void rk_dev_emit_end(struct rk_dev_kernel *k)
 {
-	struct rk_dev_ring *o = k->cur;
-	o->next += 1;
-	if (o != &k->out)
-		k->client_dirty |= 1u << (rk_u32)(o - k->client);
+	rk_u32 slot = k->cur_client;
+	if (slot == RK_DEV_NO_CLIENT) {
+		k->out.next += 1;
+	} else {
+		k->links->client[slot].next += 1;
+		k->client_dirty |= 1u << slot;
+	}
 	k->unsent += 1;
 }
 
@@ -732,11 +771,11 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 		return RK_DEV_NOROUTE;
 	rk_dev_bind_routes(k);
 	rk_u32 i = 0;
-	while (i < k->nbound && k->route[i].dest != dest)
+	while (i < k->nbound && k->links->route[i].dest != dest)
 		i++;
 	if (i == k->nbound)
 		return RK_DEV_NOROUTE;
-	struct rk_dev_route *d = &k->route[i];
+	struct rk_dev_route *d = &k->links->route[i];
 	struct rk_dev_ring *o = &d->ring;
 	RK_GLOBAL rk_u32 *state = &rt->route[d->index].state;
 	RK_GLOBAL struct rk_route *st = k->stats ? &k->stats->route[d->index] : 0;
@@ -816,58 +855,66 @@ RK_DEVFN int rk_dev_send(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type,
 RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
 			    const RK_GLOBAL rk_u8 *payload, rk_u32 len)
 {
+	/* Every reply leaves through the one emit below: on a device each
+	 * emit is inlined with its stall path, once per call site. On the
+	 * host the common echo goes straight out. */
+#if defined(RK_DEV_HOST)
+	if (k->kind == RK_KIND_ECHO)
+		return rk_dev_reply(k, in, in->type, payload, len);
+#endif
+	rk_u32 flags = RK_MSG_F_REPLY, out_len = len;
+	float sum = 0.0f;
+	rk_u64 count = 0;
 	switch (k->kind) {
-	case RK_KIND_FORWARD: {
+	case RK_KIND_FORWARD:
 		/* On over the first route, unchanged; with no route (or a closed
 		 * one: the receiver terminated) back to the host like echo, so
 		 * nothing is lost. */
 		if (k->routes)
 			rk_dev_bind_routes(k);
 		if (k->nbound) {
-			int r = rk_dev_send_k2k(k, k->route[0].dest, in->type, in->flags, in->id,
+			int r = rk_dev_send_k2k(k, k->links->route[0].dest, in->type, in->flags, in->id,
 						in->correlation_id, in->source,
 						rk_dev_hlc_tick(k, in->hlc), payload, len);
 			if (r == RK_DEV_TOOBIG) /* larger than the receiver's slots: to the
 						   host, flagged, rather than dropped */
-				return rk_dev_emit(k, in->type, RK_MSG_F_REPLY | RK_MSG_F_TOOBIG,
-						   in->id, in->source, rk_dev_hlc_tick(k, in->hlc),
-						   payload, len);
-			if (r != RK_DEV_CLOSED)
+				flags |= RK_MSG_F_TOOBIG;
+			else if (r != RK_DEV_CLOSED)
 				return r;
 		}
-		return rk_dev_reply(k, in, in->type, payload, len);
-	}
-	case RK_KIND_ECHO: return rk_dev_reply(k, in, in->type, payload, len);
+		break;
+	case RK_KIND_ECHO: break;
 	case RK_KIND_ADD_F32: {
 		/* The payload starts 64 bytes into a 64-aligned slot: float loads
 		 * are aligned. The sum is written straight into the reply slot. */
 		const RK_GLOBAL float *v = (const RK_GLOBAL float *)payload;
-		float sum = 0.0f;
 		for (rk_u32 i = 0; i < len / 4; i++)
 			sum += v[i];
-		RK_GLOBAL rk_u8 *out;
-		int r = rk_dev_reply_begin(k, in, in->type, 4, &out);
-		if (r != RK_DEV_OK)
-			return r;
-		*(RK_GLOBAL float *)out = sum;
-		rk_dev_emit_end(k);
-		return RK_DEV_OK;
+		out_len = 4;
+		break;
 	}
-	case RK_KIND_COUNTER: {
-		RK_GLOBAL rk_u64 *count = (RK_GLOBAL rk_u64 *)k->state;
-		rk_u64 c = *count + 1;
-		RK_GLOBAL rk_u8 *out;
-		int r = rk_dev_reply_begin(k, in, in->type, 8, &out);
-		if (r != RK_DEV_OK)
-			return r;
-		*count = c; /* counted only once the reply has a slot */
-		*(RK_GLOBAL rk_u64 *)out = c;
-		rk_dev_emit_end(k);
-		return RK_DEV_OK;
-	}
+	case RK_KIND_COUNTER:
+		count = *(RK_GLOBAL rk_u64 *)k->state + 1;
+		out_len = 8;
+		break;
 	case RK_KIND_SINK:
 	default: return RK_DEV_OK;
 	}
+	RK_GLOBAL rk_u8 *out;
+	int r = rk_dev_emit_begin(k, in->type, flags, in->id, in->source,
+				  rk_dev_hlc_tick(k, in->hlc), out_len, &out);
+	if (r != RK_DEV_OK)
+		return r;
+	if (k->kind == RK_KIND_ADD_F32) {
+		*(RK_GLOBAL float *)out = sum;
+	} else if (k->kind == RK_KIND_COUNTER) {
+		*(RK_GLOBAL rk_u64 *)k->state = count; /* counted only once the reply has a slot */
+		*(RK_GLOBAL rk_u64 *)out = count;
+	} else if (len) {
+		rk_dev_copy(out, payload, len);
+	}
+	rk_dev_emit_end(k);
+	return RK_DEV_OK;
 }
 
 /* ---- the loop ---------------------------------------------------------------- */
@@ -882,7 +929,9 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 #define RK_TURN_TERMINATE 2 /* Terminate observed: leave the loop */
 
 /* `k2k`: the kernel's private route table (NULL without K2K), from its
- * launch arguments, never from the region. */
+ * launch arguments, never from the region. Device code sets k->links to
+ * a struct rk_dev_links of its own first (RK_DEV_ENTRY does); on the host
+ * rk_dev_init() points it at k->links_store. */
 RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctrl,
 			  RK_GLOBAL struct rk_ring_hdr *in, RK_GLOBAL struct rk_ring_hdr *out,
 			  RK_GLOBAL rk_u8 *state, rk_u32 state_size, RK_GLOBAL struct rk_k2k *k2k)
@@ -911,7 +960,10 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->stats = k2k ? (RK_GLOBAL struct rk_routes *)(rk_uptr)k2k->stats_addr : 0;
 	k->ninbound = 0;
 	k->nbound = 0;
-	k->cur = &k->out;
+	k->cur_client = RK_DEV_NO_CLIENT;
+#if defined(RK_DEV_HOST)
+	k->links = &k->links_store;
+#endif
 	k->client_dirty = 0;
 	k->stall_t0 = 0;
 #if defined(RK_DEV_HOST)
@@ -923,9 +975,9 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	if (k->nclients > RK_MAX_CLIENTS)
 		k->nclients = RK_MAX_CLIENTS;
 	for (rk_u32 i = 0; i < RK_MAX_CLIENTS; i++) {
-		k->client_tag[i] = 0;
-		k->client[i].corrupt = 1; /* unbound: no room, never written */
-		k->client[i].next = k->client[i].pub = 0;
+		k->links->client_tag[i] = 0;
+		k->links->client[i].corrupt = 1; /* unbound: no room, never written */
+		k->links->client[i].next = k->links->client[i].pub = 0;
 	}
 }
 
@@ -940,7 +992,7 @@ RK_DEVFN void rk_dev_bind_inbound(struct rk_dev_kernel *k)
 		RK_FENCE_ACQ();
 	for (; k->ninbound < n; k->ninbound++) {
 		RK_GLOBAL struct rk_k2k_ring *e = &k->routes->inbound[k->ninbound];
-		rk_dev_ring_bind_geo(&k->inbound[k->ninbound],
+		rk_dev_ring_bind_geo(&k->links->inbound[k->ninbound],
 				     (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->ring_addr, 1,
 				     e->capacity, e->slot_size);
 	}
@@ -956,7 +1008,7 @@ RK_DEVFN void rk_dev_bind_routes(struct rk_dev_kernel *k)
 		RK_FENCE_ACQ();
 	for (; k->nbound < n; k->nbound++) {
 		RK_GLOBAL struct rk_k2k_ring *e = &k->routes->route[k->nbound];
-		struct rk_dev_route *d = &k->route[k->nbound];
+		struct rk_dev_route *d = &k->links->route[k->nbound];
 		d->dest = e->dest_id;
 		d->index = k->nbound;
 		d->bell = (RK_GLOBAL struct rk_ring_hdr *)(rk_uptr)e->bell_addr;
@@ -1084,8 +1136,8 @@ RK_DEVFN int rk_dev_has_input(struct rk_dev_kernel *k)
 	if (k->routes) {
 		rk_dev_bind_inbound(k);
 		for (rk_u32 i = 0; i < k->ninbound; i++)
-			if (!k->inbound[i].corrupt &&
-			    RK_LOAD_SC64(&k->inbound[i].h->prod_tail) != k->inbound[i].next)
+			if (!k->links->inbound[i].corrupt &&
+			    RK_LOAD_SC64(&k->links->inbound[i].h->prod_tail) != k->links->inbound[i].next)
 				return 1;
 	}
 	return 0;
@@ -1118,7 +1170,7 @@ RK_DEVFN int rk_dev_turn(struct rk_dev_kernel *k)
 	if (k->routes) {
 		rk_dev_bind_inbound(k);
 		for (rk_u32 i = 0; i < k->ninbound && !stop; i++)
-			done += rk_dev_drain(k, &k->inbound[i], &stop);
+			done += rk_dev_drain(k, &k->links->inbound[i], &stop);
 	}
 	if (stop)
 		return RK_TURN_TERMINATE;
@@ -1198,6 +1250,8 @@ RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
 		if (get_global_id(0) != 0)                                                     \
 			return;                                                                \
 		struct rk_dev_kernel k;                                                        \
+		struct rk_dev_links links;                                                     \
+		k.links = &links;                                                              \
 		rk_dev_init(&k, (__global struct rk_ctrl *)(base + ctrl_off),                  \
 			    (__global struct rk_ring_hdr *)(base + in_off),                    \
 			    (__global struct rk_ring_hdr *)(base + out_off), base + state_off, \
@@ -1213,6 +1267,8 @@ RK_DEVFN void rk_dev_run(struct rk_dev_kernel *k)
 		if (blockIdx.x != 0 || threadIdx.x != 0)                                           \
 			return;                                                                    \
 		struct rk_dev_kernel k;                                                            \
+		struct rk_dev_links links;                                                         \
+		k.links = &links;                                                                  \
 		rk_dev_init(&k, ctrl, in, out, state, state_size, k2k);                            \
 		rk_dev_run(&k);                                                                    \
 	}
