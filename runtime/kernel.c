@@ -432,8 +432,8 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 		uint64_t id = next_msg_ids(k, got);
 		uint64_t hlc = rki_hlc_reserve(got);
 		for (unsigned i = 0; i < got; i++)
-			fill_slot(k, idx + i, id + i, msgs[i].type, msgs[i].payload,
-				  msgs[i].len, hlc + i);
+			fill_slot(k, idx + i, id + i, msgs[i].type, msgs[i].payload, msgs[i].len,
+				  hlc + i);
 	}
 	if (got && (ret = rk_ring_mp_commit_timed(&k->in, idx, got, turn_budget(0))) < 0) {
 		/* as in send_one: the claim can never be published */

@@ -705,8 +705,8 @@ RK_DEVFN_HOT int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 
 	return rk_dev_emit_begin_on(k, c ? c : &k->out, c ? RK_CLIENT_SLOT(dest) : RK_DEV_NO_CLIENT,
 				    type, flags, corr, dest, hlc, len, payload_p);
 #else
-	return rk_dev_emit_begin_on(k, &k->out, RK_DEV_NO_CLIENT, type, flags, corr, dest, hlc,
-				    len, payload_p);
+	return rk_dev_emit_begin_on(k, &k->out, RK_DEV_NO_CLIENT, type, flags, corr, dest, hlc, len,
+				    payload_p);
 #endif
 }
 
@@ -873,8 +873,8 @@ RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_m
 		if (k->routes)
 			rk_dev_bind_routes(k);
 		if (k->nbound) {
-			int r = rk_dev_send_k2k(k, k->links->route[0].dest, in->type, in->flags, in->id,
-						in->correlation_id, in->source,
+			int r = rk_dev_send_k2k(k, k->links->route[0].dest, in->type, in->flags,
+						in->id, in->correlation_id, in->source,
 						rk_dev_hlc_tick(k, in->hlc), payload, len);
 			if (r == RK_DEV_TOOBIG) /* larger than the receiver's slots: to the
 						   host, flagged, rather than dropped */
@@ -1137,7 +1137,8 @@ RK_DEVFN int rk_dev_has_input(struct rk_dev_kernel *k)
 		rk_dev_bind_inbound(k);
 		for (rk_u32 i = 0; i < k->ninbound; i++)
 			if (!k->links->inbound[i].corrupt &&
-			    RK_LOAD_SC64(&k->links->inbound[i].h->prod_tail) != k->links->inbound[i].next)
+			    RK_LOAD_SC64(&k->links->inbound[i].h->prod_tail) !=
+				    k->links->inbound[i].next)
 				return 1;
 	}
 	return 0;
