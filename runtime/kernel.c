@@ -213,11 +213,11 @@ static __thread struct {
 	uint64_t serial, next, end;
 } id_block __attribute__((tls_model("initial-exec")));
 
-static uint64_t runtime_serial(rk_runtime *rt)
+static __attribute__((noinline)) uint64_t runtime_serial(rk_runtime *rt)
 {
 	static uint64_t serials;
 	uint64_t s = __atomic_load_n(&rt->id_serial, __ATOMIC_RELAXED), mine;
-	if (__builtin_expect(s != 0, 1))
+	if (s != 0)
 		return s;
 	mine = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
 	if (__atomic_compare_exchange_n(&rt->id_serial, &s, mine, false, __ATOMIC_RELAXED,
@@ -226,21 +226,30 @@ static uint64_t runtime_serial(rk_runtime *rt)
 	return s; /* another thread named it first */
 }
 
-/* n consecutive ids; returns the first. */
-static uint64_t next_msg_ids(rk_kernel *k, unsigned n)
+/* A new block for this thread, n ids of it taken. */
+static __attribute__((noinline)) uint64_t new_id_block(rk_kernel *k, unsigned n)
 {
 	uint64_t serial = runtime_serial(k->rt);
-	if (__builtin_expect(id_block.serial == serial && id_block.end - id_block.next >= n, 1)) {
-		uint64_t id = id_block.next;
-		id_block.next += n;
-		return id;
-	}
 	uint64_t take = n > RKI_ID_BLOCK ? n : RKI_ID_BLOCK;
 	uint64_t first = __atomic_fetch_add(&k->rt->next_msg_id, take, __ATOMIC_RELAXED) + 1;
 	id_block.serial = serial;
 	id_block.next = first + n;
 	id_block.end = first + take;
 	return first;
+}
+
+/* n consecutive ids; returns the first. */
+static inline uint64_t next_msg_ids(rk_kernel *k, unsigned n)
+{
+	uint64_t serial = __atomic_load_n(&k->rt->id_serial, __ATOMIC_RELAXED);
+	if (__builtin_expect(serial != 0 && id_block.serial == serial &&
+				     id_block.end - id_block.next >= n,
+			     1)) {
+		uint64_t id = id_block.next;
+		id_block.next += n;
+		return id;
+	}
+	return new_id_block(k, n);
 }
 
 static uint64_t next_msg_id(rk_kernel *k)
