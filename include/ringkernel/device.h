@@ -505,12 +505,18 @@ RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u
 {
 #if !defined(__OPENCL_C_VERSION__) && !defined(__CUDACC__) && !defined(__HIPCC__)
 	if (n <= 256 && (n & 31) == 0) { /* the common payloads: no libc call */
-		rk_u32 i = 0;
-		for (; i + 64 <= n; i += 64)
-			memcpy(dst + i, src + i, 64); /* constant sizes: inline moves */
-		if (i < n)
-			memcpy(dst + i, src + i, 32);
-		return;
+		/* one constant-size copy each: inline moves, no loop */
+		switch (n >> 5) {
+		case 8: memcpy(dst, src, 256); return;
+		case 7: memcpy(dst, src, 224); return;
+		case 6: memcpy(dst, src, 192); return;
+		case 5: memcpy(dst, src, 160); return;
+		case 4: memcpy(dst, src, 128); return;
+		case 3: memcpy(dst, src, 96); return;
+		case 2: memcpy(dst, src, 64); return;
+		case 1: memcpy(dst, src, 32); return;
+		default: return;
+		}
 	}
 	memcpy(dst, src, n);
 #else
