@@ -977,8 +977,11 @@ static void *node_thread(void *arg)
 				       { .fd = n->rfd, .events = POLLIN } };
 		/* Blocked: the reactor's fd stays readable while a ring it
 		 * watches has data, so it is left out and the turn comes back
-		 * in 1 ms; servers look at their kernels' states every 20 ms. */
-		int timeout = blocked ? 1 : servers ? 20 : -1;
+		 * in 1 ms; servers look at their kernels' states every 20 ms.
+		 * Never unbounded: a transport event that does not make its
+		 * fd readable (a connection still wiring up) costs at most
+		 * 100 ms, not a handshake that never completes. */
+		int timeout = blocked ? 1 : servers ? 20 : 100;
 		poll(p, blocked || n->rfd < 0 ? 2 : 3, timeout);
 		__atomic_store_n(&n->sleeping, 0, __ATOMIC_RELAXED);
 		if (p[1].revents & POLLIN) {
