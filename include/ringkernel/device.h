@@ -150,6 +150,8 @@ static __device__ __forceinline__ rk_u64 rk_cu_load_acq64_(volatile const rk_u64
 #include <limits.h>
 #include <linux/futex.h>
 #include <string.h>
+
+#include <ringkernel/ring.h> /* rk_ring_copy_() */
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -504,21 +506,7 @@ RK_DEVFN void rk_dev_out_flush(struct rk_dev_ring *r)
 RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u32 n)
 {
 #if !defined(__OPENCL_C_VERSION__) && !defined(__CUDACC__) && !defined(__HIPCC__)
-	if (n <= 256 && (n & 31) == 0) { /* the common payloads: no libc call */
-		/* one constant-size copy each: inline moves, no loop */
-		switch (n >> 5) {
-		case 8: memcpy(dst, src, 256); return;
-		case 7: memcpy(dst, src, 224); return;
-		case 6: memcpy(dst, src, 192); return;
-		case 5: memcpy(dst, src, 160); return;
-		case 4: memcpy(dst, src, 128); return;
-		case 3: memcpy(dst, src, 96); return;
-		case 2: memcpy(dst, src, 64); return;
-		case 1: memcpy(dst, src, 32); return;
-		default: return;
-		}
-	}
-	memcpy(dst, src, n);
+	rk_ring_copy_(dst, src, n); /* the common payloads inline, as the host's rings copy */
 #else
 	/* Payloads start 64 bytes into 64-byte aligned slots: 16 bytes per
 	 * access (one bus transaction, not sixteen), the tail bytewise. */
