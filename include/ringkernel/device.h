@@ -150,11 +150,11 @@ static __device__ __forceinline__ rk_u64 rk_cu_load_acq64_(volatile const rk_u64
 #include <limits.h>
 #include <linux/futex.h>
 #include <string.h>
-
-#include <ringkernel/ring.h> /* rk_ring_copy_() */
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <ringkernel/ring.h> /* rk_ring_copy_() */
 /* Two POSIX calls, declared here as libc declares them: a file built with
  * -std=c11 and no feature macro has them hidden, yet links them. Linux's
  * clockid_t is an int; the clock ids are its ABI. */
