@@ -262,8 +262,6 @@ void rki_attached_free(rk_kernel *k)
 		free(rt);
 	}
 	free(k->stash);
-	pthread_cond_destroy(&k->recv_cond);
-	pthread_mutex_destroy(&k->recv_lock);
 	pthread_mutex_destroy(&k->state_lock);
 	free(k);
 }
@@ -340,8 +338,6 @@ int rki_attached_alloc(const char *runtime, const char *kernel, rk_kernel **out)
 		return rk_error(-ENOMEM, "attach: out of memory");
 	}
 	pthread_mutex_init(&k->state_lock, NULL);
-	pthread_mutex_init(&k->recv_lock, NULL);
-	pthread_cond_init(&k->recv_cond, NULL);
 	pthread_mutex_init(&rt->lock, NULL);
 	rt->ops = &no_ops;
 	rt->attached_rt = true;

@@ -9,6 +9,7 @@
 
 #include <ringkernel/ringkernel.h>
 
+#include "lock.h"
 #include "plugin_loader.h"
 #include "reactor.h"
 
@@ -122,8 +123,8 @@ struct rk_kernel {
 
 	/* Receive side: one reader at a time takes messages off the ring;
 	 * messages that belong to someone else wait in the stash. */
-	pthread_mutex_t recv_lock;
-	pthread_cond_t recv_cond;
+	struct rki_mutex recv_lock;
+	struct rki_cond recv_cond; /* broadcast with recv_lock held */
 	bool reader_active;
 	unsigned zc_held;	/* slots a zero-copy receive holds (it is the reader) */
 	struct rki_call *calls; /* callers waiting for a correlation id */

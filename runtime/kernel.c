@@ -578,7 +578,7 @@ static int stash_push(rk_kernel *k, const rk_message *m)
 
 void rki_kernel_return_undelivered(rk_kernel *k, const rk_message *m)
 {
-	pthread_mutex_lock(&k->recv_lock);
+	rki_mutex_lock(&k->recv_lock);
 	if (stash_push(k, m) < 0) {
 		rki_log_error("kernel %llu: out of memory returning message %llu: it is lost",
 			      (unsigned long long)k->id, (unsigned long long)m->id);
@@ -589,8 +589,8 @@ void rki_kernel_return_undelivered(rk_kernel *k, const rk_message *m)
 			u->dest = k->source; /* a remote handle's receive takes only its own */
 		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
 	}
-	pthread_cond_broadcast(&k->recv_cond);
-	pthread_mutex_unlock(&k->recv_lock);
+	rki_cond_broadcast(&k->recv_cond);
+	rki_mutex_unlock(&k->recv_lock);
 	/* A reader asleep on the ring looks at the stash when it wakes. */
 	__atomic_add_fetch(&k->out.hdr->cons_bell, 1, __ATOMIC_SEQ_CST);
 	rk_sys_futex_wake(&k->out.hdr->cons_bell);
@@ -614,7 +614,7 @@ static int route(rk_kernel *k, rk_message *m, struct rki_call *self)
 				return 1;
 			*c->reply = *m;
 			c->done = true;
-			pthread_cond_broadcast(&k->recv_cond);
+			rki_cond_broadcast(&k->recv_cond);
 			return 0;
 		}
 	}
@@ -623,18 +623,8 @@ static int route(rk_kernel *k, rk_message *m, struct rki_call *self)
 	if (stash_push(k, m) < 0)
 		rki_log_error("kernel %llu: out of memory stashing a reply: message %llu lost",
 			      (unsigned long long)k->id, (unsigned long long)m->id);
-	pthread_cond_broadcast(&k->recv_cond);
+	rki_cond_broadcast(&k->recv_cond);
 	return 0;
-}
-
-static void add_ns(struct timespec *ts, uint64_t ns)
-{
-	ts->tv_sec += (time_t)(ns / 1000000000u);
-	ts->tv_nsec += (long)(ns % 1000000000u);
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
 }
 
 /*
@@ -688,11 +678,11 @@ static int wait_turn(rk_kernel *k, bool reader, struct rx_wait *w, uint64_t time
 	}
 	if (reader) {
 		k->reader_active = true;
-		pthread_mutex_unlock(&k->recv_lock);
+		rki_mutex_unlock(&k->recv_lock);
 		int ret = wait_ring(k, &k->out, RK_RING_READABLE, left);
-		pthread_mutex_lock(&k->recv_lock);
+		rki_mutex_lock(&k->recv_lock);
 		k->reader_active = false;
-		pthread_cond_broadcast(&k->recv_cond);
+		rki_cond_broadcast(&k->recv_cond);
 		/* Timed out or terminated: look again (a terminated kernel is
 		 * drained first). A corrupt ring or a dead peer ends it. */
 		return ret < 0 && ret != -ETIMEDOUT && ret != -ESHUTDOWN ? ret : 0;
@@ -705,10 +695,7 @@ static int wait_turn(rk_kernel *k, bool reader, struct rx_wait *w, uint64_t time
 				"kernel %llu has stopped; a zero-copy receive holds the rest "
 				"(rk_kernel_receive_zc_done)",
 				(unsigned long long)k->id);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	add_ns(&ts, left > 1000000000ull ? 1000000000ull : left);
-	pthread_cond_timedwait(&k->recv_cond, &k->recv_lock, &ts);
+	rki_cond_wait(&k->recv_cond, &k->recv_lock, left > 1000000000ull ? 1000000000ull : left);
 	return 0;
 }
 
@@ -760,9 +747,9 @@ int rk_kernel_receive(rk_kernel *k, rk_message *out, uint64_t timeout_ns)
 	if (!k || !out)
 		return rk_error(-EINVAL, "receive: NULL kernel or out");
 	enter(k);
-	pthread_mutex_lock(&k->recv_lock);
+	rki_mutex_lock(&k->recv_lock);
 	int ret = receive_locked(k, out, NULL, timeout_ns);
-	pthread_mutex_unlock(&k->recv_lock);
+	rki_mutex_unlock(&k->recv_lock);
 	if (ret == -EAGAIN && k->rt->fd_used)
 		rki_reactor_rearm(k->rt->reactor);
 	leave(k); /* last: release may free k from here on */
@@ -827,7 +814,7 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 		return rk_error(-EINVAL, "receive_burst: NULL argument or n = 0");
 	*got = 0;
 	enter(k);
-	pthread_mutex_lock(&k->recv_lock);
+	rki_mutex_lock(&k->recv_lock);
 	int ret = 0, fast = k->reader_active ? -1 : take_burst(k, out, n);
 	if (fast > 0) {
 		*got = (unsigned)fast;
@@ -843,7 +830,7 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 					(*got)++;
 		}
 	}
-	pthread_mutex_unlock(&k->recv_lock);
+	rki_mutex_unlock(&k->recv_lock);
 	if (ret == -EAGAIN && k->rt->fd_used)
 		rki_reactor_rearm(k->rt->reactor);
 	leave(k); /* last: release may free k from here on */
@@ -915,7 +902,7 @@ int rk_kernel_receive_zc(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got
 	bool polled = false;
 	int ret = 0;
 	enter(k);
-	pthread_mutex_lock(&k->recv_lock);
+	rki_mutex_lock(&k->recv_lock);
 	if (k->zc_held) {
 		ret = rk_error(-EBUSY,
 			       "kernel %llu: the last zero-copy receive is not done "
@@ -954,7 +941,7 @@ int rk_kernel_receive_zc(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got
 			break;
 	}
 out:
-	pthread_mutex_unlock(&k->recv_lock);
+	rki_mutex_unlock(&k->recv_lock);
 	if (ret == -EAGAIN && k->rt->fd_used)
 		rki_reactor_rearm(k->rt->reactor);
 	leave(k);
@@ -965,15 +952,15 @@ int rk_kernel_receive_zc_done(rk_kernel *k)
 {
 	if (!k)
 		return rk_error(-EINVAL, "rk_kernel_receive_zc_done: NULL kernel");
-	pthread_mutex_lock(&k->recv_lock);
+	rki_mutex_lock(&k->recv_lock);
 	unsigned held = k->zc_held;
 	if (held) {
 		rk_ring_release(&k->out, held);
 		k->zc_held = 0;
 		k->reader_active = false;
-		pthread_cond_broadcast(&k->recv_cond);
+		rki_cond_broadcast(&k->recv_cond);
 	}
-	pthread_mutex_unlock(&k->recv_lock);
+	rki_mutex_unlock(&k->recv_lock);
 	if (!held)
 		return rk_error(-EINVAL, "kernel %llu: no zero-copy receive to finish",
 				(unsigned long long)k->id);
@@ -994,7 +981,7 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	enter(k);
 	/* Registered before the request goes out: its reply may be read by
 	 * another thread the moment the kernel answers. */
-	pthread_mutex_lock(&k->recv_lock);
+	rki_mutex_lock(&k->recv_lock);
 	call.next = k->calls;
 	k->calls = &call;
 	/* Where the request fits at once (the common case), send it under
@@ -1003,9 +990,9 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	if ((ret = send_enter(k)) == 0) {
 		ret = send_one(k, call.id, type, payload, len, 0, NULL);
 		if (ret == -EAGAIN && timeout_ns) {
-			pthread_mutex_unlock(&k->recv_lock);
+			rki_mutex_unlock(&k->recv_lock);
 			ret = send_one(k, call.id, type, payload, len, timeout_ns, &deadline);
-			pthread_mutex_lock(&k->recv_lock);
+			rki_mutex_lock(&k->recv_lock);
 		}
 		send_leave(k);
 	}
@@ -1018,7 +1005,7 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 			break;
 		}
 	}
-	pthread_mutex_unlock(&k->recv_lock);
+	rki_mutex_unlock(&k->recv_lock);
 	leave(k);
 	if (ret == -EAGAIN)
 		ret = rk_error(-ETIMEDOUT, "no reply to call %llu in time",

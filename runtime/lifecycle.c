@@ -102,9 +102,9 @@ static void wake_host_waiters(rk_kernel *k)
 {
 	rk_ring_wake_consumer(&k->out);
 	rk_ring_wake_producer(&k->in);
-	pthread_mutex_lock(&k->recv_lock);
-	pthread_cond_broadcast(&k->recv_cond);
-	pthread_mutex_unlock(&k->recv_lock);
+	rki_mutex_lock(&k->recv_lock);
+	rki_cond_broadcast(&k->recv_cond);
+	rki_mutex_unlock(&k->recv_lock);
 }
 
 /*
@@ -247,8 +247,6 @@ static void free_kernel(rk_kernel *k)
 	rki_kernel_free_k2k(k);
 	rk_region_close(k->region);
 	free(k->stash);
-	pthread_cond_destroy(&k->recv_cond);
-	pthread_mutex_destroy(&k->recv_lock);
 	pthread_mutex_destroy(&k->state_lock);
 	free(k);
 }

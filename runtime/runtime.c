@@ -542,8 +542,6 @@ int rk_runtime_launch(rk_runtime *rt, const char *kernel, const rk_launch_option
 	k->state = RK_STATE_CREATED;
 	k->refs = 1;
 	pthread_mutex_init(&k->state_lock, NULL);
-	pthread_mutex_init(&k->recv_lock, NULL);
-	pthread_cond_init(&k->recv_cond, NULL);
 	if ((ret = make_region(k)) < 0)
 		goto free_k;
 relaunch:
@@ -651,8 +649,6 @@ free_region:
 	rki_kernel_free_k2k(k);
 	rk_region_close(k->region);
 free_k:
-	pthread_cond_destroy(&k->recv_cond);
-	pthread_mutex_destroy(&k->recv_lock);
 	pthread_mutex_destroy(&k->state_lock);
 	free(k);
 unreserve:

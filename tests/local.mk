@@ -26,6 +26,7 @@ include tests/shm.mk
 include tests/runtime.mk
 include tests/plugins.mk
 include tests/reactor.mk
+include tests/lock.mk
 include tests/bench.mk
 include tests/gpu.mk
 include tests/user.mk
