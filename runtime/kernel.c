@@ -75,7 +75,8 @@ static int attached_closed(rk_kernel *k)
  * then wait for users to drain. Senders also count as senders (the high
  * half) and check k->closing after (seq_cst, Dekker with terminate): a
  * send either sees the kernel closing and fails, or terminate waits for it
- * to commit. A plain send enters as both at once: one RMW in, one out.
+ * to commit. A send enters as both at once (one RMW); a call leaves as a
+ * sender once its request is committed, and as a user with its reply.
  */
 static void enter(rk_kernel *k)
 {
@@ -87,9 +88,10 @@ static void leave(rk_kernel *k)
 	__atomic_sub_fetch(&k->inflight, RKI_INFLIGHT_USER, __ATOMIC_SEQ_CST);
 }
 
-/* Count in as `what` (a sender, or a user and a sender), unless closing. */
-static int send_enter_as(rk_kernel *k, uint64_t what)
+/* Count in as a user and a sender at once, unless closing. */
+static int user_send_enter(rk_kernel *k)
 {
+	const uint64_t what = RKI_INFLIGHT_USER | RKI_INFLIGHT_SENDER;
 	__atomic_add_fetch(&k->inflight, what, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&k->closing, __ATOMIC_SEQ_CST)) {
 		__atomic_sub_fetch(&k->inflight, what, __ATOMIC_SEQ_CST);
@@ -99,21 +101,10 @@ static int send_enter_as(rk_kernel *k, uint64_t what)
 	return 0;
 }
 
-/* A caller that is a user already (rk_kernel_call). */
-static int send_enter(rk_kernel *k)
-{
-	return send_enter_as(k, RKI_INFLIGHT_SENDER);
-}
-
+/* A call's request is committed: it stays a user until its reply. */
 static void send_leave(rk_kernel *k)
 {
 	__atomic_sub_fetch(&k->inflight, RKI_INFLIGHT_SENDER, __ATOMIC_SEQ_CST);
-}
-
-/* A plain send: user and sender in one step each way. */
-static int user_send_enter(rk_kernel *k)
-{
-	return send_enter_as(k, RKI_INFLIGHT_USER | RKI_INFLIGHT_SENDER);
 }
 
 static void user_send_leave(rk_kernel *k)
@@ -180,7 +171,9 @@ static int wait_ring(rk_kernel *k, struct rk_ring *r, int what, uint64_t timeout
 
 /* ---- sending ---------------------------------------------------------------------- */
 
-static int check_send(rk_kernel *k, const void *payload, uint32_t len)
+/* Every check, each failure with its error (0 when none fails). */
+static __attribute__((noinline, cold)) int check_send_all(rk_kernel *k, const void *payload,
+							  uint32_t len)
 {
 	if (!k || (len && !payload))
 		return rk_error(-EINVAL, "send: NULL kernel or payload");
@@ -199,6 +192,18 @@ static int check_send(rk_kernel *k, const void *payload, uint32_t len)
 	if (s == RK_STATE_CREATED)
 		return rk_error(-EPERM, "kernel %llu is not launched", (unsigned long long)k->id);
 	return 0;
+}
+
+/* The common case inline: a handle of this process, launched, a payload
+ * that fits. Anything else goes through every check. */
+static inline int check_send(rk_kernel *k, const void *payload, uint32_t len)
+{
+	if (__builtin_expect(k && (payload || !len) && len <= k->opts.max_payload && !k->att, 1)) {
+		rk_state s = __atomic_load_n(&k->state, __ATOMIC_ACQUIRE);
+		if (__builtin_expect(s != RK_STATE_TERMINATED && s != RK_STATE_CREATED, 1))
+			return 0;
+	}
+	return check_send_all(k, payload, len);
 }
 
 /*
@@ -306,10 +311,42 @@ static uint64_t turn_budget(uint64_t timeout_ns)
 	return 10000000000ull;
 }
 
-/* One message with a chosen id; blocks up to timeout_ns while the ring is
- * full. The caller is inside send_enter(). */
-static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payload, uint32_t len,
-		    uint64_t timeout_ns, uint64_t *deadline_p)
+/* The claim can never be published: only a tampered tail holds an
+ * in-process claim back, and the ring stays unusable. */
+static __attribute__((noinline, cold)) int commit_failed(rk_kernel *k, int ret)
+{
+	__atomic_store_n(&k->in.corrupt, 1, __ATOMIC_RELAXED);
+	return ret == -ETIMEDOUT ? ring_corrupt_error(k, "input") : ret;
+}
+
+/* n messages committed: counted, and told to an attached handle's owner. */
+static inline void count_sent(rk_kernel *k, unsigned n)
+{
+	__atomic_fetch_add(&k->sent, n, __ATOMIC_RELAXED);
+	if (__builtin_expect(k->att != NULL, 0)) {
+		__atomic_store_n(&k->att->slot->sent, k->sent, __ATOMIC_RELAXED);
+		if (k->att->remote)
+			rki_remote_kick(k);
+	}
+}
+
+/* Fill the claimed slot idx and publish it. */
+static inline int send_claimed(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t type,
+			       const void *payload, uint32_t len, uint64_t budget_ns)
+{
+	fill_slot(k, idx, id, type, payload, len, rki_hlc_reserve(1));
+	int ret = rk_ring_mp_commit_timed(&k->in, idx, 1, budget_ns);
+	if (__builtin_expect(ret < 0, 0))
+		return commit_failed(k, ret);
+	count_sent(k, 1);
+	return 0;
+}
+
+/* send_one() when the ring was full at first look: poll a backend that
+ * runs on the host's time, then wait for room up to timeout_ns. */
+static __attribute__((noinline)) int send_one_wait(rk_kernel *k, uint64_t id, uint32_t type,
+						   const void *payload, uint32_t len,
+						   uint64_t timeout_ns, uint64_t *deadline_p)
 {
 	uint64_t deadline = RK_SYS_NEVER, idx;
 	bool waited = false;
@@ -339,22 +376,19 @@ static int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payloa
 		if (ret < 0 && ret != -ETIMEDOUT)
 			return ret;
 	}
-	fill_slot(k, idx, id, type, payload, len, rki_hlc_reserve(1));
-	int ret = rk_ring_mp_commit_timed(&k->in, idx, 1,
-					  turn_budget(waited ? rk_sys_left(deadline) : timeout_ns));
-	if (ret < 0) {
-		/* Only a tampered tail holds an in-process claim back: the claim
-		 * can never be published, and the ring stays unusable. */
-		__atomic_store_n(&k->in.corrupt, 1, __ATOMIC_RELAXED);
-		return ret == -ETIMEDOUT ? ring_corrupt_error(k, "input") : ret;
-	}
-	__atomic_fetch_add(&k->sent, 1, __ATOMIC_RELAXED);
-	if (k->att) {
-		__atomic_store_n(&k->att->slot->sent, k->sent, __ATOMIC_RELAXED);
-		if (k->att->remote)
-			rki_remote_kick(k);
-	}
-	return 0;
+	return send_claimed(k, idx, id, type, payload, len,
+			    turn_budget(waited ? rk_sys_left(deadline) : timeout_ns));
+}
+
+/* One message with a chosen id; blocks up to timeout_ns while the ring is
+ * full. The caller is inside send_enter(). */
+static inline int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payload,
+			   uint32_t len, uint64_t timeout_ns, uint64_t *deadline_p)
+{
+	uint64_t idx;
+	if (__builtin_expect(rk_ring_mp_reserve(&k->in, 1, &idx) != 0, 1))
+		return send_claimed(k, idx, id, type, payload, len, turn_budget(timeout_ns));
+	return send_one_wait(k, id, type, payload, len, timeout_ns, deadline_p);
 }
 
 int rk_kernel_send(rk_kernel *k, uint32_t type, const void *payload, uint32_t len,
@@ -449,12 +483,7 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 		__atomic_store_n(&k->in.corrupt, 1, __ATOMIC_RELAXED);
 		got = 0;
 	} else if (got) {
-		__atomic_fetch_add(&k->sent, got, __ATOMIC_RELAXED);
-		if (k->att) {
-			__atomic_store_n(&k->att->slot->sent, k->sent, __ATOMIC_RELAXED);
-			if (k->att->remote)
-				rki_remote_kick(k);
-		}
+		count_sent(k, got);
 	}
 	*sent = got;
 	/* The verdict before leaving: release may free k from then on. */
@@ -719,6 +748,13 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 		bool reader = !k->reader_active;
 		if (reader) {
 			rk_message *m = self ? self->reply : out;
+			/* A call's reply cannot be there before the kernel had a
+			 * turn: a backend that runs on the host's time gets it
+			 * before the first look, not after an empty one. */
+			if (self && !polled && !w.have_deadline && k->rt->has_poll) {
+				k->rt->ops->poll(k->rt->pctx, k->pkernel);
+				polled = true;
+			}
 			int got = take_one(k, m);
 			if (got == -EUCLEAN)
 				return got;
@@ -978,7 +1014,10 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	/* The deadline is read from the clock only if the send has to wait. */
 	uint64_t deadline = 0;
 	struct rki_call call = { .id = next_msg_id(k), .reply = reply };
-	enter(k);
+	/* A user until the reply is in, a sender until the request is
+	 * committed: both counted in one step. */
+	if ((ret = user_send_enter(k)) < 0)
+		return ret;
 	/* Registered before the request goes out: its reply may be read by
 	 * another thread the moment the kernel answers. */
 	rki_mutex_lock(&k->recv_lock);
@@ -987,15 +1026,13 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	/* Where the request fits at once (the common case), send it under
 	 * the lock and go on to the reply: a non-blocking send never waits
 	 * for recv_lock's holders. Only a full ring drops the lock to wait. */
-	if ((ret = send_enter(k)) == 0) {
-		ret = send_one(k, call.id, type, payload, len, 0, NULL);
-		if (ret == -EAGAIN && timeout_ns) {
-			rki_mutex_unlock(&k->recv_lock);
-			ret = send_one(k, call.id, type, payload, len, timeout_ns, &deadline);
-			rki_mutex_lock(&k->recv_lock);
-		}
-		send_leave(k);
+	ret = send_one(k, call.id, type, payload, len, 0, NULL);
+	if (ret == -EAGAIN && timeout_ns) {
+		rki_mutex_unlock(&k->recv_lock);
+		ret = send_one(k, call.id, type, payload, len, timeout_ns, &deadline);
+		rki_mutex_lock(&k->recv_lock);
 	}
+	send_leave(k);
 	if (ret == 0)
 		ret = receive_locked(k, reply, &call,
 				     deadline ? rk_sys_left(deadline) : timeout_ns);
