@@ -234,9 +234,5 @@ static inline uint32_t rki_kernel_senders(const rk_kernel *k)
 
 /* time */
 uint64_t rki_now_ns(void);
-/* hlc.c: n consecutive send timestamps (a burst); returns the first */
-uint64_t rki_hlc_reserve(unsigned n);
-/* hlc.c: rk_hlc_observe(), called from inside the library */
-uint64_t rki_hlc_observe(uint64_t seen);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "../shm/msg_codec.h"
 #include "../shm/sys.h"
+#include "hlc.h"
 #include "internal.h"
 #include "log.h"
 
@@ -88,16 +89,18 @@ static void leave(rk_kernel *k)
 	__atomic_sub_fetch(&k->inflight, RKI_INFLIGHT_USER, __ATOMIC_SEQ_CST);
 }
 
-/* Count in as a user and a sender at once, unless closing. */
-static int user_send_enter(rk_kernel *k)
+static __attribute__((noinline, cold)) int send_closing(rk_kernel *k)
 {
-	const uint64_t what = RKI_INFLIGHT_USER | RKI_INFLIGHT_SENDER;
-	__atomic_add_fetch(&k->inflight, what, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&k->closing, __ATOMIC_SEQ_CST)) {
-		__atomic_sub_fetch(&k->inflight, what, __ATOMIC_SEQ_CST);
-		return rk_error(-ESHUTDOWN, "kernel %llu is terminating",
-				(unsigned long long)k->id);
-	}
+	__atomic_sub_fetch(&k->inflight, RKI_INFLIGHT_USER | RKI_INFLIGHT_SENDER, __ATOMIC_SEQ_CST);
+	return rk_error(-ESHUTDOWN, "kernel %llu is terminating", (unsigned long long)k->id);
+}
+
+/* Count in as a user and a sender at once, unless closing. */
+static inline int user_send_enter(rk_kernel *k)
+{
+	__atomic_add_fetch(&k->inflight, RKI_INFLIGHT_USER | RKI_INFLIGHT_SENDER, __ATOMIC_SEQ_CST);
+	if (__builtin_expect(__atomic_load_n(&k->closing, __ATOMIC_SEQ_CST) != 0, 0))
+		return send_closing(k);
 	return 0;
 }
 
@@ -382,8 +385,9 @@ static __attribute__((noinline)) int send_one_wait(rk_kernel *k, uint64_t id, ui
 
 /* One message with a chosen id; blocks up to timeout_ns while the ring is
  * full. The caller is inside send_enter(). */
-static inline int send_one(rk_kernel *k, uint64_t id, uint32_t type, const void *payload,
-			   uint32_t len, uint64_t timeout_ns, uint64_t *deadline_p)
+static inline __attribute__((always_inline)) int send_one(rk_kernel *k, uint64_t id, uint32_t type,
+							  const void *payload, uint32_t len,
+							  uint64_t timeout_ns, uint64_t *deadline_p)
 {
 	uint64_t idx;
 	if (__builtin_expect(rk_ring_mp_reserve(&k->in, 1, &idx) != 0, 1))
@@ -1029,7 +1033,7 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	ret = send_one(k, call.id, type, payload, len, 0, NULL);
 	if (ret == -EAGAIN && timeout_ns) {
 		rki_mutex_unlock(&k->recv_lock);
-		ret = send_one(k, call.id, type, payload, len, timeout_ns, &deadline);
+		ret = send_one_wait(k, call.id, type, payload, len, timeout_ns, &deadline);
 		rki_mutex_lock(&k->recv_lock);
 	}
 	send_leave(k);
