@@ -384,7 +384,7 @@ static __attribute__((noinline)) int send_one_wait(rk_kernel *k, uint64_t id, ui
 }
 
 /* One message with a chosen id; blocks up to timeout_ns while the ring is
- * full. The caller is inside send_enter(). */
+ * full. The caller is inside user_send_enter(). */
 static inline __attribute__((always_inline)) int send_one(rk_kernel *k, uint64_t id, uint32_t type,
 							  const void *payload, uint32_t len,
 							  uint64_t timeout_ns, uint64_t *deadline_p)

@@ -17,6 +17,7 @@
 #ifndef RK_RUNTIME_LOCK_H
 #define RK_RUNTIME_LOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct rki_mutex {
