@@ -303,11 +303,29 @@ Test(hardening, deactivate_a_kernel_stalled_on_output, .timeout = 60)
 	cr_assert_eq(rk_runtime_shutdown(rt), 0);
 }
 
+struct parked_receive {
+	rk_kernel *k;
+	int ret;
+	uint32_t type;
+};
+
+static void *receive_parked(void *arg)
+{
+	struct parked_receive *p = arg;
+	rk_message m;
+	p->ret = rk_kernel_receive(p->k, &m, 30 * SEC);
+	p->type = m.type;
+	return NULL;
+}
+
 /* Bell words per side: a loop on a host thread (cpu) rings the host's word
  * itself; a device (opencl, cuda, hip) never read-modify-writes a word the
  * host writes too: it rings its own word, and the plugin's bell thread
  * carries each ring to the host's. With a spin budget of 0 the host parks
- * for every reply, and every reply still arrives. */
+ * whenever a reply is not there yet, and every reply still arrives. A
+ * fast device may answer every call before the host parks, so one reply
+ * is made while the host is known to be parked: the kernel is deactivated,
+ * the request sent, and the kernel activated only once a receiver sleeps. */
 Test(hardening, each_side_rings_its_own_bell_word, .timeout = 120)
 {
 	setenv("RK_SPIN_NS", "0", 1);
@@ -323,6 +341,21 @@ Test(hardening, each_side_rings_its_own_bell_word, .timeout = 120)
 		memcpy(&back, m.payload, sizeof(back));
 		cr_assert_eq(back, i);
 	}
+	cr_assert_eq(rk_kernel_deactivate(k), 0, "%s", rk_last_error());
+	cr_assert_eq(rk_kernel_send(k, 77, "x", 1, SEC), 0, "%s", rk_last_error());
+	struct parked_receive p = { .k = k, .ret = 1 };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, receive_parked, &p), 0);
+	uint64_t t0 = now_ns();
+	while (__atomic_load_n(&k->out.hdr->cons_waiting, __ATOMIC_SEQ_CST) == 0 &&
+	       now_ns() - t0 < 20 * SEC)
+		usleep(1000);
+	cr_assert_neq(__atomic_load_n(&k->out.hdr->cons_waiting, __ATOMIC_SEQ_CST), 0,
+		      "the receiver never parked with a spin budget of 0");
+	cr_assert_eq(rk_kernel_activate(k), 0, "%s", rk_last_error());
+	pthread_join(th, NULL);
+	cr_assert_eq(p.ret, 0, "the parked receiver got no reply: %s", rk_strerror(p.ret));
+	cr_assert_eq(p.type, 77);
 	uint32_t dev = __atomic_load_n(&k->out.hdr->cons_bell_dev, __ATOMIC_ACQUIRE) - dev0;
 	uint32_t host = __atomic_load_n(&k->out.hdr->cons_bell, __ATOMIC_ACQUIRE) - host0;
 	const char *be = rk_runtime_backend_name(rt);
