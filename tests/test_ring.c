@@ -125,6 +125,37 @@ Test(ring, empty_dequeue_is_eagain)
 	free(m);
 }
 
+/* Every length a slot holds, through both copies (into the slot and out
+ * of it): exactly the first len bytes arrive, and nothing past them is
+ * written, on either side. Lengths 8..256 take the inline overlapping
+ * moves, the rest the C library. */
+Test(ring, every_length_copies_exactly_its_bytes)
+{
+	enum { SLOT = 512 };
+	struct rk_ring r;
+	void *m = ring_new(&r, 4, SLOT, 0, 0);
+	uint8_t src[SLOT], dst[SLOT + 16];
+	for (uint32_t len = 0; len <= SLOT; len++) {
+		for (uint32_t i = 0; i < SLOT; i++)
+			src[i] = (uint8_t)(i * 7 + len + 1);
+		/* the slot's bytes past len hold a marker the copy must not touch */
+		/* (reserve moves nothing: the enqueue writes the same slot) */
+		uint64_t idx;
+		cr_assert_eq(rk_ring_reserve(&r, 1, &idx), 1);
+		memset(rk_ring_slot(&r, idx), 0xa5, SLOT);
+		cr_assert_eq(rk_ring_enqueue(&r, src, len), 0, "len %u", len);
+		const uint8_t *slot = rk_ring_slot(&r, idx);
+		for (uint32_t i = len; i < SLOT; i++)
+			cr_assert_eq(slot[i], 0xa5, "len %u: slot byte %u written", len, i);
+		memset(dst, 0x3c, sizeof(dst));
+		cr_assert_eq(rk_ring_dequeue(&r, dst, len), 0, "len %u", len);
+		cr_assert_eq(memcmp(dst, src, len), 0, "len %u: bytes differ", len);
+		for (uint32_t i = len; i < sizeof(dst); i++)
+			cr_assert_eq(dst[i], 0x3c, "len %u: byte %u past the copy written", len, i);
+	}
+	free(m);
+}
+
 Test(ring, full_enqueue_is_eagain_and_order_kept)
 {
 	struct rk_ring r;

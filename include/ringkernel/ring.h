@@ -377,32 +377,31 @@ static inline void rk_ring_release(struct rk_ring *r, unsigned n)
 
 /* ---- copying enqueue / dequeue ------------------------------------------- */
 
-/* Small elements (the common 64-256 B, multiples of 8) are copied inline
- * with 8-byte moves the compiler can widen: a call into the C library's
- * memcpy for each of them costs as much as the ring itself. */
+/* Small elements are copied inline: a call into the C library's memcpy
+ * for each of them costs as much as the ring itself. Any length from 8 to
+ * 128 bytes is two fixed-size moves that overlap in the middle (the
+ * compiler makes each a few vector loads and stores), with no loop and no
+ * jump table. */
 static inline void rk_ring_copy_(void *dst, const void *src, uint32_t len)
 {
-	if (len <= 256 && (len & 31) == 0) {
-		/* one constant-size copy each: inline moves, no loop */
-		switch (len >> 5) {
-		case 8: memcpy(dst, src, 256); break;
-		case 7: memcpy(dst, src, 224); break;
-		case 6: memcpy(dst, src, 192); break;
-		case 5: memcpy(dst, src, 160); break;
-		case 4: memcpy(dst, src, 128); break;
-		case 3: memcpy(dst, src, 96); break;
-		case 2: memcpy(dst, src, 64); break;
-		case 1: memcpy(dst, src, 32); break;
-		default: break;
+	uint8_t *d = (uint8_t *)dst;
+	const uint8_t *s = (const uint8_t *)src;
+	if (len > 128 || len < 8) {
+		memcpy(d, s, len);
+	} else if (len > 32) {
+		if (len > 64) {
+			memcpy(d, s, 64);
+			memcpy(d + len - 64, s + len - 64, 64);
+		} else {
+			memcpy(d, s, 32);
+			memcpy(d + len - 32, s + len - 32, 32);
 		}
-	} else if (len <= 256 && (len & 7) == 0) {
-		for (uint32_t i = 0; i < len; i += 8) {
-			uint64_t v;
-			memcpy(&v, (const uint8_t *)src + i, 8);
-			memcpy((uint8_t *)dst + i, &v, 8);
-		}
+	} else if (len > 16) {
+		memcpy(d, s, 16);
+		memcpy(d + len - 16, s + len - 16, 16);
 	} else {
-		memcpy(dst, src, len);
+		memcpy(d, s, 8);
+		memcpy(d + len - 8, s + len - 8, 8);
 	}
 }
 
