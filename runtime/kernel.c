@@ -267,8 +267,9 @@ static uint64_t next_msg_id(rk_kernel *k)
 
 /* Write a request into its slot; len was checked against max_payload,
  * which fits the slot. */
-static inline void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t type,
-			     const void *payload, uint32_t len, uint64_t hlc)
+static inline __attribute__((always_inline)) void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id,
+							    uint32_t type, const void *payload,
+							    uint32_t len, uint64_t hlc)
 {
 	struct rk_msg_hdr *d = rk_ring_slot(&k->in, idx);
 	*d = (struct rk_msg_hdr){
@@ -334,8 +335,10 @@ static inline void count_sent(rk_kernel *k, unsigned n)
 }
 
 /* Fill the claimed slot idx and publish it. */
-static inline int send_claimed(rk_kernel *k, uint64_t idx, uint64_t id, uint32_t type,
-			       const void *payload, uint32_t len, uint64_t budget_ns)
+static inline __attribute__((always_inline)) int send_claimed(rk_kernel *k, uint64_t idx,
+							      uint64_t id, uint32_t type,
+							      const void *payload, uint32_t len,
+							      uint64_t budget_ns)
 {
 	fill_slot(k, idx, id, type, payload, len, rki_hlc_reserve(1));
 	int ret = rk_ring_mp_commit_timed(&k->in, idx, 1, budget_ns);
@@ -638,8 +641,12 @@ static void stash_pop(rk_kernel *k, rk_message *out)
 
 /* Route a message the reader took: to the call waiting for it, else to
  * whoever asked (`mine`), else into the stash. Returns 1 when it is ours. */
-static int route(rk_kernel *k, rk_message *m, struct rki_call *self)
+static inline int route(rk_kernel *k, rk_message *m, struct rki_call *self)
 {
+	/* The caller's own reply, the common case: ids are unique in the
+	 * runtime, so no other call can be waiting for it. */
+	if (self && m->correlation_id == self->id && !(m->flags & RK_MSG_F_UNDELIVERED))
+		return 1;
 	if (m->correlation_id && !(m->flags & RK_MSG_F_UNDELIVERED)) {
 		struct rki_call *c = find_call(k, m->correlation_id);
 		if (c) {
