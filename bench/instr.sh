@@ -2,8 +2,9 @@
 # instr.sh [N]: instructions and clock reads per echo round trip and per
 # pipelined message, counted by callgrind over bench/rk-instr's loop (one
 # thread runs send, the kernel's loop turn and receive; see rk_instr.c),
-# next to the hand-written two-ring floor. Deterministic: the counts do not
-# change from run to run, unlike times on a shared VM. Run from the build
+# next to the hand-written two-ring floor. Nearly deterministic: the counts
+# move by under 1% from run to run (the HLC's wall-clock refresh falls on
+# different turns), unlike times on a shared VM. Run from the build
 # directory. Needs valgrind.
 n=${1:-20000}
 bin=${RK_INSTR:-./bench/rk-instr}
