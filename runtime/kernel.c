@@ -643,11 +643,11 @@ static void stash_pop(rk_kernel *k, rk_message *out)
  * whoever asked (`mine`), else into the stash. Returns 1 when it is ours. */
 static inline int route(rk_kernel *k, rk_message *m, struct rki_call *self)
 {
-	/* The caller's own reply, the common case: ids are unique in the
-	 * runtime, so no other call can be waiting for it. */
-	if (self && m->correlation_id == self->id && !(m->flags & RK_MSG_F_UNDELIVERED))
-		return 1;
 	if (m->correlation_id && !(m->flags & RK_MSG_F_UNDELIVERED)) {
+		/* The caller's own reply, the common case: ids are unique in
+		 * the runtime, so no other call can be waiting for it. */
+		if (self && m->correlation_id == self->id)
+			return 1;
 		struct rki_call *c = find_call(k, m->correlation_id);
 		if (c) {
 			if (c == self)

@@ -127,7 +127,7 @@ Test(ring, empty_dequeue_is_eagain)
 
 /* Every length a slot holds, through both copies (into the slot and out
  * of it): exactly the first len bytes arrive, and nothing past them is
- * written, on either side. Lengths 8..256 take the inline overlapping
+ * written, on either side. Lengths 8..128 take the inline overlapping
  * moves, the rest the C library. */
 Test(ring, every_length_copies_exactly_its_bytes)
 {
@@ -138,8 +138,8 @@ Test(ring, every_length_copies_exactly_its_bytes)
 	for (uint32_t len = 0; len <= SLOT; len++) {
 		for (uint32_t i = 0; i < SLOT; i++)
 			src[i] = (uint8_t)(i * 7 + len + 1);
-		/* the slot's bytes past len hold a marker the copy must not touch */
-		/* (reserve moves nothing: the enqueue writes the same slot) */
+		/* The slot gets a marker past len that the copy must not touch
+		 * (reserve moves nothing: the enqueue writes the same slot). */
 		uint64_t idx;
 		cr_assert_eq(rk_ring_reserve(&r, 1, &idx), 1);
 		memset(rk_ring_slot(&r, idx), 0xa5, SLOT);
