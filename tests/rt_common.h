@@ -39,8 +39,9 @@ static inline rk_kernel *launch(rk_runtime *rt, const char *name, rk_launch_opti
 	return k;
 }
 
-/* A kernel publishes its counters after the replies of a batch: a caller
- * that has every reply polls (up to 5 s) until the counters catch up. */
+/* A kernel counts a request before it publishes the reply; requests that
+ * get no reply are counted with nothing to wait for: poll (up to 5 s)
+ * until the counters reach n. */
 static inline rk_kernel_status await_processed(rk_kernel *k, uint64_t n)
 {
 	rk_kernel_status st;

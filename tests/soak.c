@@ -425,7 +425,8 @@ int main(void)
 	int pret = pipelined(k, &pipe);
 	int cret = closed_loop(k, &loop);
 
-	/* The kernel publishes its counters just after its replies. */
+	/* A reply received was counted before it was published; requests
+	 * whose replies a phase stopped waiting for may still be in flight. */
 	rk_kernel_status st = { 0 };
 	for (int t = 0; t < 5000; t++) {
 		if (rk_kernel_status(k, &st) < 0 ||

@@ -323,6 +323,37 @@ Test(messaging, message_ids_are_unique_across_threads, .timeout = 300)
 	rk_runtime_shutdown(rt);
 }
 
+/* The kernel counts a request processed before its reply is published: a
+ * status read after the reply came back counts it, with no wait. Sent
+ * in bursts of up to 7, so that replies are published a batch at a time. */
+Test(messaging, status_after_a_reply_counts_its_request, .timeout = 120)
+{
+	rk_runtime *rt = rt_open();
+	rk_kernel *k = launch(rt, "echo", NULL);
+	const uint64_t rounds = rk_test_count(20000);
+	uint64_t total = 0;
+	for (uint64_t r = 0; r < rounds; r++) {
+		uint32_t n = (uint32_t)(r % 7) + 1;
+		for (uint32_t i = 0; i < n; i++)
+			cr_assert_eq(rk_kernel_send(k, i, &r, sizeof(r), 5 * SEC), 0, "%s",
+				     rk_last_error());
+		rk_message m;
+		for (uint32_t i = 0; i < n; i++) {
+			cr_assert_eq(rk_kernel_receive(k, &m, 5 * SEC), 0, "%s", rk_last_error());
+			cr_assert_eq(m.type, i);
+		}
+		total += n;
+		rk_kernel_status st;
+		cr_assert_eq(rk_kernel_status(k, &st), 0);
+		cr_assert_eq(st.messages_processed, total,
+			     "round %llu: %llu replies received, %llu requests counted processed",
+			     (unsigned long long)r, (unsigned long long)total,
+			     (unsigned long long)st.messages_processed);
+		cr_assert_eq(st.messages_received, total);
+	}
+	rk_runtime_shutdown(rt);
+}
+
 Test(messaging, call_leaves_other_replies_queued)
 {
 	rk_runtime *rt = rt_open();

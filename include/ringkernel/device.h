@@ -566,20 +566,23 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
  * Deactivate (or a re-Activate) at once: deactivate returns while the
  * kernel waits for room, and the message it holds goes out once there is.
  */
-/* Publish the batch's replies and its counter. */
+/* Publish the batch's counters, then its replies (release stores both):
+ * a reply the host can see is counted in messages_sent, and the request it
+ * answers in messages_processed. */
 RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
 {
+	RK_STORE_REL64(&k->ctrl->messages_processed, k->processed);
+	if (k->unsent) {
+		k->sent += k->unsent;
+		RK_STORE_REL64(&k->ctrl->messages_sent, k->sent);
+		k->unsent = 0;
+	}
 	rk_dev_out_flush(&k->out);
 	for (rk_u32 i = 0; k->client_dirty; i++) {
 		if (k->client_dirty & (1u << i)) {
 			k->client_dirty &= ~(1u << i);
 			rk_dev_out_flush(&k->links->client[i]);
 		}
-	}
-	if (k->unsent) {
-		k->sent += k->unsent;
-		RK_STORE_REL64(&k->ctrl->messages_sent, k->sent);
-		k->unsent = 0;
 	}
 }
 
@@ -1061,7 +1064,7 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 		k->pt_batch = 1;
 	}
 #endif
-	for (; done < n; done++) {
+	for (; done < n; done++, k->processed++) {
 		const RK_GLOBAL struct rk_msg_hdr *h =
 			(const RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(r, r->next + done);
 		/* The slot is untrusted: one read of len, checked against the slot. */
@@ -1106,6 +1109,7 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 			/* Deactivated while a send stalled: this one is done,
 			 * the rest of the batch waits for the next activate. */
 			done++;
+			k->processed++;
 			break;
 		}
 	}
@@ -1113,10 +1117,8 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 	k->pt_batch = 0;
 #endif
 	if (done) {
-		rk_dev_flush(k);
+		rk_dev_flush(k); /* the count, then the replies */
 		rk_dev_in_release(r, done);
-		k->processed += done;
-		RK_STORE_REL64(&k->ctrl->messages_processed, k->processed);
 	}
 	return done;
 }
