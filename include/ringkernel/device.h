@@ -560,16 +560,10 @@ RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 #define RK_DEV_TOOBIG	   4 /* payload larger than the receiver's slots */
 #define RK_DEV_WOULDBLOCK  5 /* no room, and RK_DEV_STALL said not to wait */
 
-/*
- * Called while a send stalls on a full ring: 1 when the kernel must stop
- * (Terminate). A stalled kernel consumes nothing, so it also mirrors a
- * Deactivate (or a re-Activate) at once: deactivate returns while the
- * kernel waits for room, and the message it holds goes out once there is.
- */
-/* Publish the batch's counters, then its replies (release stores both):
+/* Store the counters, before any reply is published (release stores):
  * a reply the host can see is counted in messages_sent, and the request it
  * answers in messages_processed. */
-RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
+RK_DEVFN void rk_dev_count(struct rk_dev_kernel *k)
 {
 	RK_STORE_REL64(&k->ctrl->messages_processed, k->processed);
 	if (k->unsent) {
@@ -577,6 +571,12 @@ RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
 		RK_STORE_REL64(&k->ctrl->messages_sent, k->sent);
 		k->unsent = 0;
 	}
+}
+
+/* Publish the batch's counters, then its replies. */
+RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
+{
+	rk_dev_count(k);
 	rk_dev_out_flush(&k->out);
 	for (rk_u32 i = 0; k->client_dirty; i++) {
 		if (k->client_dirty & (1u << i)) {
@@ -586,6 +586,12 @@ RK_DEVFN void rk_dev_flush(struct rk_dev_kernel *k)
 	}
 }
 
+/*
+ * Called while a send stalls on a full ring: 1 when the kernel must stop
+ * (Terminate). A stalled kernel consumes nothing, so it also mirrors a
+ * Deactivate (or a re-Activate) at once: deactivate returns while the
+ * kernel waits for room, and the message it holds goes out once there is.
+ */
 RK_DEVFN int rk_dev_stalled(struct rk_dev_kernel *k)
 {
 	rk_u32 desired = RK_LOAD_ACQ32(&k->ctrl->desired);
@@ -622,6 +628,7 @@ RK_DEVFN struct rk_dev_ring *rk_dev_client_ring(struct rk_dev_kernel *k, rk_u64 
 	if (RK_LOAD_ACQ32(&e->state) != RK_ROUTE_OPEN || RK_LOAD_ACQ64(&e->tag) != tag)
 		return 0;
 	if (k->links->client_tag[s] != tag) {
+		rk_dev_count(k);
 		rk_dev_out_flush(&k->links->client[s]);
 		k->client_dirty &= ~(1u << s);
 		rk_dev_ring_bind_geo(&k->links->client[s],
