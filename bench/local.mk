@@ -29,6 +29,7 @@ bench/rk-bench-plot: bench/plot
 
 # The instruction counts (bench/instr.sh): rk-instr drives send, one loop
 # turn and receive on one thread through the inline bench backend.
+# make instr INSTR_FLAGS=--parts: each function's share under each row.
 noinst_PROGRAMS += bench/rk-instr
 bench_rk_instr_SOURCES = bench/rk_instr.c bench/ideal.h
 bench_rk_instr_LDADD = runtime/libringkernel.la -ldl
@@ -38,5 +39,5 @@ bench_rk_plugin_inline_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared
 	-export-symbols-regex '^rk_plugin_entry$$'
 EXTRA_DIST += bench/instr.sh
 instr: bench/rk-instr bench/rk-plugin-inline.la
-	$(SHELL) $(srcdir)/bench/instr.sh $(INSTR_N)
+	$(SHELL) $(srcdir)/bench/instr.sh $(INSTR_FLAGS) $(INSTR_N)
 .PHONY: instr
