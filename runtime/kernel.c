@@ -511,20 +511,13 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 
 /*
  * rk_msg_read() for a ring of this process: the handle's slot size was
- * validated when it was bound (64..RK_SLOT_MAX), so only the header,
- * copied once (the writer may be changing the slot), is checked here, and
- * the common payload sizes move without a libc call. A malformed slot
- * goes to rk_msg_check() for its error.
+ * validated when it was bound (64..RK_SLOT_MAX), so only the header is
+ * checked here, in place (rki_msg_decode: its length read once), and the
+ * common payload sizes move without a libc call.
  */
 static inline int decode_slot(const struct rk_ring *r, uint64_t idx, rk_message *out)
 {
-	const uint8_t *slot = rk_ring_slot(r, idx);
-	struct rk_msg_hdr h;
-	memcpy(&h, slot, sizeof(h));
-	if (__builtin_expect(!rki_msg_hdr_ok(&h, r->slot_size), 0))
-		return rk_msg_check(&h, r->slot_size);
-	rki_msg_unpack(&h, slot + RK_MSG_HDR_SIZE, out);
-	return 0;
+	return rki_msg_decode(rk_ring_slot(r, idx), r->slot_size, out);
 }
 
 /*
@@ -884,7 +877,8 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 			if (more > 0)
 				*got += (unsigned)more;
 			else
-				while (*got < n && receive_locked(k, &out[*got], NULL, 0, false) == 0)
+				while (*got < n &&
+				       receive_locked(k, &out[*got], NULL, 0, false) == 0)
 					(*got)++;
 		}
 	}
@@ -912,31 +906,32 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 		return 0;
 	for (unsigned i = 0; i < avail; i++) {
 		const uint8_t *slot = rk_ring_slot(r, idx + i);
-		struct rk_msg_hdr h;
-		memcpy(&h, slot, sizeof(h));
-		if (__builtin_expect(!rki_msg_hdr_ok(&h, r->slot_size), 0)) {
+		const struct rk_msg_hdr *h = (const struct rk_msg_hdr *)slot;
+		uint32_t len;
+		if (__builtin_expect(!rki_msg_hdr_ok(h, r->slot_size, &len), 0)) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id,
-				     rk_msg_check(&h, r->slot_size) < 0 ? rk_last_error() : "");
+				     rki_msg_bad(slot, r->slot_size) < 0 ? rk_last_error() : "");
 			continue;
 		}
-		if (k->source && h.dest != k->source)
+		uint64_t hlc = h->hlc;
+		if (k->source && h->dest != k->source)
 			continue; /* for an earlier client of this slot */
 		v[g] = (rk_msg_view){
-			.type = h.type,
-			.len = h.len,
-			.id = h.id,
-			.correlation_id = h.correlation_id,
-			.source = h.source,
-			.dest = h.dest,
-			.hlc = h.hlc,
-			.flags = h.flags,
-			.priority = h.priority,
-			.seq = h.seq,
+			.type = h->type,
+			.len = len,
+			.id = h->id,
+			.correlation_id = h->correlation_id,
+			.source = h->source,
+			.dest = h->dest,
+			.hlc = hlc,
+			.flags = h->flags,
+			.priority = h->priority,
+			.seq = h->seq,
 			.payload = slot + RK_MSG_HDR_SIZE,
 		};
-		if (h.hlc > newest)
-			newest = h.hlc;
+		if (hlc > newest)
+			newest = hlc;
 		g++;
 	}
 	account_burst(k, g, newest);
@@ -1056,8 +1051,8 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	}
 	send_leave(k);
 	if (ret == 0)
-		ret = receive_locked(k, reply, &call,
-				     deadline ? rk_sys_left(deadline) : timeout_ns, false);
+		ret = receive_locked(k, reply, &call, deadline ? rk_sys_left(deadline) : timeout_ns,
+				     false);
 	for (struct rki_call **p = &k->calls; *p; p = &(*p)->next) {
 		if (*p == &call) {
 			*p = call.next;

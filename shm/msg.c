@@ -76,17 +76,19 @@ int rk_msg_write(void *slot, uint32_t slot_size, const rk_message *m)
 	return rk_msg_write_parts(slot, slot_size, &h, m->payload, m->len);
 }
 
+int rki_msg_bad(const void *slot, uint32_t slot_size)
+{
+	struct rk_msg_hdr h;
+	memcpy(&h, slot, sizeof(h));
+	int ret = rk_msg_check(&h, slot_size);
+	return ret < 0 ? ret : rk_error(-EBADMSG, "slot header: changed while it was read");
+}
+
 int rk_msg_read(const void *slot, uint32_t slot_size, rk_message *out)
 {
-	/* One copy of the header: the writer may be changing the slot. */
-	struct rk_msg_hdr h;
+	/* In place, the length read once: the writer may be changing the slot. */
 	int ret = check_slot_size(slot_size);
 	if (ret < 0)
 		return ret;
-	memcpy(&h, slot, sizeof(h));
-	ret = rk_msg_check(&h, slot_size);
-	if (ret < 0)
-		return ret;
-	rki_msg_unpack(&h, (const uint8_t *)slot + RK_MSG_HDR_SIZE, out);
-	return 0;
+	return rki_msg_decode(slot, slot_size, out);
 }

@@ -481,6 +481,96 @@ Test(hardening, malformed_reply_slots_are_dropped, .timeout = 60)
 	rk_runtime_shutdown(rt);
 }
 
+/* Someone flips the length of reply slots between 64 and far past the
+ * slot while the host reads them. The length is read once: what it was
+ * checked as is what is copied (a second read could copy gigabytes out of
+ * the slot). Every message returned is whole and in order, the others are
+ * dropped, to receive, receive_burst and the zero-copy receive alike. */
+struct len_scribbler {
+	struct rk_ring *r;
+	atomic_int stop;
+	uint64_t flips;
+};
+
+static void *scribble_lengths(void *arg)
+{
+	struct len_scribbler *s = arg;
+	uint32_t cap = s->r->capacity;
+	for (uint64_t i = 0; !atomic_load(&s->stop); i++) {
+		struct rk_msg_hdr *h = rk_ring_slot(s->r, i % cap);
+		__atomic_store_n(&h->len, (i / cap) & 1 ? 64u : 0x7ffffff0u, __ATOMIC_RELAXED);
+		s->flips++;
+	}
+	return NULL;
+}
+
+Test(hardening, reply_length_scribbled_while_read, .timeout = 120)
+{
+	const char *san = getenv("RK_TEST_SANITIZED");
+	if (san && strstr(san, "thread"))
+		cr_skip_test("the scribbler races with the reader by design (TSan would stop it)");
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 16);
+	rk_kernel *k = launch(rt, "echo", &o);
+	cr_assert_eq(rk_kernel_deactivate(k), 0, "%s", rk_last_error());
+	struct len_scribbler s = { .r = &k->out };
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, scribble_lengths, &s), 0);
+	static const int good[16];
+	static rk_message burst[16];
+	rk_msg_view v[16];
+	unsigned rounds = rk_test_count(20000), taken = 0;
+	for (unsigned round = 0; round < rounds; round++) {
+		uint32_t first = round * 16, next = first;
+		produce_replies(&k->out, good, 16, first);
+		for (;;) {
+			unsigned got = 0;
+			int ret;
+			if (round % 3 == 0) {
+				ret = rk_kernel_receive(k, &burst[0], 0);
+				got = ret == 0;
+			} else if (round % 3 == 1) {
+				ret = rk_kernel_receive_burst(k, burst, 16, &got, 0);
+			} else {
+				ret = rk_kernel_receive_zc(k, v, 16, &got, 0);
+				for (unsigned i = 0; ret == 0 && i < got; i++) {
+					burst[i].id = v[i].id;
+					burst[i].type = v[i].type;
+					burst[i].len = v[i].len;
+					cr_assert_leq(v[i].len, 64u, "round %u: a view of %u bytes",
+						      round, v[i].len);
+					memcpy(burst[i].payload, v[i].payload, v[i].len);
+				}
+				if (ret == 0)
+					cr_assert_eq(rk_kernel_receive_zc_done(k), 0, "%s",
+						     rk_last_error());
+			}
+			if (ret == -EAGAIN)
+				break;
+			cr_assert_eq(ret, 0, "round %u: %s", round, rk_last_error());
+			for (unsigned i = 0; i < got; i++) {
+				cr_assert_geq(burst[i].id, next,
+					      "round %u: reply %llu out of order", round,
+					      (unsigned long long)burst[i].id);
+				cr_assert_lt(burst[i].id, first + 16);
+				assert_reply(&burst[i], (uint32_t)burst[i].id);
+				next = (uint32_t)burst[i].id + 1;
+				taken++;
+			}
+		}
+		cr_assert_eq(rk_ring_count(&k->out), 0, "round %u: slots left in the ring", round);
+	}
+	atomic_store(&s.stop, 1);
+	pthread_join(t, NULL);
+	cr_assert_gt(s.flips, 0);
+	cr_log_info("%u of %u replies taken whole, %llu length flips", taken, rounds * 16,
+		    (unsigned long long)s.flips);
+	cr_assert(!rk_ring_corrupt(&k->out), "a malformed slot is not a corrupt ring");
+	rk_kernel_terminate(k);
+	rk_runtime_shutdown(rt);
+}
+
 /* The input ring's producer index moved behind the kernel's consumer: the
  * kernel must not take that as 2^64 new messages. */
 Test(hardening, input_index_behind_the_consumer, .timeout = 60)
