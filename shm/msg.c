@@ -86,9 +86,16 @@ int rki_msg_bad(const void *slot, uint32_t slot_size)
 
 int rk_msg_read(const void *slot, uint32_t slot_size, rk_message *out)
 {
-	/* In place, the length read once: the writer may be changing the slot. */
+	/* One copy of the header: the writer may be changing the slot, and
+	 * a slot given here may sit at any address (a network frame's). */
+	struct rk_msg_hdr h;
 	int ret = check_slot_size(slot_size);
 	if (ret < 0)
 		return ret;
-	return rki_msg_decode(slot, slot_size, out);
+	memcpy(&h, slot, sizeof(h));
+	ret = rk_msg_check(&h, slot_size);
+	if (ret < 0)
+		return ret;
+	rki_msg_unpack(&h, h.len, (const uint8_t *)slot + RK_MSG_HDR_SIZE, out);
+	return 0;
 }

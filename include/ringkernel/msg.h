@@ -3,9 +3,9 @@
  * ringkernel/msg.h - messages and the 64-byte slot header.
  *
  * A slot is a struct rk_msg_hdr followed by the payload. Slots written by
- * another process or a device are untrusted: rk_msg_read() reads the
- * header's length once, validates the header against the slot size, and
- * only then copies that many payload bytes.
+ * another process or a device are untrusted: rk_msg_read() copies the header
+ * once, validates it against the slot size, and only then copies `len`
+ * payload bytes.
  */
 #ifndef RINGKERNEL_MSG_H
 #define RINGKERNEL_MSG_H
@@ -51,9 +51,8 @@ int rk_msg_write(void *slot, uint32_t slot_size, const rk_message *m);
 int rk_msg_write_parts(void *slot, uint32_t slot_size, const struct rk_msg_hdr *h,
 		       const void *payload, uint32_t len);
 
-/* Validate a slot and unpack it into `out`: -EBADMSG (magic/version, or
- * a header that changed while it was read) or -EMSGSIZE (len larger than
- * the slot), with nothing copied. */
+/* Validate a slot and unpack it into `out`: -EBADMSG (magic/version) or
+ * -EMSGSIZE (len larger than the slot), with nothing copied. */
 int rk_msg_read(const void *slot, uint32_t slot_size, rk_message *out);
 
 /* Validate a header already copied out of a slot: 0, -EINVAL (slot_size),

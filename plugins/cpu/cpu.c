@@ -109,11 +109,9 @@ RK_DEV_HANDLER(cpu_user_handler)
 	const struct rk_msg_hdr *h = in;
 	struct cpu_kernel *ck = (struct cpu_kernel *)k;
 	rk_message *m = ck->scratch;
-	/* One copy of the header; the length is the one the loop validated
-	 * (the slot's may have changed since). */
-	struct rk_msg_hdr hc = *h;
-	hc.len = len;
-	rki_msg_unpack(&hc, payload, m);
+	/* The length is the one the loop validated (the slot's may have
+	 * changed since). */
+	rki_msg_unpack(h, len, payload, m);
 	int terminating;
 	if (rk_ctx_invoke(ck->handler, k, h, m, sizeof(*k), &terminating) < 0)
 		RK_DEV_ADD64(&k->ctrl->errors, 1);
