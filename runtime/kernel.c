@@ -914,8 +914,9 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 				     rki_msg_bad(slot, r->slot_size) < 0 ? rk_last_error() : "");
 			continue;
 		}
-		uint64_t hlc = h->hlc;
-		if (k->source && h->dest != k->source)
+		/* Each field read once: the slot is shared and may change under us. */
+		uint64_t hlc = h->hlc, dest = h->dest;
+		if (k->source && dest != k->source)
 			continue; /* for an earlier client of this slot */
 		v[g] = (rk_msg_view){
 			.type = h->type,
@@ -923,7 +924,7 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 			.id = h->id,
 			.correlation_id = h->correlation_id,
 			.source = h->source,
-			.dest = h->dest,
+			.dest = dest,
 			.hlc = hlc,
 			.flags = h->flags,
 			.priority = h->priority,

@@ -1074,8 +1074,10 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 	for (; done < n; done++, k->processed++) {
 		const RK_GLOBAL struct rk_msg_hdr *h =
 			(const RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(r, r->next + done);
-		/* The slot is untrusted: one read of len, checked against the slot. */
-		rk_u32 len = h->len;
+		/* The slot is untrusted: one read of len (an atomic load, so the
+		 * compiler cannot read it again later), checked against the slot.
+		 * The cast drops const only for nvcc's load builtin. */
+		rk_u32 len = RK_LOAD_RLX32((RK_GLOBAL rk_u32 *)&h->len);
 		if (h->magic != RK_MSG_MAGIC || h->version != RK_MSG_VERSION || len > cap) {
 			RK_DEV_ADD64(&k->ctrl->errors, 1);
 			continue;
