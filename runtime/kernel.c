@@ -914,8 +914,10 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 				     rki_msg_bad(slot, r->slot_size) < 0 ? rk_last_error() : "");
 			continue;
 		}
-		/* Each field read once: the slot is shared and may change under us. */
-		uint64_t hlc = h->hlc, dest = h->dest;
+		/* Read once each (relaxed atomic loads, which the compiler may
+		 * not repeat): the slot is shared and may change under us. */
+		uint64_t hlc = __atomic_load_n(&h->hlc, __ATOMIC_RELAXED);
+		uint64_t dest = __atomic_load_n(&h->dest, __ATOMIC_RELAXED);
 		if (k->source && dest != k->source)
 			continue; /* for an earlier client of this slot */
 		v[g] = (rk_msg_view){
