@@ -258,16 +258,16 @@ static inline rk_u64 rk_dev_phys_hlc_cached(rk_u64 *pt, rk_u64 *at)
 	}
 	return *pt;
 #else
-	(void)pt;
 	(void)at;
 	struct timespec ts;
 	clock_gettime(RK_DEV_CLOCK_REALTIME_COARSE, &ts);
 	rk_u64 us = (rk_u64)ts.tv_sec * 1000000u + (rk_u64)ts.tv_nsec / 1000u;
-	return (us & 0xffffffffffffull) << 16;
+	return *pt = (us & 0xffffffffffffull) << 16;
 #endif
 }
-/* One reading per batch: the drain loop reads it before its messages. */
-#define RK_DEV_PHYS_HLC(k) ((k)->pt_batch ? (k)->pt : rk_dev_phys_hlc_cached(&(k)->pt, &(k)->pt_at))
+/* One reading per batch: the drain loop takes it before its messages (a
+ * handler only runs there), and rk_dev_init() the first. */
+#define RK_DEV_PHYS_HLC(k) ((k)->pt)
 #else
 #define RK_DEV_PHYS_HLC(k) ((rk_u64)0)
 #endif
@@ -345,7 +345,6 @@ struct rk_dev_kernel {
 	rk_u64 next_seq; /* ids of messages this kernel sends */
 	rk_u32 observed;
 	rk_u64 pt, pt_at; /* the physical clock's last reading, and when (cycles) */
-	rk_u32 pt_batch;  /* pt was read for the batch being drained: reuse it */
 	rk_u32 unsent;	  /* replies written, not yet counted in ctrl (rk_dev_flush) */
 	rk_u32 stalling;  /* a send is waiting (or gave up waiting) for room */
 	rk_u32 blocked;	  /* the last turn ended on RK_DEV_WOULDBLOCK */
@@ -537,7 +536,11 @@ RK_DEVFN void rk_dev_copy(RK_GLOBAL rk_u8 *dst, const RK_GLOBAL rk_u8 *src, rk_u
 RK_DEVFN rk_u64 rk_dev_hlc_tick(struct rk_dev_kernel *k, rk_u64 seen)
 {
 	rk_u64 pt = RK_DEV_PHYS_HLC(k);
+#if defined(RK_DEV_HOST) /* pt is a reading: never 0 (rk_dev_init) */
+	if (seen > pt + RK_HLC_MAX_SKEW) {
+#else /* 0 where there is no wall clock: no skew rule */
 	if (pt && seen > pt + RK_HLC_MAX_SKEW) {
+#endif
 		seen = pt + RK_HLC_MAX_SKEW;
 		RK_DEV_ADD64(&k->ctrl->hlc_clamped, 1);
 	}
@@ -856,8 +859,13 @@ RK_DEVFN int rk_dev_send(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type,
  * sink: nothing.   forward: with no K2K route, like echo.
  * `in` and `payload` point at the input slot, still owned by the kernel.
  */
-RK_DEVFN int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
-			    const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+#if defined(RK_DEV_HOST) /* inlined into the drain loop (see rk_dev_drain_) */
+RK_DEVFN_HOT
+#else
+RK_DEVFN
+#endif
+int rk_dev_builtin(struct rk_dev_kernel *k, const RK_GLOBAL struct rk_msg_hdr *in,
+		   const RK_GLOBAL rk_u8 *payload, rk_u32 len)
 {
 	/* Every reply leaves through the one emit below: on a device each
 	 * emit is inlined with its stall path, once per call site. On the
@@ -956,7 +964,9 @@ RK_DEVFN void rk_dev_init(struct rk_dev_kernel *k, RK_GLOBAL struct rk_ctrl *ctr
 	k->turns = 0;
 	k->pt = 0;
 	k->pt_at = 0;
-	k->pt_batch = 0;
+#if defined(RK_DEV_HOST)
+	(void)rk_dev_phys_hlc_cached(&k->pt, &k->pt_at);
+#endif
 	k->processed = RK_LOAD_ACQ64(&ctrl->messages_processed);
 	k->sent = RK_LOAD_ACQ64(&ctrl->messages_sent);
 	k->beats = RK_LOAD_ACQ64(&ctrl->heartbeat);
@@ -1046,10 +1056,30 @@ RK_DEV_HANDLER(RK_DEV_USER_HANDLER);
 #define RK_DEV_DISPATCH(k, h, p, n) rk_dev_builtin((k), (h), (p), (n))
 #endif
 
-/* Process up to one batch from `r`. Returns how many were consumed, and
+#if defined(RK_DEV_HOST)
+/* A profiled loop's dispatch: out of line, so the handlers are inlined
+ * into the plain loop only. */
+static __attribute__((noinline, cold, unused)) int
+rk_dev_dispatch_prof(struct rk_dev_kernel *k, const struct rk_msg_hdr *h, const rk_u8 *p, rk_u32 n)
+{
+	return RK_DEV_DISPATCH(k, h, p, n);
+}
+#endif
+
+/*
+ * Process up to one batch from `r`. Returns how many were consumed, and
  * sets *stop when the kernel must terminate mid-batch (the message that saw
- * it stays in the ring: undelivered, returned to the host). */
+ * it stays in the ring: undelivered, returned to the host). On host threads
+ * it is built twice, with profiling (`prof` 1: k->prof is set) and without,
+ * so a loop without a profile tests for one neither per batch nor per
+ * message.
+ */
+#if defined(RK_DEV_HOST)
+static inline __attribute__((always_inline)) rk_u32
+rk_dev_drain_(struct rk_dev_kernel *k, struct rk_dev_ring *r, int *stop, const int prof)
+#else
 RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int *stop)
+#endif
 {
 	rk_u32 was = r->corrupt;
 	rk_u32 n = rk_dev_in_avail(r, RK_DEV_BATCH);
@@ -1058,7 +1088,7 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 	rk_u32 cap = r->slot_size - RK_MSG_HDR_SIZE;
 	rk_u32 done = 0;
 #if defined(RK_DEV_HOST)
-	if (k->prof && n) { /* the depth this batch found */
+	if (prof && n) { /* the depth this batch found */
 		rk_u64 depth = r->cache - r->next;
 		RK_DEV_ADD64(&k->prof->batches, 1);
 		RK_DEV_ADD64(&k->prof->depth_sum, depth);
@@ -1066,10 +1096,8 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 		if (depth > k->prof->depth_max)
 			RK_STORE_REL64(&k->prof->depth_max, depth);
 	}
-	if (n > 1) { /* one clock reading for the batch's timestamps */
+	if (n) /* one clock reading for the batch's timestamps */
 		(void)rk_dev_phys_hlc_cached(&k->pt, &k->pt_at);
-		k->pt_batch = 1;
-	}
 #endif
 	for (; done < n; done++, k->processed++) {
 		const RK_GLOBAL struct rk_msg_hdr *h =
@@ -1084,14 +1112,13 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 		}
 #if defined(RK_DEV_HOST)
 		rk_u64 t0 = 0, sent_at = 0;
-		if (k->prof) {
+		if (prof) {
 			t0 = rk_dev_now_ns();
 			sent_at = (h->flags & RK_MSG_F_STAMPED) ? h->seq : 0;
 		}
-#endif
-		int ret = RK_DEV_DISPATCH(k, h, (const RK_GLOBAL rk_u8 *)(h + 1), len);
-#if defined(RK_DEV_HOST)
-		if (k->prof && ret != RK_DEV_WOULDBLOCK) {
+		int ret = prof ? rk_dev_dispatch_prof(k, h, (const rk_u8 *)(h + 1), len)
+			       : RK_DEV_DISPATCH(k, h, (const rk_u8 *)(h + 1), len);
+		if (prof && ret != RK_DEV_WOULDBLOCK) {
 			rk_u64 t1 = rk_dev_now_ns();
 			RK_GLOBAL struct rk_profile *p = k->prof;
 			RK_DEV_ADD64(&p->messages, 1);
@@ -1103,6 +1130,8 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 				RK_DEV_ADD64(&p->queue_wait[rk_dev_bucket(t0 - sent_at)], 1);
 			}
 		}
+#else
+		int ret = RK_DEV_DISPATCH(k, h, (const RK_GLOBAL rk_u8 *)(h + 1), len);
 #endif
 		if (ret == RK_DEV_TERMINATING) {
 			*stop = 1;
@@ -1122,15 +1151,28 @@ RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int
 			break;
 		}
 	}
-#if defined(RK_DEV_HOST)
-	k->pt_batch = 0;
-#endif
 	if (done) {
 		rk_dev_flush(k); /* the count, then the replies */
 		rk_dev_in_release(r, done);
 	}
 	return done;
 }
+
+#if defined(RK_DEV_HOST)
+/* Profiled loops are the rare ones: the copy for them stays out of line. */
+static __attribute__((noinline, cold, unused)) rk_u32
+rk_dev_drain_prof(struct rk_dev_kernel *k, struct rk_dev_ring *r, int *stop)
+{
+	return rk_dev_drain_(k, r, stop, 1);
+}
+
+RK_DEVFN rk_u32 rk_dev_drain(struct rk_dev_kernel *k, struct rk_dev_ring *r, int *stop)
+{
+	if (RK_UNLIKELY(k->prof != 0))
+		return rk_dev_drain_prof(k, r, stop);
+	return rk_dev_drain_(k, r, stop, 0);
+}
+#endif
 
 /* 1 when a message waits on the input ring or an inbound route (seq_cst:
  * this is the parker's re-check in the Dekker handshake). */
