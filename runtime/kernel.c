@@ -267,28 +267,53 @@ static uint64_t next_msg_id(rk_kernel *k)
 
 /* Write a request into its slot; len was checked against max_payload,
  * which fits the slot. */
-static inline __attribute__((always_inline)) void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id,
-							    uint32_t type, const void *payload,
-							    uint32_t len, uint64_t hlc)
+/* Fill slot d of a request. The handle's fields come as arguments: a
+ * burst reads them once, not again after each slot's stores. */
+static inline __attribute__((always_inline)) void fill_hdr(struct rk_msg_hdr *d, uint64_t source,
+							   uint64_t dest, bool stamp, uint64_t id,
+							   uint32_t type, const void *payload,
+							   uint32_t len, uint64_t hlc)
 {
-	struct rk_msg_hdr *d = rk_ring_slot(&k->in, idx);
 	*d = (struct rk_msg_hdr){
 		.magic = RK_MSG_MAGIC,
 		.version = RK_MSG_VERSION,
 		.type = type,
 		.len = len,
 		.id = id,
-		.source = k->source,
-		.dest = k->id,
+		.source = source,
+		.dest = dest,
 		.hlc = hlc,
 		.seq = id,
 	};
-	if (__builtin_expect(k->stamp, 0)) { /* profiling: queue wait from here */
+	if (__builtin_expect(stamp, 0)) { /* profiling: queue wait from here */
 		d->seq = rk_sys_now_ns();
 		d->flags = RK_MSG_F_STAMPED;
 	}
 	if (len)
 		rk_ring_copy_(d + 1, payload, len);
+}
+
+static inline __attribute__((always_inline)) void fill_slot(rk_kernel *k, uint64_t idx, uint64_t id,
+							    uint32_t type, const void *payload,
+							    uint32_t len, uint64_t hlc)
+{
+	fill_hdr(rk_ring_slot(&k->in, idx), k->source, k->id, k->stamp, id, type, payload, len,
+		 hlc);
+}
+
+/* fill_slot() for slots idx.. of a burst, ids and timestamps consecutive;
+ * built for `stamp` 0 and 1, so the plain burst never tests it. */
+static inline __attribute__((always_inline)) void fill_burst(rk_kernel *k, uint64_t idx,
+							     const rk_message *msgs, unsigned n,
+							     uint64_t id, uint64_t hlc,
+							     const bool stamp)
+{
+	uint8_t *slots = k->in.slots;
+	uint64_t mask = k->in.mask, source = k->source, dest = k->id;
+	size_t size = k->in.slot_size;
+	for (unsigned i = 0; i < n; i++)
+		fill_hdr((struct rk_msg_hdr *)(slots + (size_t)((idx + i) & mask) * size), source,
+			 dest, stamp, id + i, msgs[i].type, msgs[i].payload, msgs[i].len, hlc + i);
 }
 static int ring_corrupt_error(rk_kernel *k, const char *which)
 {
@@ -481,9 +506,10 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 		/* One id range and one clock tick range for the whole burst. */
 		uint64_t id = next_msg_ids(k, got);
 		uint64_t hlc = rki_hlc_reserve(got);
-		for (unsigned i = 0; i < got; i++)
-			fill_slot(k, idx + i, id + i, msgs[i].type, msgs[i].payload, msgs[i].len,
-				  hlc + i);
+		if (__builtin_expect(k->stamp, 0))
+			fill_burst(k, idx, msgs, got, id, hlc, true);
+		else
+			fill_burst(k, idx, msgs, got, id, hlc, false);
 	}
 	if (got && (ret = rk_ring_mp_commit_timed(&k->in, idx, got, turn_budget(0))) < 0) {
 		/* as in send_one: the claim can never be published */
@@ -831,16 +857,21 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 	unsigned avail = rk_ring_peek(r, n, &idx), got = 0;
 	if (avail == 0)
 		return rk_ring_corrupt(r) || state_of(k) == RK_STATE_TERMINATED ? -1 : 0;
+	/* Read once, not again after each message's stores into out. */
+	const uint8_t *slots = r->slots;
+	uint32_t mask = r->mask, size = r->slot_size;
+	uint64_t source = k->source;
 	for (unsigned i = 0; i < avail; i++) {
-		if (decode_slot(r, idx + i, &out[got]) < 0) {
+		rk_message *m = &out[got];
+		if (rki_msg_decode(slots + (size_t)((idx + i) & mask) * size, size, m) < 0) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id, rk_last_error());
 			continue;
 		}
-		if (k->source && out[got].dest != k->source)
+		if (source && m->dest != source)
 			continue; /* for an earlier client of this slot */
-		if (out[got].hlc > newest)
-			newest = out[got].hlc;
+		if (m->hlc > newest)
+			newest = m->hlc;
 		got++;
 	}
 	rk_ring_release(r, avail);
@@ -904,21 +935,25 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 	unsigned avail = rk_ring_peek(r, n, &idx), g = 0;
 	if (avail == 0)
 		return 0;
+	/* Read once, not again after each view's stores. */
+	const uint8_t *slots = r->slots;
+	uint32_t mask = r->mask, size = r->slot_size;
+	uint64_t source = k->source;
 	for (unsigned i = 0; i < avail; i++) {
-		const uint8_t *slot = rk_ring_slot(r, idx + i);
+		const uint8_t *slot = slots + (size_t)((idx + i) & mask) * size;
 		const struct rk_msg_hdr *h = (const struct rk_msg_hdr *)slot;
 		uint32_t len;
-		if (__builtin_expect(!rki_msg_hdr_ok(h, r->slot_size, &len), 0)) {
+		if (__builtin_expect(!rki_msg_hdr_ok(h, size, &len), 0)) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id,
-				     rki_msg_bad(slot, r->slot_size) < 0 ? rk_last_error() : "");
+				     rki_msg_bad(slot, size) < 0 ? rk_last_error() : "");
 			continue;
 		}
 		/* Read once each (relaxed atomic loads, which the compiler may
 		 * not repeat): the slot is shared and may change under us. */
 		uint64_t hlc = __atomic_load_n(&h->hlc, __ATOMIC_RELAXED);
 		uint64_t dest = __atomic_load_n(&h->dest, __ATOMIC_RELAXED);
-		if (k->source && dest != k->source)
+		if (source && dest != source)
 			continue; /* for an earlier client of this slot */
 		v[g] = (rk_msg_view){
 			.type = h->type,
