@@ -68,4 +68,28 @@ static inline uint64_t rki_hlc_observe(uint64_t seen)
 	return next;
 }
 
+/*
+ * The receive rule as a receiver of messages applies it, cheaply: the
+ * clock becomes later than `seen`, and is left as it is when it already
+ * is. `now` is left out: it changes no timestamp, since whatever reads the
+ * clock (a send, rk_hlc_now) takes the max with `now` itself. The skew
+ * rule is checked against this thread's last reading of the physical
+ * clock, read again only when `seen` looks too far ahead of it.
+ */
+static inline void rki_hlc_merge(uint64_t seen)
+{
+	uint64_t pt = rki_hlc_pt_last;
+	if (__builtin_expect(seen > pt + RK_HLC_MAX_SKEW, 0)) {
+		pt = rki_hlc_pt();
+		if (seen > pt + RK_HLC_MAX_SKEW) {
+			seen = pt + RK_HLC_MAX_SKEW;
+			__atomic_fetch_add(&rki_hlc_clamped_count, 1, __ATOMIC_RELAXED);
+		}
+	}
+	uint64_t cur = __atomic_load_n(&rki_hlc_clock, __ATOMIC_RELAXED);
+	while (cur <= seen && !__atomic_compare_exchange_n(&rki_hlc_clock, &cur, seen + 1, true,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 #endif

@@ -443,7 +443,7 @@ int rki_kernel_inject(rk_kernel *k, const rk_message *m, bool keep_source)
 		return -EMSGSIZE;
 	if (state_of(k) == RK_STATE_TERMINATED)
 		return -ESHUTDOWN;
-	rki_hlc_observe(m->hlc);
+	rki_hlc_merge(m->hlc);
 	int ret = user_send_enter(k);
 	if (ret == 0) {
 		if (rk_ring_mp_reserve(&k->in, 1, &idx) == 0) {
@@ -600,7 +600,7 @@ static int take_one(rk_kernel *k, rk_message *out)
 		out->flags |= RK_MSG_F_UNDELIVERED;
 		__atomic_fetch_add(&k->undelivered, 1, __ATOMIC_RELAXED);
 	} else {
-		rki_hlc_observe(out->hlc);
+		rki_hlc_merge(out->hlc);
 		/* one writer (the reader, under recv_lock): no RMW needed */
 		__atomic_store_n(&k->received, k->received + 1, __ATOMIC_RELAXED);
 		if (k->att)
@@ -834,7 +834,7 @@ static void account_burst(rk_kernel *k, unsigned got, uint64_t newest)
 {
 	if (!got)
 		return;
-	rki_hlc_observe(newest);
+	rki_hlc_merge(newest);
 	/* one writer (the reader, under recv_lock): no RMW needed */
 	__atomic_store_n(&k->received, k->received + got, __ATOMIC_RELAXED);
 	if (k->att)
