@@ -552,7 +552,7 @@ static inline int decode_slot(const struct rk_ring *r, uint64_t idx, rk_message 
  * back flagged RK_MSG_F_UNDELIVERED: every message is accounted for.
  * 1 = got one, 0 = empty, <0 = a malformed slot (skipped, counted).
  */
-static int take_one(rk_kernel *k, rk_message *out)
+static inline __attribute__((always_inline)) int take_one(rk_kernel *k, rk_message *out)
 {
 	uint64_t idx;
 	struct rk_ring *r = &k->out;
@@ -765,8 +765,9 @@ static int wait_turn(rk_kernel *k, bool reader, struct rx_wait *w, uint64_t time
  * `polled`: the caller gave the backend its poll since its last look at
  * the ring. recv_lock held on entry and exit.
  */
-static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, uint64_t timeout_ns,
-			  bool polled)
+static inline __attribute__((always_inline)) int
+receive_locked_(rk_kernel *k, rk_message *out, struct rki_call *self, uint64_t timeout_ns,
+		bool polled)
 {
 	struct rx_wait w = { 0 };
 	for (;;) {
@@ -809,13 +810,20 @@ static int receive_locked(rk_kernel *k, rk_message *out, struct rki_call *self, 
 	}
 }
 
+/* A plain receiver's: out of line. rk_kernel_call() inlines its own. */
+static __attribute__((noinline)) int receive_locked(rk_kernel *k, rk_message *out,
+						    uint64_t timeout_ns, bool polled)
+{
+	return receive_locked_(k, out, NULL, timeout_ns, polled);
+}
+
 int rk_kernel_receive(rk_kernel *k, rk_message *out, uint64_t timeout_ns)
 {
 	if (!k || !out)
 		return rk_error(-EINVAL, "receive: NULL kernel or out");
 	enter(k);
 	rki_mutex_lock(&k->recv_lock);
-	int ret = receive_locked(k, out, NULL, timeout_ns, false);
+	int ret = receive_locked(k, out, timeout_ns, false);
 	rki_mutex_unlock(&k->recv_lock);
 	if (ret == -EAGAIN && k->rt->fd_used)
 		rki_reactor_rearm(k->rt->reactor);
@@ -901,7 +909,7 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 	if (fast > 0) {
 		*got = (unsigned)fast;
 	} else {
-		ret = receive_locked(k, &out[0], NULL, timeout_ns, polled);
+		ret = receive_locked(k, &out[0], timeout_ns, polled);
 		if (ret == 0) {
 			*got = 1;
 			int more = k->reader_active ? -1 : take_burst(k, out + 1, n - 1);
@@ -909,7 +917,7 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 				*got += (unsigned)more;
 			else
 				while (*got < n &&
-				       receive_locked(k, &out[*got], NULL, 0, false) == 0)
+				       receive_locked(k, &out[*got], 0, false) == 0)
 					(*got)++;
 		}
 	}
@@ -1089,8 +1097,8 @@ int rk_kernel_call(rk_kernel *k, uint32_t type, const void *payload, uint32_t le
 	}
 	send_leave(k);
 	if (ret == 0)
-		ret = receive_locked(k, reply, &call, deadline ? rk_sys_left(deadline) : timeout_ns,
-				     false);
+		ret = receive_locked_(k, reply, &call,
+				      deadline ? rk_sys_left(deadline) : timeout_ns, false);
 	for (struct rki_call **p = &k->calls; *p; p = &(*p)->next) {
 		if (*p == &call) {
 			*p = call.next;
