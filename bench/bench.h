@@ -115,7 +115,9 @@ int pipelined_rx(const struct bopts *o, struct rk_kernel *in, struct rk_kernel *
 
 /* Floors (floors.c): closed-loop ping-pong between two threads. */
 int floor_cacheline(const struct bopts *o, struct hist *h);
-int floor_eventfd(const struct bopts *o, struct hist *h);
+/* me, echo: the CPUs of the measuring thread and of the echo thread, -1
+ * where the scheduler places it (the plain floor). */
+int floor_eventfd(const struct bopts *o, struct hist *h, int me, int echo);
 int floor_futex(const struct bopts *o, struct hist *h);
 int floor_ideal_roundtrip(const struct bopts *o, uint32_t payload, struct hist *h);
 int floor_ideal_throughput(const struct bopts *o, uint32_t payload, unsigned batch, double *mps);

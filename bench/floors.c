@@ -108,6 +108,8 @@ int floor_cacheline(const struct bopts *o, struct hist *h)
 static void *efd_echo(void *arg)
 {
 	struct pp *p = arg;
+	if (p->cpu >= 0)
+		pin_self(p->cpu);
 	for (;;) {
 		uint64_t v;
 		if (read(p->efd_ping, &v, sizeof(v)) != sizeof(v))
@@ -120,11 +122,12 @@ static void *efd_echo(void *arg)
 	}
 }
 
-int floor_eventfd(const struct bopts *o, struct hist *h)
+int floor_eventfd(const struct bopts *o, struct hist *h, int me, int echo)
 {
 	struct pp *p = pp_new();
 	if (!p)
 		return -ENOMEM;
+	p->cpu = echo;
 	p->efd_ping = eventfd(0, EFD_CLOEXEC);
 	p->efd_pong = eventfd(0, EFD_CLOEXEC);
 	int ret = 0;
@@ -137,6 +140,8 @@ int floor_eventfd(const struct bopts *o, struct hist *h)
 		ret = -EAGAIN;
 		goto out;
 	}
+	if (me >= 0)
+		pin_self(me);
 	uint64_t end = now_ns() + (uint64_t)(o->duration * 1e9);
 	uint64_t t0 = now_ns(), one = 1, v;
 	while (t0 < end) {
@@ -153,6 +158,8 @@ int floor_eventfd(const struct bopts *o, struct hist *h)
 	if (write(p->efd_ping, &one, sizeof(one)) != sizeof(one))
 		ret = -EIO;
 	pthread_join(t, NULL);
+	if (me >= 0)
+		pin_self(-1);
 out:
 	if (p->efd_ping >= 0)
 		close(p->efd_ping);

@@ -203,11 +203,12 @@ int in_child(const char *mode, int (*fn)(const struct bopts *, struct rows *, co
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		/* spin: never sleep (1 s of spinning); blocking: sleep at once */
+		/* spin: never sleep (1 s of spinning); blocking and placed (the
+		 * placed blocking rows): sleep at once */
 		if (!strcmp(mode, "spin")) {
 			setenv("RK_SPIN_NS", "1000000000", 1);
 			setenv("RK_CPU_SPIN_NS", "1000000000", 1);
-		} else if (!strcmp(mode, "blocking")) {
+		} else if (!strcmp(mode, "blocking") || !strcmp(mode, "placed")) {
 			setenv("RK_SPIN_NS", "0", 1);
 			setenv("RK_CPU_SPIN_NS", "0", 1);
 		}
@@ -260,7 +261,9 @@ int in_child(const char *mode, int (*fn)(const struct bopts *, struct rows *, co
 /* ---- references and ratios
  * ------------------------------------------------------------------------ */
 
-/* ref is "name" or "name/mode"; among matches prefer the same payload and batch. */
+/* ref is "name" or "name/mode"; among matches prefer the same payload and
+ * batch, and for a ref without a mode the row without one (the plain floor
+ * eventfd, not a placed one). */
 static const struct row *find_ref(const struct rows *rs, const struct row *r)
 {
 	char name[40], *mode = NULL;
@@ -277,7 +280,8 @@ static const struct row *find_ref(const struct rows *rs, const struct row *r)
 		if (c->absent || strcmp(c->scenario, r->scenario) || strcmp(c->name, name) ||
 		    (mode && strcmp(c->mode, mode)))
 			continue;
-		int score = (c->payload == r->payload) + (c->batch == r->batch);
+		int score = (c->payload == r->payload) + (c->batch == r->batch) +
+			    2 * (!mode && !c->mode[0]);
 		if (score > best_score) {
 			best = c;
 			best_score = score;

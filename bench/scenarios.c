@@ -288,6 +288,59 @@ void plan_ring(const struct bopts *o, struct plan *p)
 /* ---- roundtrip ----------------------------------------------------------------------------------
  */
 
+/*
+ * Blocking round trips with the two threads placed by hand: both on one
+ * CPU (`block 1cpu`), and one on each of two (`block 2cpu`), each next to
+ * the eventfd ping-pong placed the same way. Unplaced, the scheduler
+ * decides: where waking an idle CPU is dear (a VM whose idle vCPUs halt)
+ * the two cases differ tenfold, and the plain rows show whichever it
+ * chose. The runtime's threads start on the CPU they are created on.
+ */
+static int rt_placed(const struct bopts *o, struct rows *rs, uint32_t payload, struct hist *h)
+{
+	int a, b, ret = 0;
+	choose_cpus(&a, &b);
+	for (int two = 0; two < 2 && a >= 0 && b >= 0 && ret == 0; two++) {
+		const char *cpus = two ? "2cpu" : "1cpu";
+		char mode[16], ref[40];
+		snprintf(mode, sizeof(mode), "block %s", cpus);
+		snprintf(ref, sizeof(ref), "floor eventfd/%s", cpus);
+		rk_runtime *rt;
+		rk_kernel *k;
+		pin_self(two ? b : a); /* where the runtime starts its workers */
+		if ((ret = open_rt(o, &rt)) < 0)
+			break;
+		rk_launch_options lo = opts_for(payload, false);
+		if ((ret = launch(rt, "echo", &lo, &k)) == 0) {
+			pin_self(a);
+			progress("roundtrip: rk echo, %s", mode);
+			struct bopts warm = *o;
+			warm.duration = o->duration / 20;
+			hist_init(h);
+			closed_loop(&warm, k, k, payload, h);
+			hist_init(h);
+			if ((ret = closed_loop(o, k, k, payload, h)) == 0) {
+				struct row *r = rows_add(rs, "roundtrip", "rk echo", mode);
+				r->payload = payload;
+				row_set_hist(r, h);
+				snprintf(r->ref, sizeof(r->ref), "%s", ref);
+			}
+		}
+		rk_runtime_shutdown(rt);
+		pin_self(-1);
+		if (ret < 0)
+			break;
+		progress("roundtrip: floor eventfd, %s", cpus);
+		hist_init(h);
+		if ((ret = floor_eventfd(o, h, a, two ? b : a)) == 0) {
+			struct row *r = rows_add(rs, "roundtrip", "floor eventfd", cpus);
+			r->payload = 8;
+			row_set_hist(r, h);
+		}
+	}
+	return ret;
+}
+
 static int rt_child(const struct bopts *o, struct rows *rs, const char *mode)
 {
 	uint32_t payload = o->payload ? o->payload : 64;
@@ -295,6 +348,11 @@ static int rt_child(const struct bopts *o, struct rows *rs, const char *mode)
 	if (!h)
 		return -ENOMEM;
 	int ret = 0;
+	if (!strcmp(mode, "placed")) {
+		ret = rt_placed(o, rs, payload, h);
+		free(h);
+		return ret;
+	}
 	if (!strcmp(mode, "peers")) {
 		if (!peer_have_zmq) {
 			row_absent(rs, "roundtrip", "zmq inproc PAIR", peer_absent_why);
@@ -346,7 +404,7 @@ static int rt_child(const struct bopts *o, struct rows *rs, const char *mode)
 		progress("roundtrip: %s", name);
 		hist_init(h);
 		ret = spin     ? floor_cacheline(o, h)
-		      : i == 0 ? floor_eventfd(o, h)
+		      : i == 0 ? floor_eventfd(o, h, -1, -1)
 			       : floor_futex(o, h);
 		if (ret < 0)
 			break;
@@ -370,11 +428,15 @@ out:
 }
 
 /* spin: rk echo (after a warm-up of 1/20), cache-line, ideal; blocking: rk
- * echo, eventfd, futex; peers: zmq */
+ * echo, eventfd, futex; placed (on two CPUs or more): rk echo and eventfd
+ * on one CPU, then on two; peers: zmq */
 void plan_roundtrip(const struct bopts *o, struct plan *p)
 {
-	p->steps = 6 + peer_have_zmq;
-	p->secs = (p->steps + 2 * 0.05) * o->duration;
+	int a, b;
+	choose_cpus(&a, &b);
+	unsigned placed = a >= 0 && b >= 0 ? 2 : 0;
+	p->steps = 6 + 2 * placed + peer_have_zmq;
+	p->secs = (p->steps + (2 + placed) * 0.05) * o->duration;
 }
 
 int scn_roundtrip(const struct bopts *o, struct rows *rs)
@@ -382,6 +444,8 @@ int scn_roundtrip(const struct bopts *o, struct rows *rs)
 	int ret = in_child("spin", rt_child, o, rs);
 	if (ret == 0)
 		ret = in_child("blocking", rt_child, o, rs);
+	if (ret == 0)
+		ret = in_child("placed", rt_child, o, rs);
 	if (ret == 0)
 		ret = in_child("peers", rt_child, o, rs);
 	return ret;

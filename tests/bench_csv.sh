@@ -8,6 +8,9 @@
 #     payload), and what applies is filled;
 #   - the ZeroMQ blocking round trip's ref is our blocking row (when ZeroMQ
 #     is compiled in);
+#   - our blocking round trips are over the eventfd floor placed alike: the
+#     plain row over the plain floor, `block 1cpu` and `block 2cpu` over
+#     the floor on one CPU and on two (those rows need two CPUs);
 #   - rk-bench-plot draws ring-256.png for a 256-byte run (when gnuplot is
 #     installed).
 # Timings are never checked. Without python3 it skips (77).
@@ -101,6 +104,24 @@ elif z[0]["mode"] != "blocking" or z[0]["ref"] != "rk echo/blocking" or not z[0]
     print("mode", repr(z[0]["mode"]), "ref", repr(z[0]["ref"]), "ratio", repr(z[0]["ratio"]))
 PY
 	grep -q '^roundtrip,zmq inproc PAIR,,,,1,' "$tmp/run.csv" && echo "  (skipped: ZeroMQ is not compiled in)"
+	check "blocking round trips against the eventfd floor placed alike" "$tmp/run.csv" <<'PY'
+import csv, os, sys
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+rt = {(r["name"], r["mode"]): r for r in rows if r["scenario"] == "roundtrip"}
+want = [("blocking", "")]
+if len(os.sched_getaffinity(0)) >= 2:  # the placed rows need two CPUs
+    want += [("block 1cpu", "1cpu"), ("block 2cpu", "2cpu")]
+for ours, floor in want:
+    r, f = rt.get(("rk echo", ours)), rt.get(("floor eventfd", floor))
+    if not r or not f:
+        print("no row", ("rk echo", ours) if not r else ("floor eventfd", floor))
+        continue
+    ref = "floor eventfd" + ("/" + floor if floor else "")
+    if r["ref"] != ref:
+        print("rk echo", ours, "ref", repr(r["ref"]), "not", repr(ref))
+    elif abs(float(r["ratio"]) - float(r["p50_ns"]) / float(f["p50_ns"])) > 0.01 * float(r["ratio"]) + 0.01:
+        print("rk echo", ours, "ratio", r["ratio"], "is not its p50 over", ref, "'s")
+PY
 fi
 
 if run "$tmp/run.json" --scenario roundtrip,throughput,launch --json; then

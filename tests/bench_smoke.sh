@@ -67,7 +67,9 @@ peer() { echo "^$1 +(spsc|blocking|pipelined|absent)"; }
 expect ring '^cpu: .*cores' '^== ring' '^rk_ring +spsc +64 +1 ' '^rk_ring +spsc +1024 +256 ' \
 	"$(peer rte_ring)" "$(peer ck_ring)"
 expect roundtrip '^rk echo +spin +64 ' '^rk echo +blocking +64 ' '^floor cache-line ' \
-	'^floor eventfd ' '^floor futex ' "$(peer 'zmq inproc PAIR')"
+	'^floor eventfd ' '^floor futex ' "$(peer 'zmq inproc PAIR')" \
+	'^rk echo +block 1cpu +64 .* floor eventfd/1cpu' '^floor eventfd +1cpu +8 ' \
+	'^rk echo +block 2cpu +64 .* floor eventfd/2cpu' '^floor eventfd +2cpu +8 '
 expect throughput '^rk echo +pipelined +64 +32 ' '^rk echo +zero-copy +64 +32 ' \
 	"$(peer 'zmq inproc PAIR')"
 expect k2k '^rk forward x3 +default +64 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+' \
