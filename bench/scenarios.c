@@ -288,6 +288,27 @@ void plan_ring(const struct bopts *o, struct plan *p)
 /* ---- roundtrip ----------------------------------------------------------------------------------
  */
 
+/* rk echo's round trip row of `mode` against `ref`, after a warm-up of 1/20
+ * that faults in the rings and wakes the worker. */
+static int echo_row(const struct bopts *o, struct rows *rs, rk_kernel *k, uint32_t payload,
+		    struct hist *h, const char *mode, const char *ref)
+{
+	progress("roundtrip: rk echo, %s", mode);
+	struct bopts warm = *o;
+	warm.duration = o->duration / 20;
+	hist_init(h);
+	closed_loop(&warm, k, k, payload, h);
+	hist_init(h);
+	int ret = closed_loop(o, k, k, payload, h);
+	if (ret == 0) {
+		struct row *r = rows_add(rs, "roundtrip", "rk echo", mode);
+		r->payload = payload;
+		row_set_hist(r, h);
+		snprintf(r->ref, sizeof(r->ref), "%s", ref);
+	}
+	return ret;
+}
+
 /*
  * Blocking round trips with the two threads placed by hand: both on one
  * CPU (`block 1cpu`), and one on each of two (`block 2cpu`), each next to
@@ -313,18 +334,7 @@ static int rt_placed(const struct bopts *o, struct rows *rs, uint32_t payload, s
 		rk_launch_options lo = opts_for(payload, false);
 		if ((ret = launch(rt, "echo", &lo, &k)) == 0) {
 			pin_self(a);
-			progress("roundtrip: rk echo, %s", mode);
-			struct bopts warm = *o;
-			warm.duration = o->duration / 20;
-			hist_init(h);
-			closed_loop(&warm, k, k, payload, h);
-			hist_init(h);
-			if ((ret = closed_loop(o, k, k, payload, h)) == 0) {
-				struct row *r = rows_add(rs, "roundtrip", "rk echo", mode);
-				r->payload = payload;
-				row_set_hist(r, h);
-				snprintf(r->ref, sizeof(r->ref), "%s", ref);
-			}
+			ret = echo_row(o, rs, k, payload, h, mode, ref);
 		}
 		rk_runtime_shutdown(rt);
 		pin_self(-1);
@@ -376,22 +386,9 @@ static int rt_child(const struct bopts *o, struct rows *rs, const char *mode)
 	if ((ret = open_rt(o, &rt)) < 0)
 		goto out;
 	rk_launch_options lo = opts_for(payload, false);
-	if ((ret = launch(rt, "echo", &lo, &k)) == 0) {
-		progress("roundtrip: rk echo, %s", mode);
-		hist_init(h);
-		/* warm up: fault in the rings, wake the worker */
-		struct bopts warm = *o;
-		warm.duration = o->duration / 20;
-		closed_loop(&warm, k, k, payload, h);
-		hist_init(h);
-		if ((ret = closed_loop(o, k, k, payload, h)) == 0) {
-			struct row *r = rows_add(rs, "roundtrip", "rk echo", mode);
-			r->payload = payload;
-			row_set_hist(r, h);
-			snprintf(r->ref, sizeof(r->ref), "%s",
-				 !strcmp(mode, "spin") ? "floor cache-line" : "floor eventfd");
-		}
-	}
+	if ((ret = launch(rt, "echo", &lo, &k)) == 0)
+		ret = echo_row(o, rs, k, payload, h, mode,
+			       !strcmp(mode, "spin") ? "floor cache-line" : "floor eventfd");
 	rk_runtime_shutdown(rt);
 	if (ret < 0)
 		goto out;
