@@ -265,10 +265,9 @@ static uint64_t next_msg_id(rk_kernel *k)
 	return next_msg_ids(k, 1);
 }
 
-/* Write a request into its slot; len was checked against max_payload,
- * which fits the slot. */
-/* Fill slot d of a request. The handle's fields come as arguments: a
- * burst reads them once, not again after each slot's stores. */
+/* Write a request into its slot d; len was checked against max_payload,
+ * which fits the slot. The handle's fields come as arguments: a burst
+ * reads them once, not again after each slot's stores. */
 static inline __attribute__((always_inline)) void fill_hdr(struct rk_msg_hdr *d, uint64_t source,
 							   uint64_t dest, bool stamp, uint64_t id,
 							   uint32_t type, const void *payload,
@@ -315,6 +314,7 @@ static inline __attribute__((always_inline)) void fill_burst(rk_kernel *k, uint6
 		fill_hdr((struct rk_msg_hdr *)(slots + (size_t)((idx + i) & mask) * size), source,
 			 dest, stamp, id + i, msgs[i].type, msgs[i].payload, msgs[i].len, hlc + i);
 }
+
 static int ring_corrupt_error(rk_kernel *k, const char *which)
 {
 	return rk_error(-EUCLEAN,
