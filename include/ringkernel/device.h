@@ -674,8 +674,10 @@ RK_DEVFN_HOT int rk_dev_emit_begin_on(struct rk_dev_kernel *k, struct rk_dev_rin
 				return RK_DEV_WOULDBLOCK;
 		}
 	}
-	k->stalling = 0;
-	rk_dev_stall_end(k);
+	if (RK_UNLIKELY(k->stalling)) { /* the stall is over (its timing started with it) */
+		k->stalling = 0;
+		rk_dev_stall_end(k);
+	}
 	RK_GLOBAL struct rk_msg_hdr *h = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
 	h->magic = RK_MSG_MAGIC;
 	h->version = RK_MSG_VERSION;
@@ -717,10 +719,11 @@ RK_DEVFN_HOT int rk_dev_emit_begin(struct rk_dev_kernel *k, rk_u32 type, rk_u32 
 #endif
 }
 
-/* Written, published with the rest of the batch (rk_dev_flush). */
-RK_DEVFN_HOT void rk_dev_emit_end(struct rk_dev_kernel *k)
+/* Written, published with the rest of the batch (rk_dev_flush): the slot
+ * claimed on the output ring (slot RK_DEV_NO_CLIENT) or on client slot
+ * `slot`'s ring. */
+RK_DEVFN_HOT void rk_dev_emit_end_on(struct rk_dev_kernel *k, rk_u32 slot)
 {
-	rk_u32 slot = k->cur_client;
 	if (slot == RK_DEV_NO_CLIENT) {
 		k->out.next += 1;
 	} else {
@@ -730,18 +733,44 @@ RK_DEVFN_HOT void rk_dev_emit_end(struct rk_dev_kernel *k)
 	k->unsent += 1;
 }
 
-/* Publish one message on the output ring, copying its payload. */
-RK_DEVFN_HOT int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
-			     rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+/* The same for the slot rk_dev_emit_begin() claimed. */
+RK_DEVFN_HOT void rk_dev_emit_end(struct rk_dev_kernel *k)
+{
+	rk_dev_emit_end_on(k, k->cur_client);
+}
+
+/* Claim, fill with a copy of the payload, and end, on `o` (see
+ * rk_dev_emit_begin_on): `slot` is known here, not read back. */
+RK_DEVFN_HOT int rk_dev_emit_on(struct rk_dev_kernel *k, struct rk_dev_ring *o, rk_u32 slot,
+				rk_u32 type, rk_u32 flags, rk_u64 corr, rk_u64 dest, rk_u64 hlc,
+				const RK_GLOBAL rk_u8 *payload, rk_u32 len)
 {
 	RK_GLOBAL rk_u8 *p;
-	int r = rk_dev_emit_begin(k, type, flags, corr, dest, hlc, len, &p);
+	int r = rk_dev_emit_begin_on(k, o, slot, type, flags, corr, dest, hlc, len, &p);
 	if (r != RK_DEV_OK)
 		return r;
 	if (len)
 		rk_dev_copy(p, payload, len);
-	rk_dev_emit_end(k);
+	rk_dev_emit_end_on(k, slot);
 	return RK_DEV_OK;
+}
+
+/* Publish one message on the output ring (or, for an attached client's
+ * tag, on its ring), copying its payload. Each is inlined on its own, so
+ * the common one ends its slot without looking up where it went. */
+RK_DEVFN_HOT int rk_dev_emit(struct rk_dev_kernel *k, rk_u32 type, rk_u32 flags, rk_u64 corr,
+			     rk_u64 dest, rk_u64 hlc, const RK_GLOBAL rk_u8 *payload, rk_u32 len)
+{
+	if (RK_CLIENT_IS_TAG(dest)) {
+		/* as in rk_dev_emit_begin: to a client that has gone, dropped */
+		struct rk_dev_ring *c = rk_dev_client_ring(k, dest);
+		if (!c || len > c->slot_size - RK_MSG_HDR_SIZE)
+			return RK_DEV_CLOSED;
+		return rk_dev_emit_on(k, c, RK_CLIENT_SLOT(dest), type, flags, corr, dest, hlc,
+				      payload, len);
+	}
+	return rk_dev_emit_on(k, &k->out, RK_DEV_NO_CLIENT, type, flags, corr, dest, hlc, payload,
+			      len);
 }
 
 /* Reply to `in` (same correlation rules for every backend). */
@@ -809,8 +838,10 @@ RK_DEVFN int rk_dev_send_k2k(struct rk_dev_kernel *k, rk_u64 dest, rk_u32 type, 
 				return RK_DEV_WOULDBLOCK;
 		}
 	}
-	k->stalling = 0;
-	rk_dev_stall_end(k);
+	if (RK_UNLIKELY(k->stalling)) { /* the stall is over (its timing started with it) */
+		k->stalling = 0;
+		rk_dev_stall_end(k);
+	}
 	if (RK_LOAD_ACQ32(state) != RK_ROUTE_OPEN)
 		return RK_DEV_CLOSED;
 	RK_GLOBAL struct rk_msg_hdr *m = (RK_GLOBAL struct rk_msg_hdr *)rk_dev_slot(o, o->next);
