@@ -307,12 +307,16 @@ static inline __attribute__((always_inline)) void fill_burst(rk_kernel *k, uint6
 							     uint64_t id, uint64_t hlc,
 							     const bool stamp)
 {
-	uint8_t *slots = k->in.slots;
-	uint64_t mask = k->in.mask, source = k->source, dest = k->id;
+	uint8_t *slot = rk_ring_slot(&k->in, idx), *first = k->in.slots;
+	uint8_t *end = first + ((size_t)k->in.mask + 1) * k->in.slot_size;
+	uint64_t source = k->source, dest = k->id;
 	size_t size = k->in.slot_size;
-	for (unsigned i = 0; i < n; i++)
-		fill_hdr((struct rk_msg_hdr *)(slots + (size_t)((idx + i) & mask) * size), source,
-			 dest, stamp, id + i, msgs[i].type, msgs[i].payload, msgs[i].len, hlc + i);
+	for (unsigned i = 0; i < n; i++) {
+		fill_hdr((struct rk_msg_hdr *)slot, source, dest, stamp, id + i, msgs[i].type,
+			 msgs[i].payload, msgs[i].len, hlc + i);
+		if ((slot += size) == end) /* the ring wraps */
+			slot = first;
+	}
 }
 
 static int ring_corrupt_error(rk_kernel *k, const char *which)
@@ -865,13 +869,15 @@ static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 	unsigned avail = rk_ring_peek(r, n, &idx), got = 0;
 	if (avail == 0)
 		return rk_ring_corrupt(r) || state_of(k) == RK_STATE_TERMINATED ? -1 : 0;
-	/* Read once, not again after each message's stores into out. */
-	const uint8_t *slots = r->slots;
-	uint32_t mask = r->mask, size = r->slot_size;
+	/* Read once, not again after each message's stores into out; the
+	 * slots in turn, wrapping at the ring's end. */
+	const uint8_t *slot = rk_ring_slot(r, idx), *first = r->slots;
+	const uint8_t *end = first + ((size_t)r->mask + 1) * r->slot_size;
+	uint32_t size = r->slot_size;
 	uint64_t source = k->source;
-	for (unsigned i = 0; i < avail; i++) {
+	for (unsigned i = 0; i < avail; i++, slot = slot + size == end ? first : slot + size) {
 		rk_message *m = &out[got];
-		if (rki_msg_decode(slots + (size_t)((idx + i) & mask) * size, size, m) < 0) {
+		if (rki_msg_decode(slot, size, m) < 0) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id, rk_last_error());
 			continue;
@@ -943,12 +949,13 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 	unsigned avail = rk_ring_peek(r, n, &idx), g = 0;
 	if (avail == 0)
 		return 0;
-	/* Read once, not again after each view's stores. */
-	const uint8_t *slots = r->slots;
-	uint32_t mask = r->mask, size = r->slot_size;
+	/* Read once, not again after each view's stores; the slots in turn,
+	 * wrapping at the ring's end. */
+	const uint8_t *slot = rk_ring_slot(r, idx), *first = r->slots;
+	const uint8_t *end = first + ((size_t)r->mask + 1) * r->slot_size;
+	uint32_t size = r->slot_size;
 	uint64_t source = k->source;
-	for (unsigned i = 0; i < avail; i++) {
-		const uint8_t *slot = slots + (size_t)((idx + i) & mask) * size;
+	for (unsigned i = 0; i < avail; i++, slot = slot + size == end ? first : slot + size) {
 		const struct rk_msg_hdr *h = (const struct rk_msg_hdr *)slot;
 		uint32_t len;
 		if (__builtin_expect(!rki_msg_hdr_ok(h, size, &len), 0)) {

@@ -406,6 +406,60 @@ Test(messaging, bursts_keep_order)
 	rk_runtime_shutdown(rt);
 }
 
+/* Bursts whose slots run over the end of a ring and on from its start: a
+ * send burst filling 40 slots from input position 40 of 64, a receive of
+ * 40 published replies from output position 40 (copying) and 120 (zero
+ * copy). Each message's type and bytes come back as sent, in order. */
+Test(messaging, bursts_cross_the_ring_wrap, .timeout = 60)
+{
+	rk_runtime *rt = rt_open();
+	rk_launch_options o = rk_launch_options_default();
+	rk_launch_options_with_queue_capacity(&o, 64);
+	rk_kernel *k = launch(rt, "echo", &o);
+	enum { N = 40 };
+	static rk_message in[N], out[256];
+	rk_msg_view v[256];
+	for (uint32_t round = 0; round < 4; round++) {
+		for (uint32_t i = 0; i < N; i++) {
+			uint64_t seq = round * N + i, val = seq * 1000003ull + 7;
+			in[i].type = (uint32_t)seq;
+			in[i].len = 12;
+			memcpy(in[i].payload, &val, 8);
+			memcpy(in[i].payload + 8, &round, 4);
+		}
+		unsigned sent = 0, got = 0;
+		cr_assert_eq(rk_kernel_send_burst(k, in, N, &sent), 0, "%s", rk_last_error());
+		cr_assert_eq(sent, N);
+		/* all N replies published before one receive takes them */
+		rk_kernel_status st;
+		for (int t = 0; t < 10000; t++) {
+			cr_assert_eq(rk_kernel_status_get(k, &st), 0);
+			if (st.output_depth >= N)
+				break;
+			usleep(1000);
+		}
+		cr_assert_eq(st.output_depth, N, "%llu replies published of %u",
+			     (unsigned long long)st.output_depth, N);
+		bool zc = round >= 2;
+		int ret = zc ? rk_kernel_receive_zc(k, v, 256, &got, 5 * SEC)
+			     : rk_kernel_receive_burst(k, out, 256, &got, 5 * SEC);
+		cr_assert_eq(ret, 0, "%s", rk_last_error());
+		cr_assert_eq(got, N, "round %u: one receive took %u of %u", round, got, N);
+		for (uint32_t i = 0; i < N; i++) {
+			uint32_t type = zc ? v[i].type : out[i].type;
+			uint32_t len = zc ? v[i].len : out[i].len;
+			const uint8_t *p = zc ? v[i].payload : out[i].payload;
+			cr_assert_eq(type, in[i].type, "round %u message %u came as type %u", round,
+				     i, type);
+			cr_assert_eq(len, 12);
+			cr_assert_arr_eq(p, in[i].payload, 12, "round %u message %u", round, i);
+		}
+		if (zc)
+			cr_assert_eq(rk_kernel_receive_zc_done(k), 0, "%s", rk_last_error());
+	}
+	rk_runtime_shutdown(rt);
+}
+
 /* ---- zero-copy receive --------------------------------------------------- */
 
 struct numbered_sender {
