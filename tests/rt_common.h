@@ -42,16 +42,35 @@ static inline rk_kernel *launch(rk_runtime *rt, const char *name, rk_launch_opti
 /* A kernel counts a request before it publishes the reply; requests that
  * get no reply are counted with nothing to wait for: poll (up to 5 s)
  * until the counters reach n. */
-static inline rk_kernel_status await_processed(rk_kernel *k, uint64_t n)
+/* The kernel's status once `reached(status, n)`, or after `ms` looks 1 ms
+ * apart (the caller asserts on what came back). */
+static inline rk_kernel_status await_status(rk_kernel *k,
+					    bool (*reached)(const rk_kernel_status *, uint64_t),
+					    uint64_t n, int ms)
 {
 	rk_kernel_status st;
-	for (int t = 0; t < 5000; t++) {
+	for (int t = 0; t < ms; t++) {
 		cr_assert_eq(rk_kernel_status(k, &st), 0);
-		if (st.messages_processed >= n)
+		if (reached(&st, n))
 			break;
 		usleep(1000);
 	}
 	return st;
+}
+
+static inline bool rkt_processed(const rk_kernel_status *st, uint64_t n)
+{
+	return st->messages_processed >= n;
+}
+
+static inline bool rkt_output_depth(const rk_kernel_status *st, uint64_t n)
+{
+	return st->output_depth >= n;
+}
+
+static inline rk_kernel_status await_processed(rk_kernel *k, uint64_t n)
+{
+	return await_status(k, rkt_processed, n, 5000);
 }
 
 /* A CPU handler through rk_ctx, and the same kernel as OpenCL C source

@@ -431,13 +431,7 @@ Test(messaging, bursts_cross_the_ring_wrap, .timeout = 60)
 		cr_assert_eq(rk_kernel_send_burst(k, in, N, &sent), 0, "%s", rk_last_error());
 		cr_assert_eq(sent, N);
 		/* all N replies published before one receive takes them */
-		rk_kernel_status st;
-		for (int t = 0; t < 10000; t++) {
-			cr_assert_eq(rk_kernel_status_get(k, &st), 0);
-			if (st.output_depth >= N)
-				break;
-			usleep(1000);
-		}
+		rk_kernel_status st = await_status(k, rkt_output_depth, N, 10000);
 		cr_assert_eq(st.output_depth, N, "%llu replies published of %u",
 			     (unsigned long long)st.output_depth, N);
 		bool zc = round >= 2;
