@@ -311,9 +311,9 @@ static inline __attribute__((always_inline)) void fill_burst(rk_kernel *k, uint6
 	uint8_t *end = first + ((size_t)k->in.mask + 1) * k->in.slot_size;
 	uint64_t source = k->source, dest = k->id;
 	size_t size = k->in.slot_size;
-	for (unsigned i = 0; i < n; i++) {
-		fill_hdr((struct rk_msg_hdr *)slot, source, dest, stamp, id + i, msgs[i].type,
-			 msgs[i].payload, msgs[i].len, hlc + i);
+	for (const rk_message *m = msgs, *last = msgs + n; m != last; m++, id++, hlc++) {
+		fill_hdr((struct rk_msg_hdr *)slot, source, dest, stamp, id, m->type, m->payload,
+			 m->len, hlc);
 		if ((slot += size) == end) /* the ring wraps */
 			slot = first;
 	}
@@ -499,9 +499,10 @@ int rk_kernel_send_burst(rk_kernel *k, const rk_message *msgs, unsigned n, unsig
 	if (ret < 0)
 		return ret;
 	/* Everything up to the first oversized message goes; it stops there. */
-	unsigned ok = 0;
-	while (ok < n && msgs[ok].len <= k->opts.max_payload)
-		ok++;
+	const rk_message *m = msgs, *last = msgs + n;
+	for (uint32_t max = k->opts.max_payload; m != last && m->len <= max; m++)
+		;
+	unsigned ok = (unsigned)(m - msgs);
 	uint64_t idx;
 	if ((ret = user_send_enter(k)) < 0)
 		return ret;
@@ -860,34 +861,51 @@ static void account_burst(rk_kernel *k, unsigned got, uint64_t newest)
  * ring is empty, -1 when someone waits on a correlation id or the kernel
  * has stopped (the caller then takes messages one by one).
  */
-static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
+/*
+ * Decode `avail` slots of the output ring from index idx into out: how
+ * many were kept (a malformed slot is dropped, and on a client's handle
+ * one for an earlier client of the slot), the newest stamp in *newest.
+ * The ring's and handle's fields are read once, not again after each
+ * message's stores; the slots are walked in turn, wrapping at the ring's
+ * end. Built for owner handles and for clients (`client`: k->source set).
+ */
+static inline __attribute__((always_inline)) unsigned
+decode_burst(rk_kernel *k, uint64_t idx, unsigned avail, rk_message *out, uint64_t *newest,
+	     const bool client)
 {
 	struct rk_ring *r = &k->out;
-	uint64_t idx, newest = 0;
-	if (k->calls || k->stash_len)
-		return -1;
-	unsigned avail = rk_ring_peek(r, n, &idx), got = 0;
-	if (avail == 0)
-		return rk_ring_corrupt(r) || state_of(k) == RK_STATE_TERMINATED ? -1 : 0;
-	/* Read once, not again after each message's stores into out; the
-	 * slots in turn, wrapping at the ring's end. */
 	const uint8_t *slot = rk_ring_slot(r, idx), *first = r->slots;
 	const uint8_t *end = first + ((size_t)r->mask + 1) * r->slot_size;
 	uint32_t size = r->slot_size;
-	uint64_t source = k->source;
+	uint64_t source = k->source, top = 0;
+	rk_message *m = out; /* the next one to fill */
 	for (unsigned i = 0; i < avail; i++, slot = slot + size == end ? first : slot + size) {
-		rk_message *m = &out[got];
 		if (rki_msg_decode(slot, size, m) < 0) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id, rk_last_error());
 			continue;
 		}
-		if (source && m->dest != source)
+		if (client && m->dest != source)
 			continue; /* for an earlier client of this slot */
-		if (m->hlc > newest)
-			newest = m->hlc;
-		got++;
+		if (m->hlc > top)
+			top = m->hlc;
+		m++;
 	}
+	*newest = top;
+	return (unsigned)(m - out);
+}
+
+static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
+{
+	struct rk_ring *r = &k->out;
+	uint64_t idx, newest;
+	if (k->calls || k->stash_len)
+		return -1;
+	unsigned avail = rk_ring_peek(r, n, &idx);
+	if (avail == 0)
+		return rk_ring_corrupt(r) || state_of(k) == RK_STATE_TERMINATED ? -1 : 0;
+	unsigned got = k->source ? decode_burst(k, idx, avail, out, &newest, true)
+				 : decode_burst(k, idx, avail, out, &newest, false);
 	rk_ring_release(r, avail);
 	account_burst(k, got, newest);
 	return (int)got;
