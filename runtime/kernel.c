@@ -770,9 +770,9 @@ static int wait_turn(rk_kernel *k, bool reader, struct rx_wait *w, uint64_t time
  * `polled`: the caller gave the backend its poll since its last look at
  * the ring. recv_lock held on entry and exit.
  */
-static inline __attribute__((always_inline)) int
-receive_locked_(rk_kernel *k, rk_message *out, struct rki_call *self, uint64_t timeout_ns,
-		bool polled)
+static inline __attribute__((always_inline)) int receive_locked_(rk_kernel *k, rk_message *out,
+								 struct rki_call *self,
+								 uint64_t timeout_ns, bool polled)
 {
 	struct rx_wait w = { 0 };
 	for (;;) {
@@ -869,9 +869,10 @@ static void account_burst(rk_kernel *k, unsigned got, uint64_t newest)
  * message's stores; the slots are walked in turn, wrapping at the ring's
  * end. Built for owner handles and for clients (`client`: k->source set).
  */
-static inline __attribute__((always_inline)) unsigned
-decode_burst(rk_kernel *k, uint64_t idx, unsigned avail, rk_message *out, uint64_t *newest,
-	     const bool client)
+static inline __attribute__((always_inline)) unsigned decode_burst(rk_kernel *k, uint64_t idx,
+								   unsigned avail, rk_message *out,
+								   uint64_t *newest,
+								   const bool client)
 {
 	struct rk_ring *r = &k->out;
 	const uint8_t *slot = rk_ring_slot(r, idx), *first = r->slots;
@@ -940,8 +941,7 @@ int rk_kernel_receive_burst(rk_kernel *k, rk_message *out, unsigned n, unsigned 
 			if (more > 0)
 				*got += (unsigned)more;
 			else
-				while (*got < n &&
-				       receive_locked(k, &out[*got], 0, false) == 0)
+				while (*got < n && receive_locked(k, &out[*got], 0, false) == 0)
 					(*got)++;
 		}
 	}

@@ -44,9 +44,8 @@ static inline rk_kernel *launch(rk_runtime *rt, const char *name, rk_launch_opti
  * until the counters reach n. */
 /* The kernel's status once `reached(status, n)`, or after `ms` looks 1 ms
  * apart (the caller asserts on what came back). */
-static inline rk_kernel_status await_status(rk_kernel *k,
-					    bool (*reached)(const rk_kernel_status *, uint64_t),
-					    uint64_t n, int ms)
+static inline rk_kernel_status
+await_status(rk_kernel *k, bool (*reached)(const rk_kernel_status *, uint64_t), uint64_t n, int ms)
 {
 	rk_kernel_status st;
 	for (int t = 0; t < ms; t++) {
