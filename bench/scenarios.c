@@ -329,8 +329,10 @@ static int rt_placed(const struct bopts *o, struct rows *rs, uint32_t payload, s
 		rk_runtime *rt;
 		rk_kernel *k;
 		pin_self(two ? b : a); /* where the runtime starts its workers */
-		if ((ret = open_rt(o, &rt)) < 0)
+		if ((ret = open_rt(o, &rt)) < 0) {
+			pin_self(-1);
 			break;
+		}
 		rk_launch_options lo = opts_for(payload, false);
 		if ((ret = launch(rt, "echo", &lo, &k)) == 0) {
 			pin_self(a);

@@ -265,6 +265,32 @@ static uint64_t next_msg_id(rk_kernel *k)
 	return next_msg_ids(k, 1);
 }
 
+/*
+ * A burst's walk over a ring's slots: from one slot to the next, wrapping at
+ * the ring's end, with the ring's fields read once (a local the compiler
+ * keeps in registers, not reloaded after each slot's stores).
+ */
+struct slot_walk {
+	uint8_t *slot, *first, *end;
+	uint32_t size;
+};
+
+static inline struct slot_walk walk_from(const struct rk_ring *r, uint64_t idx)
+{
+	return (struct slot_walk){
+		.slot = rk_ring_slot(r, idx),
+		.first = r->slots,
+		.end = r->slots + ((size_t)r->mask + 1) * r->slot_size,
+		.size = r->slot_size,
+	};
+}
+
+static inline void walk_next(struct slot_walk *w)
+{
+	if ((w->slot += w->size) == w->end)
+		w->slot = w->first;
+}
+
 /* Write a request into its slot d; len was checked against max_payload,
  * which fits the slot. The handle's fields come as arguments: a burst
  * reads them once, not again after each slot's stores. */
@@ -307,16 +333,12 @@ static inline __attribute__((always_inline)) void fill_burst(rk_kernel *k, uint6
 							     uint64_t id, uint64_t hlc,
 							     const bool stamp)
 {
-	uint8_t *slot = rk_ring_slot(&k->in, idx), *first = k->in.slots;
-	uint8_t *end = first + ((size_t)k->in.mask + 1) * k->in.slot_size;
+	struct slot_walk w = walk_from(&k->in, idx);
 	uint64_t source = k->source, dest = k->id;
-	size_t size = k->in.slot_size;
-	for (const rk_message *m = msgs, *last = msgs + n; m != last; m++, id++, hlc++) {
-		fill_hdr((struct rk_msg_hdr *)slot, source, dest, stamp, id, m->type, m->payload,
+	for (const rk_message *m = msgs, *last = msgs + n; m != last;
+	     m++, id++, hlc++, walk_next(&w))
+		fill_hdr((struct rk_msg_hdr *)w.slot, source, dest, stamp, id, m->type, m->payload,
 			 m->len, hlc);
-		if ((slot += size) == end) /* the ring wraps */
-			slot = first;
-	}
 }
 
 static int ring_corrupt_error(rk_kernel *k, const char *which)
@@ -855,33 +877,21 @@ static void account_burst(rk_kernel *k, unsigned got, uint64_t newest)
 }
 
 /*
- * A real burst (recv_lock held): with no call waiting for a reply and
- * nothing stashed, take up to n slots in one peek, decode them, hand them
- * back in one release and observe the newest timestamp once. 0 when the
- * ring is empty, -1 when someone waits on a correlation id or the kernel
- * has stopped (the caller then takes messages one by one).
- */
-/*
  * Decode `avail` slots of the output ring from index idx into out: how
  * many were kept (a malformed slot is dropped, and on a client's handle
  * one for an earlier client of the slot), the newest stamp in *newest.
- * The ring's and handle's fields are read once, not again after each
- * message's stores; the slots are walked in turn, wrapping at the ring's
- * end. Built for owner handles and for clients (`client`: k->source set).
+ * Built for owner handles and for clients (`client`: k->source set).
  */
 static inline __attribute__((always_inline)) unsigned decode_burst(rk_kernel *k, uint64_t idx,
 								   unsigned avail, rk_message *out,
 								   uint64_t *newest,
 								   const bool client)
 {
-	struct rk_ring *r = &k->out;
-	const uint8_t *slot = rk_ring_slot(r, idx), *first = r->slots;
-	const uint8_t *end = first + ((size_t)r->mask + 1) * r->slot_size;
-	uint32_t size = r->slot_size;
+	struct slot_walk w = walk_from(&k->out, idx);
 	uint64_t source = k->source, top = 0;
 	rk_message *m = out; /* the next one to fill */
-	for (unsigned i = 0; i < avail; i++, slot = slot + size == end ? first : slot + size) {
-		if (rki_msg_decode(slot, size, m) < 0) {
+	for (unsigned i = 0; i < avail; i++, walk_next(&w)) {
+		if (rki_msg_decode(w.slot, w.size, m) < 0) {
 			rki_log_warn("kernel %llu: dropped a malformed slot: %s",
 				     (unsigned long long)k->id, rk_last_error());
 			continue;
@@ -896,6 +906,13 @@ static inline __attribute__((always_inline)) unsigned decode_burst(rk_kernel *k,
 	return (unsigned)(m - out);
 }
 
+/*
+ * A real burst (recv_lock held): with no call waiting for a reply and
+ * nothing stashed, take up to n slots in one peek, decode them, hand them
+ * back in one release and observe the newest timestamp once. 0 when the
+ * ring is empty, -1 when someone waits on a correlation id or the kernel
+ * has stopped (the caller then takes messages one by one).
+ */
 static int take_burst(rk_kernel *k, rk_message *out, unsigned n)
 {
 	struct rk_ring *r = &k->out;
@@ -967,13 +984,11 @@ static int peek_views(rk_kernel *k, rk_msg_view *v, unsigned n, unsigned *got)
 	unsigned avail = rk_ring_peek(r, n, &idx), g = 0;
 	if (avail == 0)
 		return 0;
-	/* Read once, not again after each view's stores; the slots in turn,
-	 * wrapping at the ring's end. */
-	const uint8_t *slot = rk_ring_slot(r, idx), *first = r->slots;
-	const uint8_t *end = first + ((size_t)r->mask + 1) * r->slot_size;
-	uint32_t size = r->slot_size;
-	uint64_t source = k->source;
-	for (unsigned i = 0; i < avail; i++, slot = slot + size == end ? first : slot + size) {
+	struct slot_walk w = walk_from(r, idx);
+	uint32_t size = w.size;
+	uint64_t source = k->source; /* read once, not after each view's stores */
+	for (unsigned i = 0; i < avail; i++, walk_next(&w)) {
+		const uint8_t *slot = w.slot;
 		const struct rk_msg_hdr *h = (const struct rk_msg_hdr *)slot;
 		uint32_t len;
 		if (__builtin_expect(!rki_msg_hdr_ok(h, size, &len), 0)) {

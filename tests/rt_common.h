@@ -39,9 +39,6 @@ static inline rk_kernel *launch(rk_runtime *rt, const char *name, rk_launch_opti
 	return k;
 }
 
-/* A kernel counts a request before it publishes the reply; requests that
- * get no reply are counted with nothing to wait for: poll (up to 5 s)
- * until the counters reach n. */
 /* The kernel's status once `reached(status, n)`, or after `ms` looks 1 ms
  * apart (the caller asserts on what came back). */
 static inline rk_kernel_status
@@ -67,6 +64,9 @@ static inline bool rkt_output_depth(const rk_kernel_status *st, uint64_t n)
 	return st->output_depth >= n;
 }
 
+/* A kernel counts a request before it publishes the reply; requests that
+ * get no reply are counted with nothing to wait for: poll (up to 5 s)
+ * until the counters reach n. */
 static inline rk_kernel_status await_processed(rk_kernel *k, uint64_t n)
 {
 	return await_status(k, rkt_processed, n, 5000);
